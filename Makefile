@@ -1,0 +1,32 @@
+# The two commands: `make run` (the bot; a local web chat when BOT_TOKEN is unset)
+# and `make test` (the whole suite). Both create .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: test run lint bench
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+		-r requirements.txt -r requirements-dev.txt
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest -q
+
+run: $(STAMP)
+	@if [ -n "$$BOT_TOKEN" ]; then $(BIN)/python bot.py run; else \
+		echo "BOT_TOKEN is not set: starting the demo with a local web chat instead."; \
+		$(BIN)/python bot.py demo; fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(STAMP)
+	$(BIN)/python bench/classify.py
+	$(BIN)/python bench/e2e.py

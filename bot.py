@@ -1,0 +1,252 @@
+"""Entry point and wiring: command-line verbs, the Application and its handlers.
+
+python bot.py run           [--config F]   long polling (BOT_TOKEN from the environment)
+python bot.py demo          [--config F]   the bot and a local web chat, no token needed
+python bot.py classify      [--config F]   one JSON line per stdin line
+python bot.py check-config  [--config F]   list every problem of a config file
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from settings import ConfigError, Settings, load_settings
+
+log = logging.getLogger("civic")
+
+
+def build_classifier(settings: Settings) -> Any:
+    """The classifier for the configured categories (loads jieba: ~1 s)."""
+    from reports.classifier import CategoryRules, Classifier
+
+    rules = [CategoryRules(c.key, c.behaviour, c.keywords) for c in settings.categories.values()]
+    cache = settings.storage_path.parent / "jieba-cache"
+    return Classifier(rules, settings.negations, cache_dir=cache)
+
+
+class Runtime:
+    """The database, the services, the PTB Application and the outbox courier, together.
+
+    Start and stop it in this order (the same in production, the demo and the
+    tests): database → application → polling → courier.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        token: str,
+        classifier: Any | None = None,
+        base_url: str | None = None,
+        base_file_url: str | None = None,
+        poll_timeout: int | None = None,
+    ) -> None:
+        from telegram.ext import ApplicationBuilder, Defaults
+
+        from handlers import group, resident
+        from handlers.delivery import Courier
+        from handlers.deps import KEY, Deps
+        from handlers.group import MembershipCache
+        from handlers.processor import PerChatUpdateProcessor
+        from handlers.render import Renderer
+        from reports.delivery import OutboxService
+        from reports.service import ReportService
+        from storage.db import Database
+
+        self.settings = settings
+        self.db = Database(settings.storage_path)
+        self.classifier = classifier or build_classifier(settings)
+        self.service = ReportService(self.db, settings, self.classifier)
+        builder = (
+            ApplicationBuilder()
+            .token(token)
+            .defaults(Defaults(tzinfo=ZoneInfo(settings.timezone)))
+            .concurrent_updates(PerChatUpdateProcessor(16))
+        )
+        base_url = base_url or settings.telegram.base_url
+        if base_url:
+            builder = builder.base_url(base_url)
+            builder = builder.base_file_url(
+                base_file_url or settings.telegram.base_file_url or _file_url(base_url)
+            )
+        self.app = builder.build()
+        self.poll_timeout = settings.telegram.poll_timeout if poll_timeout is None else poll_timeout
+        render = Renderer(settings)
+        self.outbox = OutboxService(
+            self.db, settings.outbox.retry_base_seconds, settings.outbox.retry_max_seconds
+        )
+        self.courier = Courier(
+            self.app.bot,
+            self.outbox,
+            self.service,
+            render,
+            concurrency=settings.outbox.concurrency,
+            idle_poll=settings.outbox.idle_poll_seconds,
+        )
+        self.service.outbox_listener = self.courier.wake
+        self.app.bot_data[KEY] = Deps(
+            settings=settings,
+            service=self.service,
+            render=render,
+            members=MembershipCache(settings.reports.member_cache_seconds),
+            courier=self.courier,
+        )
+        # Order matters: /bind before the resident's unknown-command catch-all,
+        # and the stale-button answer after every real button handler.
+        group.register(self.app)
+        resident.register(self.app)
+        group.register_fallbacks(self.app)
+        self.app.add_error_handler(_report_error)
+
+    async def start(self) -> None:
+        from telegram import BotCommand
+
+        from handlers import texts
+
+        await self.db.open()
+        await self.service.load_bindings()
+        await self.app.initialize()
+        with contextlib.suppress(Exception):  # a menu is a nicety, not a reason to fail
+            await self.app.bot.set_my_commands([BotCommand(c, d) for c, d in texts.BOT_COMMANDS])
+        await self.app.updater.start_polling(
+            poll_interval=0, timeout=self.poll_timeout, drop_pending_updates=False
+        )
+        await self.app.start()
+        self.courier.start()
+        for key in self.settings.groups:
+            if self.service.group_chat(key) is None:
+                log.warning("group %s has no chat yet: set chat_id or send /bind %s", key, key)
+
+    async def stop(self) -> None:
+        await self.courier.stop()
+        if self.app.updater.running:
+            await self.app.updater.stop()
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+        await self.db.close()
+
+
+async def _report_error(update: object, context: Any) -> None:
+    """Log a handler's failure and tell the resident, without a traceback in the chat."""
+    from telegram import Update
+
+    from handlers import texts
+
+    log.error("update failed: %s", context.error, exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat:
+        if update.effective_chat.type == "private":
+            with contextlib.suppress(Exception):
+                await context.bot.send_message(update.effective_chat.id, texts.ERROR)
+
+
+def _file_url(base_url: str) -> str:
+    """The file URL that goes with a Bot API base URL (…/bot → …/file/bot)."""
+    stem, _, last = base_url.rstrip("/").rpartition("/")
+    return f"{stem}/file/{last}"
+
+
+async def _serve(start: Callable[[], Awaitable[Any]], stop: Callable[[], Awaitable[Any]]) -> None:
+    """Run until SIGINT or SIGTERM, then stop cleanly."""
+    done = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, done.set)
+    await start()
+    try:
+        await done.wait()
+    finally:
+        await stop()
+
+
+def cmd_run(settings: Settings) -> int:
+    token = os.environ.get("BOT_TOKEN", "").strip()
+    if not token:
+        print(
+            "error: BOT_TOKEN is not set: export BOT_TOKEN=<token from @BotFather>"
+            " (or try the bot without one: python bot.py demo)",
+            file=sys.stderr,
+        )
+        return 1
+    runtime = Runtime(settings, token)
+    log.info("polling %s", settings.telegram.base_url or "Telegram")
+    asyncio.run(_serve(runtime.start, runtime.stop))
+    return 0
+
+
+def cmd_demo(settings: Settings, port: int) -> int:
+    from demo import Demo
+
+    demo = Demo(settings, port=port)
+    asyncio.run(_serve(demo.start, demo.stop))
+    return 0
+
+
+def cmd_classify(settings: Settings) -> int:
+    classifier = build_classifier(settings)
+    out = sys.stdout
+    for line in sys.stdin:
+        text = line.rstrip("\r\n")
+        result = classifier.classify(text)
+        record = {
+            "text": text,
+            "category": result.category,
+            "group": settings.categories[result.category].group,
+            "confidence": result.confidence,
+            "keywords": list(result.keywords),
+        }
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    out.flush()
+    return 0
+
+
+def cmd_check_config(settings: Settings) -> int:
+    bound = sum(1 for g in settings.groups.values() if g.chat_id)
+    terms = sum(
+        len(c.keywords.terms) + len(c.keywords.phrases) for c in settings.categories.values()
+    )
+    print(
+        f"{settings.source}: OK — {len(settings.groups)} groups ({bound} with chat_id),"
+        f" {len(settings.categories)} categories, {terms} keywords, {len(settings.admins)} admins"
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bot.py", description="文明城区 resident bot")
+    parser.add_argument("verb", choices=["run", "demo", "classify", "check-config"])
+    parser.add_argument("--config", type=Path, default=None, help="config file (config.toml)")
+    parser.add_argument("--port", type=int, default=8080, help="demo: web chat port")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 1
+    verbs: dict[str, Callable[[], int]] = {
+        "run": lambda: cmd_run(settings),
+        "demo": lambda: cmd_demo(settings, args.port),
+        "classify": lambda: cmd_classify(settings),
+        "check-config": lambda: cmd_check_config(settings),
+    }
+    return verbs[args.verb]()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

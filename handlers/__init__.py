@@ -1,0 +1,4 @@
+"""The Telegram boundary: updates become service calls, results become messages.
+
+The only package that imports `telegram`.
+"""

@@ -1,0 +1,53 @@
+"""Callback data for inline buttons: short, versioned, validated.
+
+Format `v1:<scope>:<action>:<id>[:<arg>]`. Anything else, from an old
+version or a forged client, parses to None and gets a polite answer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+VERSION = "v1"
+DRAFT_ACTIONS = frozenset({"ok", "cat", "set", "no", "back", "loc"})
+REPORT_ACTIONS = frozenset({"acc", "res"})
+_PATTERN = re.compile(r"^v1:(d|r):([a-z]{2,4}):(\d{1,12})(?::([a-z0-9_]{1,32}))?$")
+
+
+@dataclass(frozen=True)
+class Button:
+    scope: str  # "d" a resident's draft, "r" a filed report
+    action: str
+    id: int
+    arg: str | None = None
+
+
+def draft_button(action: str, draft_id: int, arg: str | None = None) -> str:
+    assert action in DRAFT_ACTIONS
+    return _encode("d", action, draft_id, arg)
+
+
+def report_button(action: str, report_id: int) -> str:
+    assert action in REPORT_ACTIONS
+    return _encode("r", action, report_id, None)
+
+
+def _encode(scope: str, action: str, item_id: int, arg: str | None) -> str:
+    data = f"{VERSION}:{scope}:{action}:{item_id}" + (f":{arg}" if arg else "")
+    assert len(data.encode()) <= 64, data
+    return data
+
+
+def parse(data: str | None) -> Button | None:
+    """The button behind callback data, or None if it is not one of ours."""
+    if not data:
+        return None
+    match = _PATTERN.match(data)
+    if not match:
+        return None
+    scope, action, item_id, arg = match.groups()
+    allowed = DRAFT_ACTIONS if scope == "d" else REPORT_ACTIONS
+    if action not in allowed or (arg is not None) != (action == "set"):
+        return None
+    return Button(scope, action, int(item_id), arg)

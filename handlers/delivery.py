@@ -1,0 +1,194 @@
+"""The courier: sends what the outbox holds to Telegram, retrying until it is accepted.
+
+Runs as one background task beside polling. It sleeps until woken by a commit
+that queued something, or until the next retry is due.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+
+from telegram import Bot, InputMediaPhoto, ReplyParameters
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+
+from handlers.render import Renderer
+from reports.delivery import OutboxService
+from reports.service import EDIT_ALERT, GROUP_ALERT, NOTIFY_RESIDENT, ReportService
+from storage.outbox import OutboxItem
+
+log = logging.getLogger(__name__)
+
+
+class GroupNotBound(Exception):
+    """A group has no chat yet; its alerts wait until one is configured or bound."""
+
+
+class Courier:
+    """Delivers outbox items; one item per target at a time, several targets at once."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        outbox: OutboxService,
+        service: ReportService,
+        render: Renderer,
+        concurrency: int = 4,
+        idle_poll: float = 5.0,
+    ) -> None:
+        self.bot = bot
+        self.outbox = outbox
+        self.service = service
+        self.render = render
+        self.concurrency = concurrency
+        self.idle_poll = idle_poll
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="outbox-courier")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                self._wake.clear()
+                items = await self.outbox.due(self.concurrency)
+                if items:
+                    await asyncio.gather(*(self.deliver(item) for item in items))
+                    continue
+                wait = await self.outbox.next_due_in()
+                timeout = self.idle_poll if wait is None else min(wait, self.idle_poll)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=max(timeout, 0.001))
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the courier must outlive any one bad item or a db hiccup
+                log.exception("outbox courier loop failed; retrying shortly")
+                await asyncio.sleep(1)
+
+    async def deliver(self, item: OutboxItem) -> None:
+        """Send one item, recording success, a retry time, or a permanent failure."""
+        try:
+            if item.kind == GROUP_ALERT:
+                await self._send_alert(item)
+            elif item.kind == EDIT_ALERT:
+                await self._edit_alert(item)
+            elif item.kind == NOTIFY_RESIDENT:
+                await self._notify_resident(item)
+            else:
+                await self.outbox.give_up(item, f"unknown kind {item.kind}")
+                return
+            await self.outbox.sent(item)
+        except RetryAfter as exc:
+            await self.outbox.retry(item, str(exc), after=_seconds(exc.retry_after) + 0.05)
+        except Forbidden as exc:
+            if item.target.startswith("chat:"):
+                # The resident blocked the bot; retrying cannot help.
+                await self.outbox.give_up(item, str(exc))
+            else:
+                await self._retry(item, exc)
+        except BadRequest as exc:
+            if item.kind == EDIT_ALERT and "not found" in exc.message.lower():
+                await self.outbox.give_up(item, str(exc))
+            else:
+                await self._retry(item, exc)
+        except (TelegramError, GroupNotBound, OSError) as exc:
+            await self._retry(item, exc)
+        except Exception as exc:
+            log.exception("delivering outbox item %s failed", item.id)
+            await self._retry(item, exc)
+
+    async def _retry(self, item: OutboxItem, exc: Exception) -> None:
+        delay = await self.outbox.retry(item, f"{type(exc).__name__}: {exc}")
+        log.warning(
+            "outbox item %s (%s to %s) failed: %s; retry in %.1fs",
+            item.id,
+            item.kind,
+            item.target,
+            exc,
+            delay,
+        )
+
+    def _group_chat(self, group_key: str) -> int:
+        chat_id = self.service.group_chat(group_key)
+        if chat_id is None:
+            raise GroupNotBound(f"group {group_key} has no chat: set chat_id or /bind")
+        return chat_id
+
+    async def _send_alert(self, item: OutboxItem) -> None:
+        """Alert text with buttons first, then its photos and location as replies."""
+        assert item.report_id is not None
+        report = await self.service.get_report(item.report_id)
+        step = item.step
+        if step == 0:
+            chat_id = self._group_chat(report.group_key)
+            history = await self.service.history(report.id)
+            text, markup = self.render.alert(report, history)
+            message = await self.bot.send_message(chat_id, text, reply_markup=markup)
+            await self.outbox.alert_posted(item, report.id, chat_id, message.message_id)
+            report = await self.service.get_report(report.id)
+            step = 1
+        assert report.alert_chat_id is not None and report.alert_message_id is not None
+        reply = ReplyParameters(report.alert_message_id, allow_sending_without_reply=True)
+        if step == 1:
+            if len(report.photos) == 1:
+                await self.bot.send_photo(
+                    report.alert_chat_id, report.photos[0], reply_parameters=reply
+                )
+            elif report.photos:
+                media = [InputMediaPhoto(p) for p in report.photos[:10]]
+                await self.bot.send_media_group(report.alert_chat_id, media, reply_parameters=reply)
+            await self.outbox.advance(item, 2)
+            step = 2
+        if step == 2 and report.latitude is not None and report.longitude is not None:
+            await self.bot.send_location(
+                report.alert_chat_id,
+                latitude=report.latitude,
+                longitude=report.longitude,
+                reply_parameters=reply,
+            )
+
+    async def _edit_alert(self, item: OutboxItem) -> None:
+        """Show the report's current status and who acted, in the alert itself."""
+        assert item.report_id is not None
+        report = await self.service.get_report(item.report_id)
+        if report.alert_message_id is None or report.alert_chat_id is None:
+            return  # the alert is not out yet; when it goes, it shows the current state
+        history = await self.service.history(report.id)
+        text, markup = self.render.alert(report, history)
+        try:
+            await self.bot.edit_message_text(
+                text,
+                chat_id=report.alert_chat_id,
+                message_id=report.alert_message_id,
+                reply_markup=markup,
+            )
+        except BadRequest as exc:
+            if "not modified" not in exc.message.lower():
+                raise
+
+    async def _notify_resident(self, item: OutboxItem) -> None:
+        assert item.report_id is not None
+        report = await self.service.get_report(item.report_id)
+        payload = item.payload
+        text = self.render.notification(
+            report.ticket, payload["status"], payload["group"], payload.get("note")
+        )
+        await self.bot.send_message(report.chat_id, text)
+
+
+def _seconds(value: int | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

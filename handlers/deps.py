@@ -1,0 +1,30 @@
+"""What handlers need, built once by bot.py and kept in the Application's bot_data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from handlers.render import Renderer
+from reports.service import ReportService
+from settings import Settings
+
+if TYPE_CHECKING:
+    from handlers.delivery import Courier
+    from handlers.group import MembershipCache
+
+KEY = "deps"
+
+
+@dataclass
+class Deps:
+    settings: Settings
+    service: ReportService
+    render: Renderer
+    members: MembershipCache
+    courier: Courier
+
+
+def deps(context: Any) -> Deps:
+    """The dependencies of the running application."""
+    return context.bot_data[KEY]

@@ -1,0 +1,213 @@
+"""Turn drafts, reports and their history into message text and buttons."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from handlers import callbacks, texts
+from reports.states import Action, allowed_actions
+from settings import FALLBACK_CATEGORY, Settings
+from storage.drafts import Draft
+from storage.reports import Event, Report
+
+PREVIEW_CHARS = 300
+
+
+class Renderer:
+    """Knows the district's names for categories and groups, and its time zone."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.tz = ZoneInfo(settings.timezone)
+
+    def time(self, ts: float, with_date: bool = True) -> str:
+        moment = datetime.fromtimestamp(ts, self.tz)
+        return moment.strftime("%m-%d %H:%M" if with_date else "%H:%M")
+
+    def category(self, key: str) -> str:
+        category = self.settings.categories.get(key)
+        return category.name if category else key
+
+    def group(self, key: str) -> str:
+        group = self.settings.groups.get(key)
+        return group.name if group else key
+
+    def group_of_category(self, key: str) -> str:
+        category = self.settings.categories.get(key)
+        return self.group(category.group) if category else key
+
+    def map_url(self, latitude: float, longitude: float) -> str:
+        return self.settings.reports.map_url.format(lat=f"{latitude:.6f}", lon=f"{longitude:.6f}")
+
+    # --- the resident's draft ----------------------------------------------
+
+    def draft_card(self, draft: Draft, placed: bool) -> tuple[str, InlineKeyboardMarkup]:
+        """The card a resident confirms, or the category choice when unsure."""
+        lines = [texts.DRAFT_TITLE, self._draft_text(draft)]
+        if placed:
+            lines.append(
+                texts.DRAFT_CATEGORY.format(
+                    category=self.category(draft.category),
+                    group=self.group_of_category(draft.category),
+                )
+            )
+        lines.append(self._draft_location(draft))
+        if draft.photos:
+            lines.append(texts.DRAFT_PHOTOS.format(count=len(draft.photos)))
+        if not placed:
+            lines.append(texts.DRAFT_UNPLACED)
+            return "\n".join(lines), self.category_choice(draft, with_back=False)
+        lines.append(texts.DRAFT_CONFIRM_HINT)
+        keyboard = [
+            [_button(texts.BUTTON_CONFIRM, callbacks.draft_button("ok", draft.id))],
+            [
+                _button(texts.BUTTON_CHANGE_CATEGORY, callbacks.draft_button("cat", draft.id)),
+                _button(texts.BUTTON_ADD_LOCATION, callbacks.draft_button("loc", draft.id)),
+            ],
+            [_button(texts.BUTTON_CANCEL, callbacks.draft_button("no", draft.id))],
+        ]
+        return "\n".join(lines), InlineKeyboardMarkup(keyboard)
+
+    def category_choice(self, draft: Draft, with_back: bool = True) -> InlineKeyboardMarkup:
+        """Every category as a button, two a row; 其他 last."""
+        keys = [k for k in self.settings.categories if k != FALLBACK_CATEGORY]
+        keys.append(FALLBACK_CATEGORY)
+        buttons = [
+            _button(self.category(k), callbacks.draft_button("set", draft.id, k)) for k in keys
+        ]
+        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+        last = [_button(texts.BUTTON_CANCEL, callbacks.draft_button("no", draft.id))]
+        if with_back:
+            last.insert(0, _button(texts.BUTTON_BACK, callbacks.draft_button("back", draft.id)))
+        rows.append(last)
+        return InlineKeyboardMarkup(rows)
+
+    def choose_text(self, draft: Draft) -> str:
+        return "\n".join([texts.DRAFT_TITLE, self._draft_text(draft), texts.DRAFT_CHOOSE])
+
+    def _draft_text(self, draft: Draft) -> str:
+        if not draft.text:
+            return texts.DRAFT_NO_TEXT
+        return texts.DRAFT_TEXT.format(text=_preview(draft.text))
+
+    def _draft_location(self, draft: Draft) -> str:
+        parts = []
+        if draft.address:
+            parts.append(draft.address)
+        if draft.latitude is not None and draft.longitude is not None:
+            parts.append(f"{texts.LOCATION_MAP} {self.map_url(draft.latitude, draft.longitude)}")
+        if not parts:
+            return texts.DRAFT_NO_LOCATION
+        return texts.DRAFT_LOCATION.format(location="；".join(parts))
+
+    def submitted(self, report: Report) -> str:
+        return texts.DRAFT_SUBMITTED.format(
+            ticket=report.ticket,
+            category=self.category(report.category),
+            group=self.group(report.group_key),
+        )
+
+    # --- the working group's alert -------------------------------------------
+
+    def alert(
+        self, report: Report, history: list[Event]
+    ) -> tuple[str, InlineKeyboardMarkup | None]:
+        """The group's alert: everything needed to act, and the buttons still allowed."""
+        lines = [
+            texts.ALERT_TITLE.format(ticket=report.ticket),
+            texts.ALERT_CATEGORY.format(category=self.category(report.category)),
+            texts.ALERT_TEXT.format(text=report.text) if report.text else texts.ALERT_NO_TEXT,
+        ]
+        if report.address:
+            lines.append(texts.ALERT_ADDRESS.format(address=report.address))
+        if report.latitude is not None and report.longitude is not None:
+            lines.append(
+                texts.ALERT_MAP.format(url=self.map_url(report.latitude, report.longitude))
+            )
+        if not report.address and report.latitude is None:
+            lines.append(texts.ALERT_NO_LOCATION)
+        if report.photos:
+            lines.append(texts.ALERT_PHOTOS.format(count=len(report.photos)))
+        lines.append(texts.ALERT_TIME.format(time=self.time(report.created_at)))
+        lines.append(texts.ALERT_STATUS.format(status=texts.STATUS_NAMES[report.status]))
+        for event in history:
+            if event.actor_name:
+                lines.append(
+                    texts.ALERT_ACTED.format(
+                        action=texts.ACTION_NAMES.get(event.action, event.action),
+                        actor=event.actor_name,
+                        time=self.time(event.at),
+                    )
+                )
+        buttons = [
+            _button(_ACTION_LABELS[a], callbacks.report_button(_ACTION_CODES[a], report.id))
+            for a in allowed_actions(report.status)
+        ]
+        markup = InlineKeyboardMarkup([buttons]) if buttons else None
+        return "\n".join(lines), markup
+
+    # --- the resident's reports ----------------------------------------------
+
+    def notification(self, ticket: str, status: str, group_key: str, note: str | None) -> str:
+        template = texts.NOTIFY_RESOLVED if status == "resolved" else texts.NOTIFY_ACCEPTED
+        lines = [template.format(ticket=ticket, group=self.group(group_key))]
+        if note:
+            lines.append(texts.NOTIFY_NOTE.format(note=note))
+        if status == "resolved":
+            lines.append(texts.NOTIFY_FOOTER)
+        return "\n".join(lines)
+
+    def report_list(self, reports: list[Report], total: int) -> str:
+        if not reports:
+            return texts.MY_REPORTS_EMPTY
+        lines = [texts.MY_REPORTS_TITLE.format(total=total, shown=len(reports))]
+        for r in reports:
+            lines.append(
+                texts.MY_REPORTS_LINE.format(
+                    ticket=r.ticket,
+                    category=self.category(r.category),
+                    status=texts.STATUS_NAMES[r.status],
+                    time=self.time(r.created_at),
+                )
+            )
+        lines.append(texts.MY_REPORTS_HINT)
+        return "\n".join(lines)
+
+    def report_detail(self, report: Report, history: list[Event]) -> str:
+        lines = [
+            texts.STATUS_DETAIL.format(
+                ticket=report.ticket,
+                category=self.category(report.category),
+                group=self.group(report.group_key),
+                status=texts.STATUS_NAMES[report.status],
+                text=_preview(report.text) or "（照片）",
+                time=self.time(report.created_at),
+            ),
+            texts.STATUS_HISTORY,
+        ]
+        for event in history:
+            # Staff appear to residents by group name only.
+            what = texts.ACTION_NAMES.get(event.action, event.action)
+            who = "" if event.action == "submit" else self.group(report.group_key)
+            lines.append(
+                texts.STATUS_HISTORY_LINE.format(time=self.time(event.at), what=who + what)
+            )
+        if report.note:
+            lines.append(texts.NOTIFY_NOTE.format(note=report.note))
+        return "\n".join(lines)
+
+
+_ACTION_LABELS = {Action.ACCEPT: texts.BUTTON_ACCEPT, Action.RESOLVE: texts.BUTTON_RESOLVE}
+_ACTION_CODES = {Action.ACCEPT: "acc", Action.RESOLVE: "res"}
+ACTIONS_BY_CODE = {code: action for action, code in _ACTION_CODES.items()}
+
+
+def _button(label: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=data)
+
+
+def _preview(text: str) -> str:
+    return text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS] + "…"

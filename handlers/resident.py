@@ -1,0 +1,300 @@
+"""The resident's private chat: compose, confirm and follow reports."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import (
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from handlers import callbacks, texts
+from handlers.deps import deps
+from reports.service import (
+    DraftClosed,
+    DraftNotFound,
+    FloodLimited,
+    TextTooLong,
+    TooManyPhotos,
+    UnknownCategory,
+)
+from reports.tickets import parse_ticket
+from settings import FALLBACK_CATEGORY
+from storage.drafts import Draft
+
+log = logging.getLogger(__name__)
+PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+# Short texts with no sign of a report ("你好", "谢谢") get a hint, not a draft.
+CHITCHAT_MAX_CHARS = 6
+
+
+async def show_welcome(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Explain what the bot is for, how to report, and what is stored."""
+    await update.effective_message.reply_text(texts.WELCOME, reply_markup=ReplyKeyboardRemove())
+
+
+async def show_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Explain the commands and what the bot accepts."""
+    await update.effective_message.reply_text(texts.HELP)
+
+
+async def receive_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Start a report from a text, or add an address or a description to an open one."""
+    d = deps(context)
+    message = update.effective_message
+    resident = update.effective_user.id
+    text = message.text or ""
+    if text == texts.LOCATION_SKIP_BUTTON:
+        await message.reply_text(texts.LOCATION_SKIPPED, reply_markup=ReplyKeyboardRemove())
+        return
+    replied = message.reply_to_message
+    if replied is not None and replied.from_user and replied.from_user.is_bot:
+        draft = await d.service.draft_by_card(message.chat_id, replied.message_id)
+        if draft is not None and draft.status == "open":
+            draft = await d.service.set_address(resident, draft.id, text)
+            notice = texts.DRAFT_ADDRESS_ADDED.format(address=draft.address)
+            await send_card(message, draft, context, notice)
+            return
+    try:
+        d.service.check_text(text)
+    except TextTooLong as exc:
+        await message.reply_text(texts.TOO_LONG.format(limit=exc.limit))
+        return
+    open_draft = await d.service.open_draft(resident)
+    if open_draft is not None and not open_draft.text:
+        # A photo or a location came first; this text describes it.
+        draft = await d.service.describe(resident, open_draft.id, text)
+        await send_card(message, draft, context)
+        return
+    result = d.service.classify(text)
+    if result.category == FALLBACK_CATEGORY and len(text.strip()) <= CHITCHAT_MAX_CHARS:
+        await message.reply_text(texts.CHITCHAT)
+        return
+    try:
+        draft = await d.service.start_draft(resident, message.chat_id, text)
+    except FloodLimited:
+        await message.reply_text(texts.FLOOD.format(limit=d.settings.reports.max_per_hour))
+        return
+    await send_card(message, draft, context)
+
+
+async def receive_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Add a photo to the open report, or start a report from it."""
+    d = deps(context)
+    message = update.effective_message
+    resident = update.effective_user.id
+    file_id = message.photo[-1].file_id
+    caption = message.caption or ""
+    album = message.media_group_id
+    draft = await d.service.open_draft(resident)
+    try:
+        if draft is not None and (not caption or (album and album == draft.media_group_id)):
+            draft = await d.service.add_photo(resident, draft.id, file_id, caption)
+            if album and album == draft.media_group_id:
+                await refresh_card(context, draft)  # the rest of an album: no reply each
+            else:
+                notice = texts.DRAFT_PHOTO_ADDED.format(count=len(draft.photos))
+                await send_card(message, draft, context, notice)
+            return
+        draft = await d.service.start_draft(resident, message.chat_id, caption, file_id, album)
+    except TextTooLong as exc:
+        await message.reply_text(texts.TOO_LONG.format(limit=exc.limit))
+        return
+    except TooManyPhotos as exc:
+        await message.reply_text(texts.TOO_MANY_PHOTOS.format(limit=exc.limit))
+        return
+    except FloodLimited:
+        await message.reply_text(texts.FLOOD.format(limit=d.settings.reports.max_per_hour))
+        return
+    await send_card(message, draft, context)
+
+
+async def receive_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Add a shared location to the open report, or start a report from it."""
+    d = deps(context)
+    message = update.effective_message
+    resident = update.effective_user.id
+    location = message.location
+    draft = await d.service.open_draft(resident)
+    try:
+        if draft is None:
+            draft = await d.service.start_draft(resident, message.chat_id, "")
+        draft = await d.service.set_location(
+            resident, draft.id, location.latitude, location.longitude
+        )
+    except FloodLimited:
+        await message.reply_text(texts.FLOOD.format(limit=d.settings.reports.max_per_hour))
+        return
+    await send_card(message, draft, context, texts.DRAFT_LOCATION_ADDED)
+
+
+async def send_card(
+    message: Message, draft: Draft, context: ContextTypes.DEFAULT_TYPE, notice: str = ""
+) -> None:
+    """Reply with the draft's card and remember it, so buttons and replies find the draft."""
+    d = deps(context)
+    text, markup = d.render.draft_card(draft, d.service.is_placed(draft))
+    card = await message.reply_text(f"{notice}\n{text}" if notice else text, reply_markup=markup)
+    await d.service.set_card(draft.id, card.message_id)
+
+
+async def refresh_card(context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> None:
+    """Edit the draft's card in place (best effort: the draft itself is saved)."""
+    d = deps(context)
+    if draft.card_message_id is None:
+        return
+    text, markup = d.render.draft_card(draft, d.service.is_placed(draft))
+    try:
+        await context.bot.edit_message_text(
+            text, chat_id=draft.chat_id, message_id=draft.card_message_id, reply_markup=markup
+        )
+    except Exception as exc:  # a stale card is cosmetic; the draft is already stored
+        log.info("could not refresh card of draft %s: %s", draft.id, exc)
+
+
+async def press_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Handle 确认, 更换类别, 添加位置 and 取消 on a draft card."""
+    d = deps(context)
+    query = update.callback_query
+    button = callbacks.parse(query.data)
+    resident = query.from_user.id
+    assert button is not None and button.scope == "d"  # guaranteed by the handler pattern
+    try:
+        if button.action == "ok":
+            draft = await d.service.get_draft(resident, button.id)
+            if draft.status == "open" and not draft.text and not draft.photos:
+                await query.answer(texts.NEEDS_DESCRIPTION, show_alert=True)
+                return
+            submission = await d.service.confirm(resident, button.id)
+            if not submission.new:
+                await query.answer(
+                    texts.DRAFT_ALREADY_SUBMITTED.format(ticket=submission.report.ticket)
+                )
+                return
+            await query.answer()
+            await query.edit_message_text(d.render.submitted(submission.report))
+        elif button.action == "cat":
+            draft = await d.service.get_draft(resident, button.id)
+            _require_open(draft)
+            await query.answer()
+            await query.edit_message_text(
+                d.render.choose_text(draft), reply_markup=d.render.category_choice(draft)
+            )
+        elif button.action == "set":
+            draft = await d.service.choose_category(resident, button.id, button.arg or "")
+            await query.answer()
+            text, markup = d.render.draft_card(draft, placed=True)
+            await query.edit_message_text(text, reply_markup=markup)
+        elif button.action == "back":
+            draft = await d.service.get_draft(resident, button.id)
+            _require_open(draft)
+            await query.answer()
+            text, markup = d.render.draft_card(draft, d.service.is_placed(draft))
+            await query.edit_message_text(text, reply_markup=markup)
+        elif button.action == "loc":
+            draft = await d.service.get_draft(resident, button.id)
+            _require_open(draft)
+            await query.answer()
+            await query.message.reply_text(
+                texts.LOCATION_REQUEST, reply_markup=_location_keyboard()
+            )
+        elif button.action == "no":
+            await d.service.cancel(resident, button.id)
+            await query.answer()
+            await query.edit_message_text(texts.DRAFT_CANCELLED)
+    except FloodLimited:
+        await query.answer(
+            texts.FLOOD.format(limit=d.settings.reports.max_per_hour), show_alert=True
+        )
+    except (DraftNotFound, UnknownCategory):
+        await query.answer(texts.DRAFT_GONE, show_alert=True)
+    except DraftClosed as exc:
+        await _answer_closed(query, exc.draft, context)
+
+
+def _require_open(draft: Draft) -> None:
+    if draft.status != "open":
+        raise DraftClosed(draft)
+
+
+async def _answer_closed(query, draft: Draft, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if draft.status == "submitted" and draft.report_id is not None:
+        report = await deps(context).service.get_report(draft.report_id)
+        await query.answer(texts.DRAFT_ALREADY_SUBMITTED.format(ticket=report.ticket))
+    else:
+        await query.answer(texts.DRAFT_CLOSED, show_alert=True)
+
+
+def _location_keyboard() -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        [
+            [KeyboardButton(texts.LOCATION_SEND_BUTTON, request_location=True)],
+            [KeyboardButton(texts.LOCATION_SKIP_BUTTON)],
+        ],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+
+
+async def list_my_reports(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """List the resident's latest reports and their status."""
+    d = deps(context)
+    reports, total = await d.service.resident_reports(update.effective_user.id)
+    await update.effective_message.reply_text(d.render.report_list(reports, total))
+
+
+async def show_report_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show one of the resident's own reports with its history."""
+    d = deps(context)
+    message = update.effective_message
+    ticket = parse_ticket("".join(context.args or []))
+    if ticket is None:
+        await message.reply_text(texts.STATUS_USAGE)
+        return
+    report = await d.service.resident_report(update.effective_user.id, ticket)
+    if report is None:
+        await message.reply_text(texts.STATUS_NOT_FOUND.format(ticket=ticket))
+        return
+    history = await d.service.history(report.id)
+    await message.reply_text(d.render.report_detail(report, history))
+
+
+async def explain_unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Tell the resident which kinds of message the bot understands."""
+    await update.effective_message.reply_text(texts.UNSUPPORTED)
+
+
+async def explain_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer a command the bot does not have."""
+    await update.effective_message.reply_text(texts.UNKNOWN_COMMAND)
+
+
+def register(app: Application) -> None:
+    """Add the resident's handlers; the catch-alls come last (group 1)."""
+    app.add_handler(CommandHandler("start", show_welcome, filters=PRIVATE))
+    app.add_handler(CommandHandler("help", show_help, filters=PRIVATE))
+    app.add_handler(CommandHandler("myreports", list_my_reports, filters=PRIVATE))
+    app.add_handler(CommandHandler("status", show_report_status, filters=PRIVATE))
+    app.add_handler(CallbackQueryHandler(press_draft_button, pattern=lambda d: _is_scope(d, "d")))
+    app.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, receive_text))
+    app.add_handler(MessageHandler(PRIVATE & filters.PHOTO, receive_photo))
+    app.add_handler(MessageHandler(PRIVATE & filters.LOCATION, receive_location))
+    app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, explain_unknown_command))
+    app.add_handler(MessageHandler(PRIVATE, explain_unsupported))
+
+
+def _is_scope(data: object, scope: str) -> bool:
+    button = callbacks.parse(data) if isinstance(data, str) else None
+    return button is not None and button.scope == scope

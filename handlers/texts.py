@@ -1,0 +1,142 @@
+"""Every word residents and staff read, in one place, so a district can reword them."""
+
+from __future__ import annotations
+
+WELCOME = (
+    "您好！我是文明城区随手拍小助手 👋\n"
+    "看到乱扔垃圾、闯红灯、室内吸烟、占道经营、违章搭建、小广告、路灯损坏等不文明现象"
+    "或公共设施问题，直接发文字或照片告诉我就行。\n\n"
+    "📮 怎么反映：\n"
+    "1. 发一段文字描述，或发照片（可带说明）；\n"
+    "2. 核对我识别的问题类别，可补充位置和更多照片；\n"
+    "3. 点「✅ 确认提交」，您会收到工单号，我会转交负责的工作组办理，每一步进展都会通知您。\n\n"
+    "🔒 我们保存什么、谁能看到：您反映的文字、照片、位置和时间会保存下来，"
+    "只转交负责办理的工作组和区创建办。您的姓名、用户名和账号不会告诉工作组。\n\n"
+    "查看我的反映：/myreports　查询工单：/status 工单号　帮助：/help"
+)
+
+HELP = (
+    "📖 使用帮助\n"
+    "• 反映问题：直接发文字，或发照片（可带文字说明）。\n"
+    "• 添加位置：在待确认的反映下点「📍 添加位置」，或回复该消息输入地址。\n"
+    "• 更多照片：在点确认前继续发照片即可。\n"
+    "• /myreports 查看我的反映及办理进度\n"
+    "• /status 工单号 查询某一条反映，例如 /status 261128-001\n"
+    "我能识别文字、照片和位置；语音、视频、贴纸和文件暂时无法处理。"
+)
+
+CHITCHAT = "您好！想反映问题，直接发一段文字或照片就行。需要帮助请发 /help。"
+
+UNSUPPORTED = (
+    "抱歉，我暂时只能处理文字、照片和位置 🙏\n"
+    "语音、视频、贴纸和文件无法识别，请用文字描述问题，或直接拍照发给我。"
+)
+UNKNOWN_COMMAND = "没有这个命令。可用的命令：/start /help /myreports /status 工单号"
+
+TOO_LONG = "内容有点长（超过 {limit} 字），请精简后再发送。"
+TOO_MANY_PHOTOS = "每条反映最多 {limit} 张照片，多出的照片没有添加。"
+FLOOD = "您这一小时内已经反映了 {limit} 条问题，感谢您的热心！请稍后再提交新的反映。"
+NEEDS_DESCRIPTION = "请先补充一句文字说明或一张照片，再点确认。"
+
+# The resident's draft card.
+DRAFT_TITLE = "📝 请核对您的反映"
+DRAFT_TEXT = "内容：{text}"
+DRAFT_NO_TEXT = "内容：（暂无文字，可直接发送文字补充）"
+DRAFT_CATEGORY = "类别：{category}（由{group}办理）"
+DRAFT_LOCATION = "📍 位置：{location}"
+DRAFT_NO_LOCATION = "📍 位置：未添加（可点「添加位置」，或回复本消息输入地址）"
+DRAFT_PHOTOS = "📷 照片：{count} 张"
+DRAFT_CONFIRM_HINT = "确认无误请点「✅ 确认提交」。"
+DRAFT_UNPLACED = "没能确定问题类型，请选择最接近的一类："
+DRAFT_CHOOSE = "请选择问题类别："
+DRAFT_CANCELLED = "已取消这条反映。有问题随时发给我。"
+DRAFT_SUBMITTED = (
+    "✅ 已提交！工单号：{ticket}\n"
+    "类别：{category}\n已转交{group}办理，办理进展会第一时间通知您。\n"
+    "查询进度：/status {ticket}"
+)
+DRAFT_ALREADY_SUBMITTED = "这条反映已经提交过了，工单号：{ticket}"
+DRAFT_GONE = "这条反映已失效，请重新发送。"
+DRAFT_CLOSED = "这条反映已取消，请重新发送。"
+DRAFT_PHOTO_ADDED = "📷 已添加照片（共 {count} 张）。"
+DRAFT_LOCATION_ADDED = "📍 已添加位置。"
+DRAFT_ADDRESS_ADDED = "📍 已记录地址：{address}"
+LOCATION_REQUEST = (
+    "请点下方「📍 发送当前位置」，"
+    "或直接回复上面那条待确认的反映，输入地址（如：XX路与XX街交叉口）。"
+)
+LOCATION_SEND_BUTTON = "📍 发送当前位置"
+LOCATION_SKIP_BUTTON = "不添加位置"
+LOCATION_SKIPPED = "好的，不添加位置。"
+LOCATION_MAP = "地图"
+
+BUTTON_CONFIRM = "✅ 确认提交"
+BUTTON_CHANGE_CATEGORY = "🔄 更换类别"
+BUTTON_ADD_LOCATION = "📍 添加位置"
+BUTTON_CANCEL = "❌ 取消"
+BUTTON_BACK = "↩️ 返回"
+
+# The resident's reports.
+MY_REPORTS_EMPTY = "您还没有反映过问题。看到不文明现象，直接发文字或照片给我就行。"
+MY_REPORTS_TITLE = "📋 您的反映（共 {total} 条，显示最近 {shown} 条）："
+MY_REPORTS_LINE = "{ticket}　{category}　{status}　{time}"
+MY_REPORTS_HINT = "查看详情：/status 工单号"
+STATUS_USAGE = "请在命令后加工单号，例如：/status 261128-001"
+STATUS_NOT_FOUND = "没有找到工单 {ticket}。请核对工单号（只能查询自己反映的问题）。"
+STATUS_DETAIL = (
+    "工单 {ticket}\n类别：{category}（{group}）\n状态：{status}\n内容：{text}\n提交时间：{time}"
+)
+STATUS_HISTORY = "办理记录："
+STATUS_HISTORY_LINE = "• {time} {what}"
+
+STATUS_NAMES = {
+    "submitted": "待受理",
+    "accepted": "已受理",
+    "resolved": "已办结",
+}
+ACTION_NAMES = {"submit": "提交", "accept": "受理", "resolve": "办结"}
+
+# Notifications to the resident.
+NOTIFY_ACCEPTED = "🔔 工单 {ticket}：{group}已受理您的反映，正在处理。"
+NOTIFY_RESOLVED = "✅ 工单 {ticket}：{group}已办结您的反映。"
+NOTIFY_NOTE = "办理说明：{note}"
+NOTIFY_FOOTER = "感谢您为文明城区出力！"
+
+# The working group's alert.
+ALERT_TITLE = "🆕 群众反映　工单 {ticket}"
+ALERT_CATEGORY = "类别：{category}"
+ALERT_TEXT = "内容：{text}"
+ALERT_NO_TEXT = "内容：（群众未写文字，见照片）"
+ALERT_ADDRESS = "📍 地址：{address}"
+ALERT_MAP = "🗺 地图：{url}"
+ALERT_NO_LOCATION = "📍 位置：群众未提供"
+ALERT_PHOTOS = "📷 照片 {count} 张（见下方）"
+ALERT_TIME = "🕒 提交时间：{time}"
+ALERT_STATUS = "状态：{status}"
+ALERT_ACTED = "{action}：{actor}　{time}"
+BUTTON_ACCEPT = "✅ 受理"
+BUTTON_RESOLVE = "🏁 办结"
+
+ACT_DONE = {"accept": "已受理，群众会收到通知。", "resolve": "已办结，群众会收到通知。"}
+ACT_REFUSED = {
+    ("accepted", "accept"): "这条反映已经受理过了。",
+    ("resolved", "accept"): "这条反映已经办结。",
+    ("resolved", "resolve"): "这条反映已经办结，不能重复办结。",
+}
+NO_PERMISSION = "无权限：只有本工作组成员和管理员可以操作。"
+BUTTON_STALE = "这个按钮已失效，请刷新后重试。"
+
+# Binding group chats.
+BIND_USAGE = "用法：在工作群里发送 /bind 工作组代码。可用代码：\n{groups}"
+BIND_ONLY_GROUPS = "请在工作组的群聊里发送 /bind。"
+BIND_NOT_ADMIN = "无权限：只有区创建办管理员可以绑定工作群。"
+BIND_DONE = "已绑定：本群现在是「{group}」的工作群，相关反映会发到这里。"
+
+ERROR = "抱歉，出了点问题，请稍后再试。您已提交的反映不会丢失。"
+
+BOT_COMMANDS = [
+    ("start", "开始使用"),
+    ("myreports", "我的反映"),
+    ("status", "查询工单"),
+    ("help", "使用帮助"),
+]

@@ -1,0 +1,1 @@
+"""The reporting domain: classification, routing, case states and report services."""

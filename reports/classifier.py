@@ -1,0 +1,190 @@
+"""Report classification: jieba segmentation plus a weighted keyword and phrase table.
+
+A message is normalised (simplified characters, half-width, lower case), cut
+into words by a private jieba tokenizer that knows every keyword, and each
+word (and each pair and triple of adjacent words, in case jieba split a
+keyword) is looked up in the table. A keyword of a behaviour category that
+follows a negation in the same clause ("现在没人乱扔垃圾了") counts for nothing.
+The category with the highest sum wins; its share of all evidence is the
+confidence.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import jieba
+
+from reports.keywords import KeywordTable
+from reports.normalize import normalize
+
+# Words jieba should prefer over its own splits; high enough to win, low enough
+# not to swallow neighbouring characters.
+KEYWORD_FREQ = 50_000
+NEGATION_WINDOW = 3
+# The evidence needed to place a report at all: one ordinary keyword.
+MIN_SCORE = 1.0
+CLAUSE_BREAKS = frozenset(",.!?;:。！？；：、…~ \n\t()（）[]【】“”\"'")
+
+
+@dataclass(frozen=True)
+class CategoryRules:
+    key: str
+    behaviour: bool
+    table: KeywordTable
+
+
+@dataclass(frozen=True)
+class Classification:
+    category: str
+    confidence: float
+    keywords: tuple[str, ...]
+    scores: Mapping[str, float]
+
+    @property
+    def ranked(self) -> list[str]:
+        """Categories with any evidence, strongest first."""
+        return [k for k, s in sorted(self.scores.items(), key=lambda kv: -kv[1]) if s > 0]
+
+
+@dataclass
+class _Entry:
+    category: str
+    weight: float
+    behaviour: bool
+
+
+class Classifier:
+    """Classify resident messages into categories; build once, call from anywhere."""
+
+    def __init__(
+        self,
+        categories: Iterable[CategoryRules],
+        negations: Iterable[str] = (),
+        fallback: str = "other",
+        cache_dir: Path | None = None,
+    ) -> None:
+        self.fallback = fallback
+        self._terms: dict[str, list[_Entry]] = {}
+        self._phrases: list[tuple[tuple[str, ...], _Entry]] = []
+        self._phrase_parts: dict[str, list[int]] = {}
+        words: set[str] = set()
+        for rules in categories:
+            for term, weight in rules.table.terms:
+                self._terms.setdefault(term, []).append(_Entry(rules.key, weight, rules.behaviour))
+                words.add(term)
+            for parts, weight in rules.table.phrases:
+                index = len(self._phrases)
+                self._phrases.append((parts, _Entry(rules.key, weight, rules.behaviour)))
+                for part in set(parts):
+                    self._phrase_parts.setdefault(part, []).append(index)
+                    words.add(part)
+        self._negations = frozenset(normalize(n) for n in negations if n.strip())
+        words |= self._negations
+        self._max_term_len = max((len(w) for w in words), default=1)
+        self._tokenizer = _make_tokenizer(words, cache_dir)
+
+    def tokens(self, text: str) -> list[str]:
+        """Cut normalised text into words (keywords come out whole)."""
+        return self._tokenizer.lcut(normalize(text), HMM=False)
+
+    def classify(self, text: str) -> Classification:
+        """Return the best category for a message, with confidence and evidence."""
+        tokens = self.tokens(text)
+        scores: dict[str, float] = {}
+        found: dict[str, list[str]] = {}
+        seen: set[str] = set()
+        phrase_hits: dict[int, set[str]] = {}
+        negated_parts: set[str] = set()
+        n = len(tokens)
+        for i in range(n):
+            word = ""
+            for j in range(i, min(i + 3, n)):
+                word += tokens[j]
+                if len(word) > self._max_term_len:
+                    break
+                if word in seen:
+                    continue
+                entries = self._terms.get(word)
+                phrase_ids = self._phrase_parts.get(word)
+                if entries is None and phrase_ids is None:
+                    continue
+                seen.add(word)
+                negated = self._is_negated(tokens, i)
+                if negated:
+                    negated_parts.add(word)
+                for entry in entries or ():
+                    if negated and entry.behaviour:
+                        continue
+                    scores[entry.category] = scores.get(entry.category, 0.0) + entry.weight
+                    found.setdefault(entry.category, []).append(word)
+                for pid in phrase_ids or ():
+                    phrase_hits.setdefault(pid, set()).add(word)
+        for pid, present in phrase_hits.items():
+            parts, entry = self._phrases[pid]
+            if len(present) < len(set(parts)):
+                continue
+            if entry.behaviour and present & negated_parts:
+                continue
+            scores[entry.category] = scores.get(entry.category, 0.0) + entry.weight
+            found.setdefault(entry.category, []).append("+".join(parts))
+        return self._decide(scores, found)
+
+    def _decide(self, scores: dict[str, float], found: dict[str, list[str]]) -> Classification:
+        if not scores:
+            return Classification(self.fallback, 0.0, (), {})
+        best = max(scores, key=lambda k: scores[k])
+        top = scores[best]
+        total = sum(scores.values())
+        if top < MIN_SCORE:
+            return Classification(self.fallback, 0.0, (), scores)
+        confidence = round(top / (total + 1.0), 3)
+        return Classification(best, confidence, tuple(found.get(best, ())), scores)
+
+    def _is_negated(self, tokens: list[str], i: int) -> bool:
+        """Whether a negation precedes position i within the same clause."""
+        negations = self._negations
+        if not negations:
+            return False
+        joined = ""
+        for k in range(i - 1, max(i - 1 - NEGATION_WINDOW, -1), -1):
+            token = tokens[k]
+            if token in CLAUSE_BREAKS:
+                return False
+            joined = token + joined
+            if token in negations or joined in negations:
+                return True
+            # a negation glued to other words by jieba, e.g. "现在没人"
+            if any(joined.endswith(neg) for neg in negations if len(neg) > 1):
+                return True
+        return False
+
+
+def _make_tokenizer(words: Iterable[str], cache_dir: Path | None) -> jieba.Tokenizer:
+    """A private jieba tokenizer with the domain words, its cache in a folder we own."""
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    cache = cache_dir or Path(tempfile.gettempdir()) / "civic-bot-jieba"
+    cache.mkdir(parents=True, exist_ok=True)
+    tokenizer.tmp_dir = str(cache)
+    tokenizer.initialize()
+    for word in words:
+        if len(word) > 1:
+            tokenizer.add_word(word, freq=KEYWORD_FREQ)
+    return tokenizer
+
+
+def build_classifier(
+    tables: Mapping[str, tuple[bool, KeywordTable]],
+    negations: Iterable[str],
+    fallback: str = "other",
+    cache_dir: Path | None = None,
+) -> Classifier:
+    """Build a classifier from {category: (is_behaviour, table)}."""
+    rules = [CategoryRules(k, behaviour, table) for k, (behaviour, table) in tables.items()]
+    return Classifier(rules, negations, fallback, cache_dir)

@@ -1,0 +1,405 @@
+"""Report services: compose a draft, submit it, and let working groups act on it.
+
+Every change that must be announced writes its outbox items in the same
+transaction, so a crash can delay a message but never lose it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from reports.classifier import Classification, Classifier
+from reports.states import Action, Status, next_status
+from reports.tickets import make_ticket, ticket_prefix
+from settings import FALLBACK_CATEGORY, Settings
+from storage import bindings, drafts, outbox, reports
+from storage.db import Connection, Database
+from storage.drafts import Draft
+from storage.reports import Event, Report
+
+GROUP_ALERT = "group_alert"
+EDIT_ALERT = "edit_alert"
+NOTIFY_RESIDENT = "notify_resident"
+
+
+class ReportError(Exception):
+    """A request the service refuses; handlers turn each kind into a friendly reply."""
+
+
+class DraftNotFound(ReportError):
+    """No such draft for this resident (stale or forged button)."""
+
+
+class DraftClosed(ReportError):
+    """The draft was cancelled, or it is too late to change it."""
+
+    def __init__(self, draft: Draft) -> None:
+        super().__init__(f"draft {draft.id} is {draft.status}")
+        self.draft = draft
+
+
+class FloodLimited(ReportError):
+    """The resident has filed the maximum number of reports this hour."""
+
+
+class TextTooLong(ReportError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"text longer than {limit} characters")
+        self.limit = limit
+
+
+class TooManyPhotos(ReportError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"more than {limit} photos")
+        self.limit = limit
+
+
+class UnknownCategory(ReportError):
+    """A category key that is not configured (forged button)."""
+
+
+class ReportNotFound(ReportError):
+    """No such report."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    report: Report
+    new: bool  # False when 确认 was pressed again for an already filed report
+
+
+def group_target(group_key: str) -> str:
+    return f"group:{group_key}"
+
+
+def chat_target(chat_id: int) -> str:
+    return f"chat:{chat_id}"
+
+
+class ReportService:
+    """The reporting use cases, independent of any chat channel."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        classifier: Classifier,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.classifier = classifier
+        self.clock = clock
+        self._tz = ZoneInfo(settings.timezone)
+        self._bindings: dict[str, int] = {}
+        # Called after a commit that queued messages, so the sender need not poll.
+        self.outbox_listener: Callable[[], None] = lambda: None
+
+    # --- group chats -------------------------------------------------------
+
+    async def load_bindings(self) -> None:
+        async with self.db.reading() as conn:
+            self._bindings = await bindings.all_bindings(conn)
+
+    def group_chat(self, group_key: str) -> int | None:
+        """The chat a group's alerts go to: a /bind binding, else config's chat_id."""
+        chat_id = self._bindings.get(group_key) or self.settings.groups[group_key].chat_id
+        return chat_id or None
+
+    def group_of_chat(self, chat_id: int) -> str | None:
+        for key in self.settings.groups:
+            if self.group_chat(key) == chat_id:
+                return key
+        return None
+
+    async def bind_group(self, group_key: str, chat_id: int, bound_by: int) -> None:
+        async with self.db.transaction() as conn:
+            await bindings.bind(conn, group_key, chat_id, bound_by, self.clock())
+        await self.load_bindings()
+        self.outbox_listener()  # alerts waiting for this group can go now
+
+    # --- classification ----------------------------------------------------
+
+    def classify(self, text: str) -> Classification:
+        return self.classifier.classify(text)
+
+    def is_placed(self, draft: Draft) -> bool:
+        """Whether the bot is sure enough of the category to propose it."""
+        return (
+            draft.category != FALLBACK_CATEGORY
+            and draft.confidence >= self.settings.reports.min_confidence
+        )
+
+    # --- composing a draft -------------------------------------------------
+
+    async def may_report(self, resident_id: int) -> bool:
+        """Whether the resident is still under the hourly limit."""
+        async with self.db.reading() as conn:
+            return await self._under_limit(conn, resident_id)
+
+    async def _under_limit(self, conn: Connection, resident_id: int) -> bool:
+        since = self.clock() - 3600
+        count = await reports.count_since(conn, resident_id, since)
+        return count < self.settings.reports.max_per_hour
+
+    def check_text(self, text: str) -> None:
+        if len(text) > self.settings.reports.max_text_chars:
+            raise TextTooLong(self.settings.reports.max_text_chars)
+
+    async def start_draft(
+        self,
+        resident_id: int,
+        chat_id: int,
+        text: str,
+        photo: str | None = None,
+        media_group_id: str | None = None,
+    ) -> Draft:
+        """Open a new draft from a message, classified; refuse beyond the hourly limit."""
+        text = text.strip()
+        self.check_text(text)
+        result = self.classify(text) if text else Classification(FALLBACK_CATEGORY, 0.0, (), {})
+        async with self.db.transaction() as conn:
+            if not await self._under_limit(conn, resident_id):
+                raise FloodLimited()
+            return await drafts.insert(
+                conn,
+                resident_id=resident_id,
+                chat_id=chat_id,
+                text=text,
+                category=result.category,
+                confidence=result.confidence,
+                keywords=result.keywords,
+                photos=(photo,) if photo else (),
+                media_group_id=media_group_id,
+                now=self.clock(),
+            )
+
+    async def open_draft(self, resident_id: int) -> Draft | None:
+        """The draft that photos and locations sent now would join, if any."""
+        since = self.clock() - self.settings.reports.draft_minutes * 60
+        async with self.db.reading() as conn:
+            return await drafts.latest_open(conn, resident_id, since)
+
+    async def draft_by_card(self, chat_id: int, message_id: int) -> Draft | None:
+        async with self.db.reading() as conn:
+            return await drafts.by_card(conn, chat_id, message_id)
+
+    async def set_card(self, draft_id: int, message_id: int) -> None:
+        async with self.db.transaction() as conn:
+            await drafts.update(conn, draft_id, self.clock(), card_message_id=message_id)
+
+    async def add_photo(self, resident_id: int, draft_id: int, file_id: str, caption: str) -> Draft:
+        """Attach a photo (and its caption) to an open draft."""
+        caption = caption.strip()
+        async with self.db.transaction() as conn:
+            draft = await self._own_open(conn, resident_id, draft_id)
+            if file_id in draft.photos:
+                return draft
+            if len(draft.photos) >= self.settings.reports.max_photos:
+                raise TooManyPhotos(self.settings.reports.max_photos)
+            fields: dict[str, object] = {"photos": (*draft.photos, file_id)}
+            if caption:
+                text = f"{draft.text}\n{caption}".strip()
+                self.check_text(text)
+                fields["text"] = text
+                if not self.is_placed(draft):
+                    result = self.classify(text)
+                    fields |= {
+                        "category": result.category,
+                        "confidence": result.confidence,
+                        "keywords": result.keywords,
+                    }
+            await drafts.update(conn, draft.id, self.clock(), **fields)
+            return await self._reload(conn, draft.id)
+
+    async def describe(self, resident_id: int, draft_id: int, text: str) -> Draft:
+        """Give a draft that began as a photo or a location its description."""
+        text = text.strip()
+        self.check_text(text)
+        result = self.classify(text)
+        async with self.db.transaction() as conn:
+            draft = await self._own_open(conn, resident_id, draft_id)
+            fields: dict[str, object] = {"text": text}
+            if not self.is_placed(draft):
+                fields |= {
+                    "category": result.category,
+                    "confidence": result.confidence,
+                    "keywords": result.keywords,
+                }
+            await drafts.update(conn, draft.id, self.clock(), **fields)
+            return await self._reload(conn, draft.id)
+
+    async def set_location(
+        self, resident_id: int, draft_id: int, latitude: float, longitude: float
+    ) -> Draft:
+        async with self.db.transaction() as conn:
+            draft = await self._own_open(conn, resident_id, draft_id)
+            await drafts.update(
+                conn, draft.id, self.clock(), latitude=latitude, longitude=longitude
+            )
+            return await self._reload(conn, draft.id)
+
+    async def set_address(self, resident_id: int, draft_id: int, address: str) -> Draft:
+        address = " ".join(address.split())[:200]
+        async with self.db.transaction() as conn:
+            draft = await self._own_open(conn, resident_id, draft_id)
+            await drafts.update(conn, draft.id, self.clock(), address=address)
+            return await self._reload(conn, draft.id)
+
+    async def choose_category(self, resident_id: int, draft_id: int, category: str) -> Draft:
+        if category not in self.settings.categories:
+            raise UnknownCategory(category)
+        async with self.db.transaction() as conn:
+            draft = await self._own_open(conn, resident_id, draft_id)
+            # The resident's own choice is certain.
+            await drafts.update(conn, draft.id, self.clock(), category=category, confidence=1.0)
+            return await self._reload(conn, draft.id)
+
+    async def cancel(self, resident_id: int, draft_id: int) -> Draft:
+        async with self.db.transaction() as conn:
+            draft = await self._own_open(conn, resident_id, draft_id)
+            await drafts.close(conn, draft.id, "cancelled", self.clock(), None)
+            return await self._reload(conn, draft.id)
+
+    async def get_draft(self, resident_id: int, draft_id: int) -> Draft:
+        async with self.db.reading() as conn:
+            draft = await drafts.get(conn, draft_id)
+        if draft is None or draft.resident_id != resident_id:
+            raise DraftNotFound()
+        return draft
+
+    async def _own_open(self, conn: Connection, resident_id: int, draft_id: int) -> Draft:
+        draft = await drafts.get(conn, draft_id)
+        if draft is None or draft.resident_id != resident_id:
+            raise DraftNotFound()
+        if draft.status != "open":
+            raise DraftClosed(draft)
+        return draft
+
+    async def _reload(self, conn: Connection, draft_id: int) -> Draft:
+        draft = await drafts.get(conn, draft_id)
+        assert draft is not None
+        return draft
+
+    # --- submitting --------------------------------------------------------
+
+    async def confirm(self, resident_id: int, draft_id: int) -> Submission:
+        """File the draft as a report and queue its group alert, exactly once."""
+        async with self.db.transaction() as conn:
+            draft = await drafts.get(conn, draft_id)
+            if draft is None or draft.resident_id != resident_id:
+                raise DraftNotFound()
+            if draft.status == "submitted" and draft.report_id is not None:
+                report = await reports.get(conn, draft.report_id)
+                assert report is not None
+                return Submission(report, new=False)
+            if draft.status != "open":
+                raise DraftClosed(draft)
+            if not await self._under_limit(conn, resident_id):
+                raise FloodLimited()
+            now = self.clock()
+            local = datetime.fromtimestamp(now, self._tz)
+            sequence = await reports.count_with_ticket_prefix(conn, ticket_prefix(local)) + 1
+            group_key = self.settings.categories[draft.category].group
+            report = await reports.insert(
+                conn,
+                ticket=make_ticket(local, sequence),
+                resident_id=resident_id,
+                chat_id=draft.chat_id,
+                text=draft.text,
+                category=draft.category,
+                group_key=group_key,
+                confidence=draft.confidence,
+                photos=draft.photos,
+                latitude=draft.latitude,
+                longitude=draft.longitude,
+                address=draft.address,
+                status=Status.SUBMITTED,
+                now=now,
+            )
+            await reports.add_event(
+                conn,
+                report.id,
+                action="submit",
+                status=Status.SUBMITTED,
+                actor_id=None,
+                actor_name=None,
+                note=None,
+                now=now,
+            )
+            await drafts.close(conn, draft.id, "submitted", now, report.id)
+            await outbox.enqueue(conn, GROUP_ALERT, group_target(group_key), now, report.id)
+        self.outbox_listener()
+        return Submission(report, new=True)
+
+    # --- the working group's side --------------------------------------------
+
+    async def get_report(self, report_id: int) -> Report:
+        async with self.db.reading() as conn:
+            report = await reports.get(conn, report_id)
+        if report is None:
+            raise ReportNotFound()
+        return report
+
+    async def act(
+        self,
+        report_id: int,
+        action: Action,
+        actor_id: int,
+        actor_name: str,
+        note: str | None = None,
+    ) -> Report:
+        """Apply a group's action, record who did it, and queue the announcements."""
+        async with self.db.transaction() as conn:
+            report = await reports.get(conn, report_id)
+            if report is None:
+                raise ReportNotFound()
+            status = next_status(report.status, action)
+            now = self.clock()
+            await reports.set_status(
+                conn, report.id, expected=report.status, status=status, now=now, note=note
+            )
+            await reports.add_event(
+                conn,
+                report.id,
+                action=action,
+                status=status,
+                actor_id=actor_id,
+                actor_name=actor_name,
+                note=note,
+                now=now,
+            )
+            payload = {"status": str(status), "group": report.group_key, "note": note}
+            await outbox.enqueue(
+                conn, NOTIFY_RESIDENT, chat_target(report.chat_id), now, report.id, payload
+            )
+            await outbox.enqueue(conn, EDIT_ALERT, group_target(report.group_key), now, report.id)
+            updated = await reports.get(conn, report.id)
+        self.outbox_listener()
+        assert updated is not None
+        return updated
+
+    async def history(self, report_id: int) -> list[Event]:
+        async with self.db.reading() as conn:
+            return await reports.events(conn, report_id)
+
+    # --- the resident's own reports ----------------------------------------
+
+    async def resident_reports(self, resident_id: int, limit: int = 10) -> tuple[list[Report], int]:
+        """The resident's latest reports and how many there are in all."""
+        async with self.db.reading() as conn:
+            items = await reports.of_resident(conn, resident_id, limit)
+            total = await reports.count_of_resident(conn, resident_id)
+        return items, total
+
+    async def resident_report(self, resident_id: int, ticket: str) -> Report | None:
+        """One of the resident's own reports; anyone else's is simply not found."""
+        async with self.db.reading() as conn:
+            report = await reports.by_ticket(conn, ticket)
+        if report is None or report.resident_id != resident_id:
+            return None
+        return report

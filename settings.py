@@ -1,0 +1,385 @@
+"""Configuration: one TOML file loaded into typed objects and validated.
+
+Every problem is reported with the key path that holds it
+(`categories.litter.group: "urbn" is not a group; groups are ...`), all at
+once, so an engineer can fix a config in one pass.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reports.keywords import KeywordFileError, KeywordTable, parse_keyword_file
+
+GROUP_KEYS = ("office", "supervision", "publicity", "urban", "order", "social", "rural")
+FALLBACK_CATEGORY = "other"
+DEFAULT_CONFIG = Path(__file__).resolve().parent / "config.toml"
+
+
+class ConfigError(Exception):
+    """A configuration that cannot be used; `problems` lists every reason."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Group:
+    key: str
+    name: str
+    chat_id: int  # 0 until the group chat is bound
+
+
+@dataclass(frozen=True)
+class Category:
+    key: str
+    name: str
+    group: str
+    behaviour: bool  # a behaviour can be negated ("没人乱扔垃圾了"); a broken thing cannot
+    keywords: KeywordTable
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    base_url: str | None = None
+    base_file_url: str | None = None
+    poll_timeout: int = 30
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    max_per_hour: int = 10
+    max_text_chars: int = 1000
+    max_photos: int = 10
+    draft_minutes: int = 60
+    min_confidence: float = 0.45
+    member_cache_seconds: int = 60
+    map_url: str = "https://uri.amap.com/marker?position={lon},{lat}"
+
+
+@dataclass(frozen=True)
+class OutboxSettings:
+    retry_base_seconds: float = 2.0
+    retry_max_seconds: float = 300.0
+    idle_poll_seconds: float = 5.0
+    concurrency: int = 4
+
+
+@dataclass(frozen=True)
+class Settings:
+    admins: frozenset[int]
+    groups: dict[str, Group]
+    categories: dict[str, Category]
+    negations: tuple[str, ...]
+    storage_path: Path
+    telegram: TelegramSettings = field(default_factory=TelegramSettings)
+    reports: ReportSettings = field(default_factory=ReportSettings)
+    outbox: OutboxSettings = field(default_factory=OutboxSettings)
+    timezone: str = "Asia/Shanghai"
+    source: Path | None = None
+
+    def group_of(self, category_key: str) -> Group:
+        return self.groups[self.categories[category_key].group]
+
+
+def load_settings(path: Path | str | None = None) -> Settings:
+    """Read and validate the config file; raise ConfigError listing every problem."""
+    path = Path(path) if path else DEFAULT_CONFIG
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError([f"{path}: config file not found"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
+    except UnicodeDecodeError:
+        raise ConfigError([f"{path}: not UTF-8 text"]) from None
+    return parse_settings(raw, base_dir=path.resolve().parent, source=path)
+
+
+def parse_settings(raw: Mapping[str, Any], base_dir: Path, source: Path | None = None) -> Settings:
+    """Build Settings from an already parsed mapping (testable without files)."""
+    v = _Validator()
+    v.unknown_keys(
+        raw,
+        "",
+        {"admins", "timezone", "telegram", "storage", "reports", "outbox", "groups"}
+        | {"categories", "classifier", "quizzes", "survey", "demo"},
+    )
+    admins = v.int_list(raw, "admins", default=[])
+    timezone = v.string(raw, "timezone", "", default="Asia/Shanghai")
+    _check_timezone(v, timezone)
+
+    tg = v.table(raw, "telegram")
+    v.unknown_keys(tg, "telegram", {"base_url", "base_file_url", "poll_timeout"})
+    telegram = TelegramSettings(
+        base_url=v.url(tg, "base_url", "telegram"),
+        base_file_url=v.url(tg, "base_file_url", "telegram"),
+        poll_timeout=v.integer(tg, "poll_timeout", "telegram", default=30, low=0, high=600),
+    )
+
+    st = v.table(raw, "storage")
+    v.unknown_keys(st, "storage", {"path"})
+    storage_path = Path(v.string(st, "path", "storage", default="data/civic.db"))
+    if not storage_path.is_absolute():
+        storage_path = base_dir / storage_path
+
+    rp = v.table(raw, "reports")
+    defaults = ReportSettings()
+    v.unknown_keys(rp, "reports", set(ReportSettings.__dataclass_fields__))
+    reports = ReportSettings(
+        max_per_hour=v.integer(rp, "max_per_hour", "reports", defaults.max_per_hour, 1, 1000),
+        max_text_chars=v.integer(
+            rp, "max_text_chars", "reports", defaults.max_text_chars, 50, 3500
+        ),
+        max_photos=v.integer(rp, "max_photos", "reports", defaults.max_photos, 1, 10),
+        draft_minutes=v.integer(rp, "draft_minutes", "reports", defaults.draft_minutes, 1, 1440),
+        min_confidence=v.number(rp, "min_confidence", "reports", defaults.min_confidence, 0.0, 1.0),
+        member_cache_seconds=v.integer(
+            rp, "member_cache_seconds", "reports", defaults.member_cache_seconds, 0, 86400
+        ),
+        map_url=v.string(rp, "map_url", "reports", default=defaults.map_url),
+    )
+    if "{lat}" not in reports.map_url or "{lon}" not in reports.map_url:
+        v.problem("reports.map_url", "must contain {lat} and {lon}")
+
+    ob = v.table(raw, "outbox")
+    od = OutboxSettings()
+    v.unknown_keys(ob, "outbox", set(OutboxSettings.__dataclass_fields__))
+    outbox = OutboxSettings(
+        retry_base_seconds=v.number(
+            ob, "retry_base_seconds", "outbox", od.retry_base_seconds, 0.001, 3600
+        ),
+        retry_max_seconds=v.number(
+            ob, "retry_max_seconds", "outbox", od.retry_max_seconds, 0.001, 86400
+        ),
+        idle_poll_seconds=v.number(
+            ob, "idle_poll_seconds", "outbox", od.idle_poll_seconds, 0.01, 3600
+        ),
+        concurrency=v.integer(ob, "concurrency", "outbox", od.concurrency, 1, 64),
+    )
+
+    groups = _parse_groups(v, v.table(raw, "groups"))
+    classifier = v.table(raw, "classifier")
+    v.unknown_keys(classifier, "classifier", {"negations_file"})
+    negations: tuple[str, ...] = ()
+    neg_file = v.string(classifier, "negations_file", "classifier", default="")
+    if neg_file:
+        negations = _read_word_list(v, base_dir / neg_file, "classifier.negations_file")
+    categories = _parse_categories(v, v.table(raw, "categories"), groups, base_dir)
+
+    if v.problems:
+        raise ConfigError(v.problems)
+    return Settings(
+        admins=frozenset(admins),
+        groups=groups,
+        categories=categories,
+        negations=negations,
+        storage_path=storage_path,
+        telegram=telegram,
+        reports=reports,
+        outbox=outbox,
+        timezone=timezone,
+        source=source,
+    )
+
+
+def _parse_groups(v: _Validator, table: Mapping[str, Any]) -> dict[str, Group]:
+    groups: dict[str, Group] = {}
+    for key in table:
+        if key not in GROUP_KEYS:
+            v.problem(f"groups.{key}", f"unknown group; groups are {', '.join(GROUP_KEYS)}")
+    for key in GROUP_KEYS:
+        if key not in table:
+            v.problem(f"groups.{key}", "missing; every one of the seven groups must be configured")
+            continue
+        entry = v.table(table, key, "groups")
+        path = f"groups.{key}"
+        v.unknown_keys(entry, path, {"name", "chat_id"})
+        name = v.string(entry, "name", path, required=True)
+        chat_id = v.integer(entry, "chat_id", path, default=0, low=None, high=None)
+        if chat_id > 0:
+            v.problem(f"{path}.chat_id", f"{chat_id} is a user id; group chat ids are negative")
+        groups[key] = Group(key=key, name=name, chat_id=chat_id)
+    return groups
+
+
+def _parse_categories(
+    v: _Validator, table: Mapping[str, Any], groups: Mapping[str, Group], base_dir: Path
+) -> dict[str, Category]:
+    categories: dict[str, Category] = {}
+    if FALLBACK_CATEGORY not in table:
+        v.problem(
+            f"categories.{FALLBACK_CATEGORY}",
+            "missing; it receives what no other category recognises",
+        )
+    for key in table:
+        path = f"categories.{key}"
+        if not _is_key(key):
+            v.problem(path, "category keys use lowercase letters, digits and _ only")
+            continue
+        entry = v.table(table, key, "categories")
+        v.unknown_keys(entry, path, {"name", "group", "behaviour", "keywords_file", "keywords"})
+        name = v.string(entry, "name", path, required=True)
+        group = v.string(entry, "group", path, required=True)
+        if group and group not in groups and group in GROUP_KEYS:
+            pass  # the group itself is broken and reported under groups.*
+        elif group and group not in GROUP_KEYS:
+            v.problem(
+                f"{path}.group", f'"{group}" is not a group; groups are {", ".join(GROUP_KEYS)}'
+            )
+        behaviour = v.boolean(entry, "behaviour", path, default=False)
+        lines: list[tuple[str, int, str]] = []
+        kw_file = v.string(entry, "keywords_file", path, default="")
+        if kw_file:
+            file = base_dir / kw_file
+            try:
+                text = file.read_text(encoding="utf-8")
+            except OSError:
+                v.problem(f"{path}.keywords_file", f"cannot read {file}")
+            else:
+                lines += [(kw_file, n, line) for n, line in enumerate(text.splitlines(), 1)]
+        inline = entry.get("keywords", [])
+        if not isinstance(inline, list) or not all(isinstance(w, str) for w in inline):
+            v.problem(f"{path}.keywords", 'must be a list of strings like "乱扔垃圾 3"')
+        else:
+            lines += [(f"{path}.keywords", n, w) for n, w in enumerate(inline, 1)]
+        if key != FALLBACK_CATEGORY and not lines:
+            v.problem(path, "has no keywords: set keywords_file or keywords")
+        try:
+            keywords = parse_keyword_file(lines)
+        except KeywordFileError as exc:
+            for p in exc.problems:
+                v.problem(f"{path}.keywords", p)
+            keywords = KeywordTable((), ())
+        categories[key] = Category(key, name, group, behaviour, keywords)
+    return categories
+
+
+def _read_word_list(v: _Validator, file: Path, path: str) -> tuple[str, ...]:
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError:
+        v.problem(path, f"cannot read {file}")
+        return ()
+    words = [w.split("#", 1)[0].strip() for w in text.splitlines()]
+    return tuple(w for w in words if w)
+
+
+def _check_timezone(v: _Validator, name: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        v.problem("timezone", f'"{name}" is not a known time zone (e.g. "Asia/Shanghai")')
+
+
+def _is_key(key: str) -> bool:
+    return bool(key) and all(c.islower() or c.isdigit() or c == "_" for c in key) and key.isascii()
+
+
+class _Validator:
+    """Reads typed values from a mapping, collecting problems instead of raising."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def problem(self, path: str, message: str) -> None:
+        self.problems.append(f"{path}: {message}")
+
+    @staticmethod
+    def _path(parent: str, key: str) -> str:
+        return f"{parent}.{key}" if parent else key
+
+    def unknown_keys(self, table: Mapping[str, Any], parent: str, known: set[str]) -> None:
+        for key in table:
+            if key not in known:
+                self.problem(
+                    self._path(parent, key),
+                    f"unknown key; expected one of {', '.join(sorted(known))}",
+                )
+
+    def table(self, raw: Mapping[str, Any], key: str, parent: str = "") -> Mapping[str, Any]:
+        value = raw.get(key, {})
+        if not isinstance(value, Mapping):
+            self.problem(self._path(parent, key), "must be a table ([section])")
+            return {}
+        return value
+
+    def string(
+        self,
+        raw: Mapping[str, Any],
+        key: str,
+        parent: str,
+        default: str = "",
+        required: bool = False,
+    ) -> str:
+        if key not in raw:
+            if required:
+                self.problem(self._path(parent, key), "missing")
+            return default
+        value = raw[key]
+        if not isinstance(value, str) or (required and not value.strip()):
+            self.problem(self._path(parent, key), "must be a non-empty string")
+            return default
+        return value
+
+    def url(self, raw: Mapping[str, Any], key: str, parent: str) -> str | None:
+        value = self.string(raw, key, parent, default="")
+        if not value:
+            return None
+        if not value.startswith(("http://", "https://")):
+            self.problem(self._path(parent, key), f'"{value}" must start with http:// or https://')
+            return None
+        return value
+
+    def integer(
+        self,
+        raw: Mapping[str, Any],
+        key: str,
+        parent: str,
+        default: int,
+        low: int | None,
+        high: int | None,
+    ) -> int:
+        value = raw.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.problem(self._path(parent, key), f"must be a whole number, not {value!r}")
+            return default
+        if (low is not None and value < low) or (high is not None and value > high):
+            self.problem(self._path(parent, key), f"{value} is out of range {low}..{high}")
+            return default
+        return value
+
+    def number(
+        self, raw: Mapping[str, Any], key: str, parent: str, default: float, low: float, high: float
+    ) -> float:
+        value = raw.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.problem(self._path(parent, key), f"must be a number, not {value!r}")
+            return default
+        if not low <= value <= high:
+            self.problem(self._path(parent, key), f"{value} is out of range {low}..{high}")
+            return default
+        return float(value)
+
+    def boolean(self, raw: Mapping[str, Any], key: str, parent: str, default: bool) -> bool:
+        value = raw.get(key, default)
+        if not isinstance(value, bool):
+            self.problem(self._path(parent, key), f"must be true or false, not {value!r}")
+            return default
+        return value
+
+    def int_list(self, raw: Mapping[str, Any], key: str, default: list[int]) -> list[int]:
+        value = raw.get(key, default)
+        if not isinstance(value, list) or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in value
+        ):
+            self.problem(key, "must be a list of Telegram user ids, e.g. [123456789]")
+            return default
+        return value

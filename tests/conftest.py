@@ -1,0 +1,37 @@
+"""Shared fixtures: the real classifier (built once) and a running bot against a stand-in."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from settings import load_settings
+from simulator import BotApiStandIn
+from tests.world import World, make_runtime, populate, settings_for_tests
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def classifier(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """The committed keyword tables; jieba takes about a second to load, so once."""
+    from bot import build_classifier
+
+    settings = load_settings(ROOT / "config.toml")
+    yield build_classifier(settings)
+
+
+@pytest.fixture
+async def world(tmp_path: Path, classifier: object) -> AsyncIterator[World]:
+    """A running bot with residents, staff and the seven group chats."""
+    async with BotApiStandIn() as api:
+        populate(api)
+        settings = settings_for_tests(tmp_path / "civic.db")
+        w = World(api, make_runtime(api, settings, classifier), settings)
+        await w.runtime.start()
+        try:
+            yield w
+        finally:
+            await w.runtime.stop()

@@ -1,0 +1,112 @@
+"""Classification: accuracy on held-out messages and the behaviours residents rely on."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reports.classifier import Classifier
+
+DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def labelled(name: str) -> list[tuple[str, str]]:
+    rows = []
+    for line in (DATA / name).read_text("utf-8").splitlines():
+        if line.strip():
+            category, text = line.split("\t", 1)
+            rows.append((category, text))
+    return rows
+
+
+def accuracy(classifier: Classifier, rows: list[tuple[str, str]]) -> float:
+    hits = sum(classifier.classify(text).category == category for category, text in rows)
+    return hits / len(rows)
+
+
+def test_held_out_accuracy_is_at_least_90_percent(classifier: Classifier) -> None:
+    rows = labelled("labelled_test.tsv")
+    assert len(rows) >= 300
+    misses = [
+        (c, classifier.classify(t).category, t)
+        for c, t in rows
+        if classifier.classify(t).category != c
+    ]
+    assert accuracy(classifier, rows) >= 0.90, "\n".join(map(str, misses))
+
+
+def test_the_labelled_set_covers_every_category_with_enough_messages(classifier: Classifier) -> None:
+    rows = labelled("labelled_dev.tsv") + labelled("labelled_test.tsv")
+    assert len(rows) >= 600
+    counts: dict[str, int] = {}
+    for category, _ in rows:
+        counts[category] = counts.get(category, 0) + 1
+    assert set(counts) == {
+        "litter", "traffic", "smoking", "street_vending", "illegal_construction",
+        "ads_graffiti", "road_facilities", "public_manners", "public_security",
+        "public_services", "rural", "publicity", "staff_conduct", "other",
+    }  # fmt: skip
+    assert min(counts.values()) >= 40
+
+
+@pytest.mark.parametrize("text", ["餐厅里有人抽烟", "办公室有人吸烟", "电梯里一股烟味", "网吧里大家吞云吐雾"])
+def test_smoking_is_recognised_in_its_many_wordings(classifier: Classifier, text: str) -> None:
+    assert classifier.classify(text).category == "smoking"
+
+
+def test_a_negated_behaviour_is_no_report(classifier: Classifier) -> None:
+    assert classifier.classify("我们小区现在没人乱扔垃圾了").category == "other"
+
+
+def test_a_broken_thing_is_not_negated_by_its_own_description(classifier: Classifier) -> None:
+    assert classifier.classify("路口的路灯不亮了，晚上黑乎乎的").category == "road_facilities"
+
+
+def test_traditional_characters_are_understood(classifier: Classifier) -> None:
+    assert classifier.classify("商場裡有人抽菸").category == "smoking"
+    assert classifier.classify("有人闖紅燈").category == "traffic"
+
+
+def test_emoji_and_full_width_letters_do_not_get_in_the_way(classifier: Classifier) -> None:
+    assert classifier.classify("🚬🚬 ＫＴＶ包厢里全是烟味 😡").category == "smoking"
+
+
+def test_a_common_typo_still_routes(classifier: Classifier) -> None:
+    assert classifier.classify("楼下拉圾堆了好几天没人清").category == "litter"
+
+
+def test_a_result_names_its_keywords_and_a_confidence(classifier: Classifier) -> None:
+    result = classifier.classify("路口有人闯红灯")
+    assert result.category == "traffic"
+    assert 0.0 < result.confidence <= 1.0
+    assert result.keywords
+
+
+def test_text_with_no_sign_of_a_report_falls_back_with_no_confidence(
+    classifier: Classifier,
+) -> None:
+    result = classifier.classify("今天天气不错")
+    assert (result.category, result.confidence) == ("other", 0.0)
+
+
+def test_classify_command_writes_one_json_object_per_line() -> None:
+    lines = "有人闯红灯\n楼道里有人抽烟\n\n"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bot.py"), "classify"],
+        input=lines,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["category"] for r in records] == ["traffic", "smoking", "other"]
+    assert records[0]["group"] == "order"
+    assert set(records[0]) == {"text", "category", "group", "confidence", "keywords"}
+    assert records[1]["text"] == "楼道里有人抽烟"

@@ -1,0 +1,138 @@
+"""A running bot against the Bot API stand-in, and short verbs for test scenarios."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot import Runtime
+from settings import GROUP_KEYS, Settings, parse_settings
+from simulator import BotApiStandIn
+from simulator.server import SentMessage
+
+ROOT = Path(__file__).resolve().parent.parent
+
+RESIDENT = 1001
+NEIGHBOUR = 1002
+URBAN_STAFF = 2001
+ORDER_STAFF = 2002
+OUTSIDER = 3001
+ADMIN = 9001
+GROUP_CHATS = {key: -100_000 - i for i, key in enumerate(GROUP_KEYS)}
+CONFIRM = "确认"
+
+
+def settings_for_tests(db_path: Path, **overrides: Any) -> Settings:
+    """The committed config with test chats, a temporary database and quick retries."""
+    raw = tomllib.loads((ROOT / "config.toml").read_text("utf-8"))
+    raw["admins"] = [ADMIN]
+    raw["storage"]["path"] = str(db_path)
+    for key, chat_id in GROUP_CHATS.items():
+        raw["groups"][key]["chat_id"] = chat_id
+    raw["outbox"].update(retry_base_seconds=0.05, retry_max_seconds=0.2, idle_poll_seconds=0.2)
+    for section, values in overrides.items():
+        raw[section].update(values)
+    return parse_settings(raw, base_dir=ROOT)
+
+
+@dataclass
+class World:
+    """The stand-in (residents, staff, group chats) and the bot talking to it."""
+
+    api: BotApiStandIn
+    runtime: Runtime
+    settings: Settings
+
+    @property
+    def db(self) -> Any:
+        return self.runtime.db
+
+    async def restart(self) -> None:
+        """Stop the bot and start a fresh one on the same database and stand-in."""
+        await self.runtime.stop()
+        self.runtime = make_runtime(self.api, self.settings, self.runtime.classifier)
+        await self.runtime.start()
+
+    async def say(self, text: str, user: int = RESIDENT, **kwargs: Any) -> SentMessage:
+        """Send a text as a user and return the bot's first reply in that chat."""
+        chat_id = kwargs.get("chat_id") or user
+        after = len(self.api.sent_to(chat_id))
+        self.api.send_text(user, text, **kwargs)
+        return await self.api.next_sent(chat_id, after=after)
+
+    async def card(self, text: str, user: int = RESIDENT) -> SentMessage:
+        """Start a report with a text; return the draft card (the reply with buttons)."""
+        reply = await self.say(text, user)
+        assert reply.buttons, f"expected a draft card, got {reply.text!r}"
+        return reply
+
+    async def press(self, user: int, message: SentMessage, label: str) -> dict[str, Any]:
+        """Press the button whose label contains `label`; return the callback answer."""
+        return await self.press_data(user, message, message_now(self, message).button_data(label))
+
+    async def press_data(self, user: int, message: SentMessage, data: str) -> dict[str, Any]:
+        """Press a button with any callback data (also forged data); return the answer."""
+        query_id = self.api.press(user, message.message_id, data, chat_id=message.chat_id)
+        return await self.api.answer_to(query_id)
+
+    async def file(self, text: str, user: int = RESIDENT) -> tuple[SentMessage, str]:
+        """Report and confirm; return the card (now saying 已提交) and the ticket."""
+        card = await self.card(text, user)
+        await self.press(user, card, CONFIRM)
+        body = await self.wait_text(card, "工单号")
+        ticket = body.split("工单号：", 1)[1].split()[0]
+        return card, ticket
+
+    async def wait_text(self, message: SentMessage, fragment: str) -> str:
+        """Wait until a bot message (after edits) contains `fragment`; return its text."""
+
+        def check() -> str | None:
+            now = self.api.message(message.chat_id, message.message_id) or {}
+            text = now.get("text") or now.get("caption") or ""
+            return text if fragment in text else None
+
+        return await self.api.wait_for(check)
+
+    async def alert(self, group: str, after: int = 0) -> SentMessage:
+        """The `after`-th message sent to a group's chat (waiting for it)."""
+        return await self.api.next_sent(GROUP_CHATS[group], after=after)
+
+
+def message_now(world: World, message: SentMessage) -> SentMessage:
+    """A bot message as it is now, after any edits."""
+    raw = world.api.message(message.chat_id, message.message_id)
+    assert raw is not None
+    return SentMessage(
+        chat_id=message.chat_id,
+        message_id=message.message_id,
+        method=message.method,
+        text=raw.get("text") or raw.get("caption"),
+        reply_markup=raw.get("reply_markup"),
+        raw=raw,
+    )
+
+
+def populate(api: BotApiStandIn) -> None:
+    """Residents, staff, an outsider, an admin, and the seven group chats."""
+    api.add_user(RESIDENT, "王小明", "xiaoming")
+    api.add_user(NEIGHBOUR, "李阿姨")
+    api.add_user(URBAN_STAFF, "张工", "zhang_urban")
+    api.add_user(ORDER_STAFF, "赵警官")
+    api.add_user(OUTSIDER, "路人甲")
+    api.add_user(ADMIN, "区创建办")
+    for key, chat_id in GROUP_CHATS.items():
+        members = {"urban": [URBAN_STAFF], "order": [ORDER_STAFF]}.get(key, [])
+        api.add_group(chat_id, f"{key} 工作群", members)
+
+
+def make_runtime(api: BotApiStandIn, settings: Settings, classifier: Any) -> Runtime:
+    return Runtime(
+        settings,
+        token=api.token,
+        classifier=classifier,
+        base_url=api.base_url,
+        base_file_url=api.base_file_url,
+        poll_timeout=1,
+    )
