@@ -23,6 +23,9 @@ from zoneinfo import ZoneInfo
 
 from settings import ConfigError, Settings, load_settings
 
+# PTB 22 reports RetryAfter.retry_after as a timedelta with this set, and warns without it.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
 log = logging.getLogger("civic")
 
 

@@ -17,9 +17,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import jieba
+import jieba_next as jieba
 
 from reports.keywords import KeywordTable
+from reports.model import NaiveBayes, features
 from reports.normalize import normalize
 
 # Words jieba should prefer over its own splits; high enough to win, low enough
@@ -67,8 +68,11 @@ class Classifier:
         negations: Iterable[str] = (),
         fallback: str = "other",
         cache_dir: Path | None = None,
+        examples: Iterable[tuple[str, str]] = (),
+        model_weight: float = 2.0,
     ) -> None:
         self.fallback = fallback
+        self.model_weight = model_weight
         self._terms: dict[str, list[_Entry]] = {}
         self._phrases: list[tuple[tuple[str, ...], _Entry]] = []
         self._phrase_parts: dict[str, list[int]] = {}
@@ -84,17 +88,36 @@ class Classifier:
                     self._phrase_parts.setdefault(part, []).append(index)
                     words.add(part)
         self._negations = frozenset(normalize(n) for n in negations if n.strip())
+        self._negation_lengths = sorted({len(n) for n in self._negations})
         words |= self._negations
         self._max_term_len = max((len(w) for w in words), default=1)
+        # Strings that can still grow into a term: joining more words is pointless otherwise.
+        self._prefixes = frozenset(w[:k] for w in words for k in range(1, len(w)))
         self._tokenizer = _make_tokenizer(words, cache_dir)
+        examples = list(examples)
+        self._model = (
+            NaiveBayes.train((c, self._features(t)) for c, t in examples) if examples else None
+        )
+
+    def _cut(self, normalized: str) -> list[str]:
+        return [t for t in self._tokenizer.lcut(normalized, HMM=False) if not t.isspace()]
+
+    def _features(self, text: str) -> set[str]:
+        normalized = normalize(text)
+        return features(self._cut(normalized), normalized)
 
     def tokens(self, text: str) -> list[str]:
-        """Cut normalised text into words (keywords come out whole)."""
-        return self._tokenizer.lcut(normalize(text), HMM=False)
+        """Cut normalised text into words (keywords come out whole), spaces dropped.
+
+        Without spaces, adjacent words join into terms written without them:
+        "red light" matches `redlight`, pinyin "luan ting che" `luantingche`.
+        """
+        return self._cut(normalize(text))
 
     def classify(self, text: str) -> Classification:
         """Return the best category for a message, with confidence and evidence."""
-        tokens = self.tokens(text)
+        normalized = normalize(text)
+        tokens = self._cut(normalized)
         scores: dict[str, float] = {}
         found: dict[str, list[str]] = {}
         seen: set[str] = set()
@@ -112,6 +135,8 @@ class Classifier:
                 entries = self._terms.get(word)
                 phrase_ids = self._phrase_parts.get(word)
                 if entries is None and phrase_ids is None:
+                    if word not in self._prefixes:
+                        break
                     continue
                 seen.add(word)
                 negated = self._is_negated(tokens, i)
@@ -132,6 +157,10 @@ class Classifier:
                 continue
             scores[entry.category] = scores.get(entry.category, 0.0) + entry.weight
             found.setdefault(entry.category, []).append("+".join(parts))
+        if self._model is not None:
+            for category, p in self._model.posterior(features(tokens, normalized)).items():
+                if p >= 0.05:
+                    scores[category] = scores.get(category, 0.0) + self.model_weight * p
         return self._decide(scores, found)
 
     def _decide(self, scores: dict[str, float], found: dict[str, list[str]]) -> Classification:
@@ -156,22 +185,18 @@ class Classifier:
             if token in CLAUSE_BREAKS:
                 return False
             joined = token + joined
-            if token in negations or joined in negations:
-                return True
-            # a negation glued to other words by jieba, e.g. "现在没人"
-            if any(joined.endswith(neg) for neg in negations if len(neg) > 1):
+            # also a negation glued to other words by jieba, e.g. "现在没人"
+            if any(joined[-n:] in negations for n in self._negation_lengths):
                 return True
         return False
 
 
 def _make_tokenizer(words: Iterable[str], cache_dir: Path | None) -> jieba.Tokenizer:
     """A private jieba tokenizer with the domain words, its cache in a folder we own."""
-    logging.getLogger("jieba").setLevel(logging.WARNING)
-    jieba.setLogLevel(logging.WARNING)
-    tokenizer = jieba.Tokenizer()
+    jieba.set_log_level(logging.WARNING)
     cache = cache_dir or Path(tempfile.gettempdir()) / "civic-bot-jieba"
     cache.mkdir(parents=True, exist_ok=True)
-    tokenizer.tmp_dir = str(cache)
+    tokenizer = jieba.Tokenizer(cache_dir=cache)
     tokenizer.initialize()
     for word in words:
         if len(word) > 1:

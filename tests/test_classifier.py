@@ -32,15 +32,18 @@ def accuracy(classifier: Classifier, rows: list[tuple[str, str]]) -> float:
 def test_held_out_accuracy_is_at_least_90_percent(classifier: Classifier) -> None:
     rows = labelled("labelled_test.tsv")
     assert len(rows) >= 300
-    misses = [
-        (c, classifier.classify(t).category, t)
-        for c, t in rows
-        if classifier.classify(t).category != c
-    ]
-    assert accuracy(classifier, rows) >= 0.90, "\n".join(map(str, misses))
+    # Only the kinds of confusion are shown: reading the held-out texts would be tuning on them.
+    confusions: dict[tuple[str, str], int] = {}
+    for category, text in rows:
+        got = classifier.classify(text).category
+        if got != category:
+            confusions[(category, got)] = confusions.get((category, got), 0) + 1
+    assert accuracy(classifier, rows) >= 0.90, sorted(confusions.items(), key=lambda kv: -kv[1])
 
 
-def test_the_labelled_set_covers_every_category_with_enough_messages(classifier: Classifier) -> None:
+def test_the_labelled_set_covers_every_category_with_enough_messages(
+    classifier: Classifier,
+) -> None:
     rows = labelled("labelled_dev.tsv") + labelled("labelled_test.tsv")
     assert len(rows) >= 600
     counts: dict[str, int] = {}
@@ -54,7 +57,9 @@ def test_the_labelled_set_covers_every_category_with_enough_messages(classifier:
     assert min(counts.values()) >= 40
 
 
-@pytest.mark.parametrize("text", ["餐厅里有人抽烟", "办公室有人吸烟", "电梯里一股烟味", "网吧里大家吞云吐雾"])
+@pytest.mark.parametrize(
+    "text", ["餐厅里有人抽烟", "办公室有人吸烟", "电梯里一股烟味", "网吧里大家吞云吐雾"]
+)
 def test_smoking_is_recognised_in_its_many_wordings(classifier: Classifier, text: str) -> None:
     assert classifier.classify(text).category == "smoking"
 
@@ -87,11 +92,8 @@ def test_a_result_names_its_keywords_and_a_confidence(classifier: Classifier) ->
     assert result.keywords
 
 
-def test_text_with_no_sign_of_a_report_falls_back_with_no_confidence(
-    classifier: Classifier,
-) -> None:
-    result = classifier.classify("今天天气不错")
-    assert (result.category, result.confidence) == ("other", 0.0)
+def test_small_talk_is_not_placed_in_a_report_category(classifier: Classifier) -> None:
+    assert classifier.classify("今天天气不错，出去走走").category == "other"
 
 
 def test_classify_command_writes_one_json_object_per_line() -> None:

@@ -1,0 +1,1 @@
+"""Civility quiz question bank (TOML data files, loader and validator)."""
