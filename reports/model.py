@@ -21,7 +21,7 @@ _CJK = range(0x4E00, 0xA000)
 
 def features(tokens: Sequence[str], text: str) -> set[str]:
     """Words (two characters or more, or letters) and CJK character pairs."""
-    found = {t for t in tokens if len(t) > 1 or t.isalpha() and not _is_cjk(t)}
+    found = {t for t in tokens if len(t) > 1 or (t.isalpha() and not _is_cjk(t))}
     found.update(
         text[i : i + 2]
         for i in range(len(text) - 1)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,15 +25,24 @@ def classifier(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     yield build_classifier(settings)
 
 
-@pytest.fixture
-async def world(tmp_path: Path, classifier: object) -> AsyncIterator[World]:
+@asynccontextmanager
+async def started_world(
+    tmp_path: Path, classifier: object, **overrides: Any
+) -> AsyncIterator[World]:
     """A running bot with residents, staff and the seven group chats."""
     async with BotApiStandIn() as api:
         populate(api)
-        settings = settings_for_tests(tmp_path / "civic.db")
+        settings = settings_for_tests(tmp_path / "civic.db", **overrides)
         w = World(api, make_runtime(api, settings, classifier), settings)
         await w.runtime.start()
         try:
             yield w
         finally:
             await w.runtime.stop()
+
+
+@pytest.fixture
+async def world(tmp_path: Path, classifier: object) -> AsyncIterator[World]:
+    """A running bot on the committed config (test chats, temporary database)."""
+    async with started_world(tmp_path, classifier) as w:
+        yield w

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import tomllib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bot import Runtime
 from settings import GROUP_KEYS, Settings, parse_settings
@@ -22,6 +24,7 @@ OUTSIDER = 3001
 ADMIN = 9001
 GROUP_CHATS = {key: -100_000 - i for i, key in enumerate(GROUP_KEYS)}
 CONFIRM = "确认"
+T = TypeVar("T")
 
 
 def settings_for_tests(db_path: Path, **overrides: Any) -> Settings:
@@ -48,6 +51,17 @@ class World:
     @property
     def db(self) -> Any:
         return self.runtime.db
+
+    async def eventually(self, check: Callable[[], Awaitable[T]], timeout: float = 5.0) -> T:
+        """Poll an async condition (e.g. a database query) until it is truthy."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            value = await check()
+            if value:
+                return value
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"condition still false after {timeout}s: {value!r}")
+            await asyncio.sleep(0.02)
 
     async def restart(self) -> None:
         """Stop the bot and start a fresh one on the same database and stand-in."""

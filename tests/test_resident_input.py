@@ -1,0 +1,103 @@
+"""What residents send that is not a plain report: wrong kinds, too much, too often."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import started_world
+from tests.world import CONFIRM, RESIDENT, World
+
+UNSUPPORTED = "只能处理文字、照片和位置"
+
+
+@pytest.mark.parametrize("kind", ["send_sticker", "send_voice", "send_video", "send_document"])
+async def test_unsupported_messages_get_a_short_explanation(world: World, kind: str) -> None:
+    after = len(world.api.sent_to(RESIDENT))
+    getattr(world.api, kind)(RESIDENT)
+    reply = await world.api.next_sent(RESIDENT, after=after)
+    assert UNSUPPORTED in reply.text
+
+
+async def test_an_unknown_command_lists_the_commands(world: World) -> None:
+    reply = await world.say("/report_now")
+    assert "/myreports" in reply.text
+
+
+async def test_small_talk_gets_a_hint_instead_of_a_draft(world: World) -> None:
+    reply = await world.say("你好")
+    assert "直接发" in reply.text and not reply.buttons
+
+
+async def test_an_oversize_text_is_refused_and_nothing_is_stored(world: World) -> None:
+    reply = await world.say("有人乱扔垃圾。" * 200)
+    assert "超过 1000 字" in reply.text
+    async with world.db.reading() as conn:
+        async with conn.execute("SELECT COUNT(*) FROM drafts") as cur:
+            assert (await cur.fetchone())[0] == 0
+
+
+async def test_a_photo_then_a_text_make_one_report(world: World) -> None:
+    world.api.send_photo(RESIDENT)
+    first = await world.api.next_sent(RESIDENT, after=0)
+    assert "请选择" in first.text
+    card = await world.say("这个井盖缺了一块，晚上容易踩空")
+    assert "道路设施" in card.text and "照片：1 张" in card.text
+    await world.press(RESIDENT, card, CONFIRM)
+    alert = await world.alert("urban")
+    assert "井盖缺了一块" in alert.text and "照片 1 张" in alert.text
+
+
+async def test_an_album_becomes_one_draft_with_every_photo(world: World) -> None:
+    world.api.send_photo(RESIDENT, caption="墙上全是小广告", media_group_id="album-1")
+    world.api.send_photo(RESIDENT, media_group_id="album-1")
+    world.api.send_photo(RESIDENT, media_group_id="album-1")
+    card = await world.api.next_sent(RESIDENT, after=0)
+    await world.wait_text(card, "照片：3 张")
+    async with world.db.reading() as conn:
+        async with conn.execute("SELECT COUNT(*) FROM drafts") as cur:
+            assert (await cur.fetchone())[0] == 1
+    assert len(world.api.sent_to(RESIDENT)) == 1
+
+
+async def test_confirming_without_any_description_asks_for_one(world: World) -> None:
+    after = len(world.api.sent_to(RESIDENT))
+    world.api.send_location(RESIDENT, 31.2, 121.4)
+    card = await world.api.next_sent(RESIDENT, after=after)
+    await world.press(RESIDENT, card, "乱扔垃圾")
+    await world.wait_text(card, "城镇建设管理组")
+    answer = await world.press(RESIDENT, card, CONFIRM)
+    assert "文字说明或一张照片" in answer["text"]
+
+
+async def test_the_location_button_offers_to_share_the_location(world: World) -> None:
+    card = await world.card("路灯坏了")
+    after = len(world.api.sent_to(RESIDENT))
+    await world.press(RESIDENT, card, "位置")
+    prompt = await world.api.next_sent(RESIDENT, after=after)
+    request = next(r for r in world.api.requests if r.result == prompt.raw)
+    assert request.params["reply_markup"]["keyboard"][0][0]["request_location"] is True
+
+
+async def test_beyond_the_hourly_limit_a_polite_refusal_and_nothing_stored(
+    tmp_path, classifier
+) -> None:
+    async with started_world(tmp_path, classifier, reports={"max_per_hour": 2}) as world:
+        await world.file("有人闯红灯")
+        await world.file("有人在电梯里抽烟")
+        reply = await world.say("路边有人乱扔垃圾")
+        assert "这一小时内已经反映了 2 条" in reply.text and not reply.buttons
+        async with world.db.reading() as conn:
+            async with conn.execute("SELECT COUNT(*) FROM reports") as cur:
+                assert (await cur.fetchone())[0] == 2
+            async with conn.execute("SELECT COUNT(*) FROM drafts") as cur:
+                assert (await cur.fetchone())[0] == 2
+
+
+async def test_the_limit_also_holds_for_drafts_opened_before_it_was_reached(
+    tmp_path, classifier
+) -> None:
+    async with started_world(tmp_path, classifier, reports={"max_per_hour": 1}) as world:
+        early = await world.card("有人在电梯里抽烟")
+        await world.file("有人闯红灯")
+        answer = await world.press(RESIDENT, early, CONFIRM)
+        assert "这一小时内已经反映了 1 条" in answer["text"]
