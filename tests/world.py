@@ -52,16 +52,12 @@ class World:
     def db(self) -> Any:
         return self.runtime.db
 
-    async def eventually(self, check: Callable[[], Awaitable[T]], timeout: float = 5.0) -> T:
+    async def eventually(self, check: Callable[[], Awaitable[T]], wait: float = 5.0) -> T:
         """Poll an async condition (e.g. a database query) until it is truthy."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            value = await check()
-            if value:
-                return value
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"condition still false after {timeout}s: {value!r}")
-            await asyncio.sleep(0.02)
+        async with asyncio.timeout(wait):
+            while not (value := await check()):  # noqa: ASYNC110 (a database has no event)
+                await asyncio.sleep(0.02)
+        return value
 
     async def restart(self) -> None:
         """Stop the bot and start a fresh one on the same database and stand-in."""
