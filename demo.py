@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import tomllib
+from pathlib import Path
+from typing import Any
 
 from bot import Runtime
 from settings import Settings
@@ -43,6 +46,29 @@ def demo_settings(settings: Settings) -> Settings:
         storage_path=settings.storage_path.with_name("demo.db"),
         telegram=dataclasses.replace(settings.telegram, base_url=None, poll_timeout=10),
     )
+
+
+def standin_config(
+    config: Path, api: BotApiStandIn, db_path: Path, group_chats: dict[str, int]
+) -> dict[str, Any]:
+    """A config file's content pointed at a stand-in (for tests and benchmarks).
+
+    Relative paths become absolute, so the result can be written anywhere.
+    """
+    raw = tomllib.loads(config.read_text("utf-8"))
+    base = config.resolve().parent
+    raw["telegram"] = {"base_url": api.base_url, "base_file_url": api.base_file_url}
+    raw["telegram"]["poll_timeout"] = 1
+    raw["storage"]["path"] = str(db_path)
+    neg = raw.get("classifier", {}).get("negations_file")
+    if neg:
+        raw["classifier"]["negations_file"] = str(base / neg)
+    for key, chat_id in group_chats.items():
+        raw["groups"][key]["chat_id"] = chat_id
+    for category in raw["categories"].values():
+        if "keywords_file" in category:
+            category["keywords_file"] = str(base / category["keywords_file"])
+    return raw
 
 
 class Demo:

@@ -17,6 +17,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from handlers.render import Renderer
 from reports.delivery import OutboxService
 from reports.service import EDIT_ALERT, GROUP_ALERT, NOTIFY_RESIDENT, ReportService
+from reports.states import Status
 from storage.outbox import OutboxItem
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,8 @@ class Courier:
         """Send one item, recording success, a retry time, or a permanent failure."""
         try:
             if item.kind == GROUP_ALERT:
-                await self._send_alert(item)
+                await self._send_alert(item)  # records its own progress
+                return
             elif item.kind == EDIT_ALERT:
                 await self._edit_alert(item)
             elif item.kind == NOTIFY_RESIDENT:
@@ -129,16 +131,26 @@ class Courier:
         return chat_id
 
     async def _send_alert(self, item: OutboxItem) -> None:
-        """Alert text with buttons first, then its photos and location as replies."""
+        """Alert text with buttons first, then its photos and location as replies.
+
+        Each part delivered is recorded before the next is tried, so a retry
+        never repeats a part the group already has.
+        """
         assert item.report_id is not None
         report = await self.service.get_report(item.report_id)
+        has_location = report.latitude is not None and report.longitude is not None
         step = item.step
         if step == 0:
             chat_id = self._group_chat(report.group_key)
-            history = await self.service.history(report.id)
+            # A case nobody has touched yet has no one to name in its alert.
+            fresh = report.status == Status.SUBMITTED
+            history = [] if fresh else await self.service.history(report.id)
             text, markup = self.render.alert(report, history)
             message = await self.bot.send_message(chat_id, text, reply_markup=markup)
-            await self.outbox.alert_posted(item, report.id, chat_id, message.message_id)
+            done = not report.photos and not has_location
+            await self.outbox.alert_posted(item, report.id, chat_id, message.message_id, done)
+            if done:
+                return
             report = await self.service.get_report(report.id)
             step = 1
         assert report.alert_chat_id is not None and report.alert_message_id is not None
@@ -152,14 +164,14 @@ class Courier:
                 media = [InputMediaPhoto(p) for p in report.photos[:10]]
                 await self.bot.send_media_group(report.alert_chat_id, media, reply_parameters=reply)
             await self.outbox.advance(item, 2)
-            step = 2
-        if step == 2 and report.latitude is not None and report.longitude is not None:
+        if has_location:
             await self.bot.send_location(
                 report.alert_chat_id,
                 latitude=report.latitude,
                 longitude=report.longitude,
                 reply_parameters=reply,
             )
+        await self.outbox.sent(item)
 
     async def _edit_alert(self, item: OutboxItem) -> None:
         """Show the report's current status and who acted, in the alert itself."""

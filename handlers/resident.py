@@ -26,6 +26,7 @@ from reports.service import (
     DraftClosed,
     DraftNotFound,
     FloodLimited,
+    NeedsDescription,
     TextTooLong,
     TooManyPhotos,
     UnknownCategory,
@@ -173,10 +174,6 @@ async def press_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     assert button is not None and button.scope == "d"  # guaranteed by the handler pattern
     try:
         if button.action == "ok":
-            draft = await d.service.get_draft(resident, button.id)
-            if draft.status == "open" and not draft.text and not draft.photos:
-                await query.answer(texts.NEEDS_DESCRIPTION, show_alert=True)
-                return
             submission = await d.service.confirm(resident, button.id)
             if not submission.new:
                 await query.answer(
@@ -218,6 +215,8 @@ async def press_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
         await query.answer(
             texts.FLOOD.format(limit=d.settings.reports.max_per_hour), show_alert=True
         )
+    except NeedsDescription:
+        await query.answer(texts.NEEDS_DESCRIPTION, show_alert=True)
     except (DraftNotFound, UnknownCategory):
         await query.answer(texts.DRAFT_GONE, show_alert=True)
     except DraftClosed as exc:

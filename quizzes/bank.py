@@ -117,7 +117,7 @@ class BankError(Exception):
         return "\n".join([head, *(f"  - {p}" for p in self.problems)])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class QuestionBank:
     topics: dict[str, Topic]
     questions: tuple[Question, ...]

@@ -29,6 +29,8 @@ KEYWORD_FREQ = 50_000
 NEGATION_WINDOW = 3
 # The evidence needed to place a report at all: one ordinary keyword.
 MIN_SCORE = 1.0
+# A keyword split by jieba is found again by joining up to this many adjacent words.
+JOIN_WORDS = 3
 CLAUSE_BREAKS = frozenset(",.!?;:。！？；：、…~ \n\t()（）[]【】“”\"'")
 
 
@@ -90,7 +92,11 @@ class Classifier:
         self._negations = frozenset(normalize(n) for n in negations if n.strip())
         self._negation_lengths = sorted({len(n) for n in self._negations})
         words |= self._negations
-        self._max_term_len = max((len(w) for w in words), default=1)
+        # One lookup per word: its term entries and the phrase rules it is part of.
+        self._lookup: dict[str, tuple[tuple[_Entry, ...], tuple[int, ...]]] = {
+            w: (tuple(self._terms.get(w, ())), tuple(self._phrase_parts.get(w, ())))
+            for w in set(self._terms) | set(self._phrase_parts)
+        }
         # Strings that can still grow into a term: joining more words is pointless otherwise.
         self._prefixes = frozenset(w[:k] for w in words for k in range(1, len(w)))
         self._tokenizer = _make_tokenizer(words, cache_dir)
@@ -123,32 +129,34 @@ class Classifier:
         seen: set[str] = set()
         phrase_hits: dict[int, set[str]] = {}
         negated_parts: set[str] = set()
+        lookup = self._lookup
+        prefixes = self._prefixes
         n = len(tokens)
         for i in range(n):
-            word = ""
-            for j in range(i, min(i + 3, n)):
-                word += tokens[j]
-                if len(word) > self._max_term_len:
-                    break
-                if word in seen:
-                    continue
-                entries = self._terms.get(word)
-                phrase_ids = self._phrase_parts.get(word)
-                if entries is None and phrase_ids is None:
-                    if word not in self._prefixes:
+            word = tokens[i]
+            j = i
+            while True:
+                hit = lookup.get(word)
+                if hit is None:
+                    if word not in prefixes:
                         break
-                    continue
-                seen.add(word)
-                negated = self._is_negated(tokens, i)
-                if negated:
-                    negated_parts.add(word)
-                for entry in entries or ():
-                    if negated and entry.behaviour:
-                        continue
-                    scores[entry.category] = scores.get(entry.category, 0.0) + entry.weight
-                    found.setdefault(entry.category, []).append(word)
-                for pid in phrase_ids or ():
-                    phrase_hits.setdefault(pid, set()).add(word)
+                elif word not in seen:
+                    seen.add(word)
+                    entries, phrase_ids = hit
+                    negated = self._is_negated(tokens, i)
+                    if negated:
+                        negated_parts.add(word)
+                    for entry in entries:
+                        if negated and entry.behaviour:
+                            continue
+                        scores[entry.category] = scores.get(entry.category, 0.0) + entry.weight
+                        found.setdefault(entry.category, []).append(word)
+                    for pid in phrase_ids:
+                        phrase_hits.setdefault(pid, set()).add(word)
+                j += 1
+                if j >= n or j - i >= JOIN_WORDS:
+                    break
+                word += tokens[j]
         for pid, present in phrase_hits.items():
             parts, entry = self._phrases[pid]
             if len(present) < len(set(parts)):
@@ -185,7 +193,9 @@ class Classifier:
             if token in CLAUSE_BREAKS:
                 return False
             joined = token + joined
-            # also a negation glued to other words by jieba, e.g. "现在没人"
+            if token in negations:
+                return True
+            # a negation glued to the words before the keyword, e.g. "现在没人"
             if any(joined[-n:] in negations for n in self._negation_lengths):
                 return True
         return False

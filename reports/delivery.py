@@ -33,33 +33,36 @@ class OutboxService:
         self.clock = clock
 
     async def due(self, limit: int) -> list[OutboxItem]:
-        async with self.db.reading() as conn:
-            return await outbox.due(conn, self.clock(), limit, set())
+        async with self.db.session() as conn:
+            return await outbox.due(conn, self.clock(), limit)
 
     async def next_due_in(self) -> float | None:
         """Seconds until the earliest pending item is due (0 if overdue), or None."""
-        async with self.db.reading() as conn:
+        async with self.db.session() as conn:
             at = await outbox.next_due_at(conn)
         return None if at is None else max(0.0, at - self.clock())
 
     async def sent(self, item: OutboxItem) -> None:
-        async with self.db.transaction() as conn:
+        async with self.db.session() as conn:
             await outbox.mark_sent(conn, item.id, self.clock())
 
     async def advance(self, item: OutboxItem, step: int) -> None:
-        async with self.db.transaction() as conn:
+        async with self.db.session() as conn:
             await outbox.advance(conn, item.id, step)
 
     async def alert_posted(
-        self, item: OutboxItem, report_id: int, chat_id: int, message_id: int
+        self, item: OutboxItem, report_id: int, chat_id: int, message_id: int, done: bool
     ) -> None:
-        """The alert's text went out: remember where, and that step 1 is done."""
+        """The alert's text went out: remember where, and that step 1 (or all) is done."""
         async with self.db.transaction() as conn:
             await reports.set_alert(conn, report_id, chat_id, message_id)
-            await outbox.advance(conn, item.id, 1)
+            if done:
+                await outbox.mark_sent(conn, item.id, self.clock())
+            else:
+                await outbox.advance(conn, item.id, 1)
 
     async def give_up(self, item: OutboxItem, error: str) -> None:
-        async with self.db.transaction() as conn:
+        async with self.db.session() as conn:
             await outbox.mark_failed(conn, item.id, error)
 
     async def retry(self, item: OutboxItem, error: str, after: float | None = None) -> float:
@@ -69,10 +72,10 @@ class OutboxService:
             if after is not None
             else backoff_seconds(item.attempts, self.retry_base, self.retry_max)
         )
-        async with self.db.transaction() as conn:
+        async with self.db.session() as conn:
             await outbox.retry_later(conn, item.id, self.clock() + delay, error[:500])
         return delay
 
     async def counts(self) -> dict[str, int]:
-        async with self.db.reading() as conn:
+        async with self.db.session() as conn:
             return await outbox.counts(conn)

@@ -28,7 +28,15 @@ def _translation() -> dict[int, str | None]:
     return mapping
 
 
+@cache
+def _convertible() -> frozenset[str]:
+    return frozenset(chr(c) for c in _translation())
+
+
 def normalize(text: str) -> str:
     """Return the comparable form of a resident's text."""
-    text = unicodedata.normalize("NFKC", text).translate(_translation()).lower()
-    return " ".join(text.split())
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    if not _convertible().isdisjoint(text):  # most messages have no traditional character
+        text = text.translate(_translation())
+    return " ".join(text.lower().split())

@@ -46,6 +46,10 @@ class FloodLimited(ReportError):
     """The resident has filed the maximum number of reports this hour."""
 
 
+class NeedsDescription(ReportError):
+    """A draft with neither text nor photo cannot be filed."""
+
+
 class TextTooLong(ReportError):
     def __init__(self, limit: int) -> None:
         super().__init__(f"text longer than {limit} characters")
@@ -102,7 +106,7 @@ class ReportService:
     # --- group chats -------------------------------------------------------
 
     async def load_bindings(self) -> None:
-        async with self.db.reading() as conn:
+        async with self.db.session() as conn:
             self._bindings = await bindings.all_bindings(conn)
 
     def group_chat(self, group_key: str) -> int | None:
@@ -138,7 +142,7 @@ class ReportService:
 
     async def may_report(self, resident_id: int) -> bool:
         """Whether the resident is still under the hourly limit."""
-        async with self.db.reading() as conn:
+        async with self.db.session() as conn:
             return await self._under_limit(conn, resident_id)
 
     async def _under_limit(self, conn: Connection, resident_id: int) -> bool:
@@ -181,15 +185,15 @@ class ReportService:
     async def open_draft(self, resident_id: int) -> Draft | None:
         """The draft that photos and locations sent now would join, if any."""
         since = self.clock() - self.settings.reports.draft_minutes * 60
-        async with self.db.reading() as conn:
+        async with self.db.session() as conn:
             return await drafts.latest_open(conn, resident_id, since)
 
     async def draft_by_card(self, chat_id: int, message_id: int) -> Draft | None:
-        async with self.db.reading() as conn:
+        async with self.db.session() as conn:
             return await drafts.by_card(conn, chat_id, message_id)
 
     async def set_card(self, draft_id: int, message_id: int) -> None:
-        async with self.db.transaction() as conn:
+        async with self.db.session() as conn:
             await drafts.update(conn, draft_id, self.clock(), card_message_id=message_id)
 
     async def add_photo(self, resident_id: int, draft_id: int, file_id: str, caption: str) -> Draft:
@@ -213,8 +217,7 @@ class ReportService:
                         "confidence": result.confidence,
                         "keywords": result.keywords,
                     }
-            await drafts.update(conn, draft.id, self.clock(), **fields)
-            return await self._reload(conn, draft.id)
+            return await drafts.update(conn, draft.id, self.clock(), **fields)
 
     async def describe(self, resident_id: int, draft_id: int, text: str) -> Draft:
         """Give a draft that began as a photo or a location its description."""
@@ -230,25 +233,22 @@ class ReportService:
                     "confidence": result.confidence,
                     "keywords": result.keywords,
                 }
-            await drafts.update(conn, draft.id, self.clock(), **fields)
-            return await self._reload(conn, draft.id)
+            return await drafts.update(conn, draft.id, self.clock(), **fields)
 
     async def set_location(
         self, resident_id: int, draft_id: int, latitude: float, longitude: float
     ) -> Draft:
         async with self.db.transaction() as conn:
             draft = await self._own_open(conn, resident_id, draft_id)
-            await drafts.update(
+            return await drafts.update(
                 conn, draft.id, self.clock(), latitude=latitude, longitude=longitude
             )
-            return await self._reload(conn, draft.id)
 
     async def set_address(self, resident_id: int, draft_id: int, address: str) -> Draft:
         address = " ".join(address.split())[:200]
         async with self.db.transaction() as conn:
             draft = await self._own_open(conn, resident_id, draft_id)
-            await drafts.update(conn, draft.id, self.clock(), address=address)
-            return await self._reload(conn, draft.id)
+            return await drafts.update(conn, draft.id, self.clock(), address=address)
 
     async def choose_category(self, resident_id: int, draft_id: int, category: str) -> Draft:
         if category not in self.settings.categories:
@@ -256,17 +256,19 @@ class ReportService:
         async with self.db.transaction() as conn:
             draft = await self._own_open(conn, resident_id, draft_id)
             # The resident's own choice is certain.
-            await drafts.update(conn, draft.id, self.clock(), category=category, confidence=1.0)
-            return await self._reload(conn, draft.id)
+            return await drafts.update(
+                conn, draft.id, self.clock(), category=category, confidence=1.0
+            )
 
     async def cancel(self, resident_id: int, draft_id: int) -> Draft:
         async with self.db.transaction() as conn:
             draft = await self._own_open(conn, resident_id, draft_id)
-            await drafts.close(conn, draft.id, "cancelled", self.clock(), None)
-            return await self._reload(conn, draft.id)
+            closed = await drafts.close(conn, draft.id, "cancelled", self.clock(), None)
+            assert closed is not None
+            return closed
 
     async def get_draft(self, resident_id: int, draft_id: int) -> Draft:
-        async with self.db.reading() as conn:
+        async with self.db.session() as conn:
             draft = await drafts.get(conn, draft_id)
         if draft is None or draft.resident_id != resident_id:
             raise DraftNotFound()
@@ -278,11 +280,6 @@ class ReportService:
             raise DraftNotFound()
         if draft.status != "open":
             raise DraftClosed(draft)
-        return draft
-
-    async def _reload(self, conn: Connection, draft_id: int) -> Draft:
-        draft = await drafts.get(conn, draft_id)
-        assert draft is not None
         return draft
 
     # --- submitting --------------------------------------------------------
@@ -299,11 +296,16 @@ class ReportService:
                 return Submission(report, new=False)
             if draft.status != "open":
                 raise DraftClosed(draft)
-            if not await self._under_limit(conn, resident_id):
-                raise FloodLimited()
+            if not draft.text and not draft.photos:
+                raise NeedsDescription()
             now = self.clock()
             local = datetime.fromtimestamp(now, self._tz)
-            sequence = await reports.count_with_ticket_prefix(conn, ticket_prefix(local)) + 1
+            filed, today = await reports.counts_for_filing(
+                conn, resident_id, now - 3600, ticket_prefix(local)
+            )
+            if filed >= self.settings.reports.max_per_hour:
+                raise FloodLimited()
+            sequence = today + 1
             group_key = self.settings.categories[draft.category].group
             report = await reports.insert(
                 conn,
@@ -339,7 +341,7 @@ class ReportService:
     # --- the working group's side --------------------------------------------
 
     async def get_report(self, report_id: int) -> Report:
-        async with self.db.reading() as conn:
+        async with self.db.session() as conn:
             report = await reports.get(conn, report_id)
         if report is None:
             raise ReportNotFound()
@@ -360,9 +362,10 @@ class ReportService:
                 raise ReportNotFound()
             status = next_status(report.status, action)
             now = self.clock()
-            await reports.set_status(
+            updated = await reports.set_status(
                 conn, report.id, expected=report.status, status=status, now=now, note=note
             )
+            assert updated is not None  # the write lock keeps the status as read
             await reports.add_event(
                 conn,
                 report.id,
@@ -378,27 +381,25 @@ class ReportService:
                 conn, NOTIFY_RESIDENT, chat_target(report.chat_id), now, report.id, payload
             )
             await outbox.enqueue(conn, EDIT_ALERT, group_target(report.group_key), now, report.id)
-            updated = await reports.get(conn, report.id)
         self.outbox_listener()
-        assert updated is not None
         return updated
 
     async def history(self, report_id: int) -> list[Event]:
-        async with self.db.reading() as conn:
+        async with self.db.session() as conn:
             return await reports.events(conn, report_id)
 
     # --- the resident's own reports ----------------------------------------
 
     async def resident_reports(self, resident_id: int, limit: int = 10) -> tuple[list[Report], int]:
         """The resident's latest reports and how many there are in all."""
-        async with self.db.reading() as conn:
+        async with self.db.session() as conn:
             items = await reports.of_resident(conn, resident_id, limit)
             total = await reports.count_of_resident(conn, resident_id)
         return items, total
 
     async def resident_report(self, resident_id: int, ticket: str) -> Report | None:
         """One of the resident's own reports; anyone else's is simply not found."""
-        async with self.db.reading() as conn:
+        async with self.db.session() as conn:
             report = await reports.by_ticket(conn, ticket)
         if report is None or report.resident_id != resident_id:
             return None

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import aiosqlite
+from storage.db import Connection, execute, fetch_all
 
 
-async def bind(
-    conn: aiosqlite.Connection, group_key: str, chat_id: int, bound_by: int, now: float
-) -> None:
+async def bind(conn: Connection, group_key: str, chat_id: int, bound_by: int, now: float) -> None:
     # A chat serves one group only: rebinding it elsewhere releases the old key.
-    await conn.execute(
-        "DELETE FROM group_bindings WHERE chat_id = ? AND group_key != ?", (chat_id, group_key)
+    await execute(
+        conn,
+        "DELETE FROM group_bindings WHERE chat_id = ? AND group_key != ?",
+        (chat_id, group_key),
     )
-    await conn.execute(
+    await execute(
+        conn,
         "INSERT INTO group_bindings (group_key, chat_id, bound_by, bound_at) VALUES (?,?,?,?)"
         " ON CONFLICT (group_key) DO UPDATE SET chat_id = excluded.chat_id,"
         " bound_by = excluded.bound_by, bound_at = excluded.bound_at",
@@ -20,7 +21,6 @@ async def bind(
     )
 
 
-async def all_bindings(conn: aiosqlite.Connection) -> dict[str, int]:
-    async with conn.execute("SELECT group_key, chat_id FROM group_bindings") as cur:
-        rows = await cur.fetchall()
+async def all_bindings(conn: Connection) -> dict[str, int]:
+    rows = await fetch_all(conn, "SELECT group_key, chat_id FROM group_bindings")
     return {r["group_key"]: r["chat_id"] for r in rows}

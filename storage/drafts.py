@@ -6,7 +6,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 
-import aiosqlite
+from storage.db import Connection, fetch_one
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def _draft(row: sqlite3.Row | None) -> Draft | None:
 
 
 async def insert(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     *,
     resident_id: int,
     chat_id: int,
@@ -52,9 +52,11 @@ async def insert(
     media_group_id: str | None,
     now: float,
 ) -> Draft:
-    cur = await conn.execute(
+    row = await fetch_one(
+        conn,
         "INSERT INTO drafts (resident_id, chat_id, text, category, confidence, keywords,"
-        " photos, media_group_id, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        " photos, media_group_id, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)"
+        " RETURNING *",
         (
             resident_id,
             chat_id,
@@ -68,53 +70,61 @@ async def insert(
             now,
         ),
     )
-    draft = await get(conn, cur.lastrowid or 0)
+    draft = _draft(row)
     assert draft is not None
     return draft
 
 
-async def get(conn: aiosqlite.Connection, draft_id: int) -> Draft | None:
-    async with conn.execute("SELECT * FROM drafts WHERE id = ?", (draft_id,)) as cur:
-        return _draft(await cur.fetchone())
+async def get(conn: Connection, draft_id: int) -> Draft | None:
+    return _draft(await fetch_one(conn, "SELECT * FROM drafts WHERE id = ?", (draft_id,)))
 
 
-async def latest_open(conn: aiosqlite.Connection, resident_id: int, since: float) -> Draft | None:
+async def latest_open(conn: Connection, resident_id: int, since: float) -> Draft | None:
     """The resident's most recently touched open draft, if touched since `since`."""
-    async with conn.execute(
+    row = await fetch_one(
+        conn,
         "SELECT * FROM drafts WHERE resident_id = ? AND status = 'open' AND updated_at >= ?"
         " ORDER BY updated_at DESC, id DESC LIMIT 1",
         (resident_id, since),
-    ) as cur:
-        return _draft(await cur.fetchone())
+    )
+    return _draft(row)
 
 
-async def by_card(conn: aiosqlite.Connection, chat_id: int, message_id: int) -> Draft | None:
-    async with conn.execute(
-        "SELECT * FROM drafts WHERE chat_id = ? AND card_message_id = ?", (chat_id, message_id)
-    ) as cur:
-        return _draft(await cur.fetchone())
+async def by_card(conn: Connection, chat_id: int, message_id: int) -> Draft | None:
+    row = await fetch_one(
+        conn,
+        "SELECT * FROM drafts WHERE chat_id = ? AND card_message_id = ?",
+        (chat_id, message_id),
+    )
+    return _draft(row)
 
 
-async def update(conn: aiosqlite.Connection, draft_id: int, now: float, **fields: object) -> None:
-    """Set the given columns (photos and keywords as tuples) and touch updated_at."""
+async def update(conn: Connection, draft_id: int, now: float, **fields: object) -> Draft:
+    """Set the given columns (photos and keywords as tuples), touch updated_at, return it."""
     values = {
         k: json.dumps(list(v), ensure_ascii=False) if k in ("photos", "keywords") else v
         for k, v in fields.items()
     }
     values["updated_at"] = now
     assignments = ", ".join(f"{k} = ?" for k in values)
-    await conn.execute(
-        f"UPDATE drafts SET {assignments} WHERE id = ?", (*values.values(), draft_id)
+    row = await fetch_one(
+        conn,
+        f"UPDATE drafts SET {assignments} WHERE id = ? RETURNING *",
+        (*values.values(), draft_id),
     )
+    draft = _draft(row)
+    assert draft is not None, f"draft {draft_id} vanished"
+    return draft
 
 
 async def close(
-    conn: aiosqlite.Connection, draft_id: int, status: str, now: float, report_id: int | None
-) -> bool:
-    """Move an open draft to submitted or cancelled; False if it was no longer open."""
-    cur = await conn.execute(
+    conn: Connection, draft_id: int, status: str, now: float, report_id: int | None
+) -> Draft | None:
+    """Move an open draft to submitted or cancelled; None if it was no longer open."""
+    row = await fetch_one(
+        conn,
         "UPDATE drafts SET status = ?, report_id = ?, updated_at = ?"
-        " WHERE id = ? AND status = 'open'",
+        " WHERE id = ? AND status = 'open' RETURNING *",
         (status, report_id, now, draft_id),
     )
-    return cur.rowcount == 1
+    return _draft(row)

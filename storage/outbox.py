@@ -12,7 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
+from storage.db import Connection, execute, fetch_all, fetch_value
 
 
 @dataclass(frozen=True)
@@ -38,72 +38,68 @@ def _item(row: sqlite3.Row) -> OutboxItem:
 
 
 async def enqueue(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     kind: str,
     target: str,
     now: float,
     report_id: int | None = None,
     payload: dict[str, Any] | None = None,
-) -> int:
-    cur = await conn.execute(
+) -> None:
+    await execute(
+        conn,
         "INSERT INTO outbox (kind, target, report_id, payload, next_attempt_at, created_at)"
         " VALUES (?,?,?,?,?,?)",
         (kind, target, report_id, json.dumps(payload or {}, ensure_ascii=False), now, now),
     )
-    return cur.lastrowid or 0
 
 
-async def due(
-    conn: aiosqlite.Connection, now: float, limit: int, exclude_targets: set[str]
-) -> list[OutboxItem]:
+async def due(conn: Connection, now: float, limit: int) -> list[OutboxItem]:
     """Pending items due now that are first in line for their target."""
-    async with conn.execute(
+    rows = await fetch_all(
+        conn,
         "SELECT o.* FROM outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= ?"
         " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.target = o.target"
         " AND p.status = 'pending' AND p.id < o.id)"
         " ORDER BY o.next_attempt_at, o.id LIMIT ?",
-        (now, limit + len(exclude_targets)),
-    ) as cur:
-        rows = await cur.fetchall()
-    items = [_item(r) for r in rows]
-    return [i for i in items if i.target not in exclude_targets][:limit]
+        (now, limit),
+    )
+    return [_item(r) for r in rows]
 
 
-async def next_due_at(conn: aiosqlite.Connection) -> float | None:
-    async with conn.execute(
-        "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'"
-    ) as cur:
-        row = await cur.fetchone()
-    return row[0] if row and row[0] is not None else None
+async def next_due_at(conn: Connection) -> float | None:
+    return await fetch_value(
+        conn, "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'"
+    )
 
 
-async def advance(conn: aiosqlite.Connection, item_id: int, step: int) -> None:
+async def advance(conn: Connection, item_id: int, step: int) -> None:
     """Record that the first `step` parts of a multi-part item were delivered."""
-    await conn.execute("UPDATE outbox SET step = ? WHERE id = ?", (step, item_id))
+    await execute(conn, "UPDATE outbox SET step = ? WHERE id = ?", (step, item_id))
 
 
-async def mark_sent(conn: aiosqlite.Connection, item_id: int, now: float) -> None:
-    await conn.execute(
+async def mark_sent(conn: Connection, item_id: int, now: float) -> None:
+    await execute(
+        conn,
         "UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
         (now, item_id),
     )
 
 
-async def mark_failed(conn: aiosqlite.Connection, item_id: int, error: str) -> None:
-    await conn.execute(
-        "UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?", (error, item_id)
+async def mark_failed(conn: Connection, item_id: int, error: str) -> None:
+    await execute(
+        conn, "UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?", (error, item_id)
     )
 
 
-async def retry_later(conn: aiosqlite.Connection, item_id: int, at: float, error: str) -> None:
-    await conn.execute(
+async def retry_later(conn: Connection, item_id: int, at: float, error: str) -> None:
+    await execute(
+        conn,
         "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?"
         " WHERE id = ?",
         (at, error, item_id),
     )
 
 
-async def counts(conn: aiosqlite.Connection) -> dict[str, int]:
-    async with conn.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status") as cur:
-        rows = await cur.fetchall()
+async def counts(conn: Connection) -> dict[str, int]:
+    rows = await fetch_all(conn, "SELECT status, COUNT(*) FROM outbox GROUP BY status")
     return {r[0]: r[1] for r in rows}

@@ -6,7 +6,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 
-import aiosqlite
+from storage.db import Connection, execute, fetch_all, fetch_one, fetch_value
 
 
 @dataclass(frozen=True)
@@ -51,26 +51,32 @@ def _report(row: sqlite3.Row | None) -> Report | None:
     return Report(**data)
 
 
-async def count_since(conn: aiosqlite.Connection, resident_id: int, since: float) -> int:
-    async with conn.execute(
-        "SELECT COUNT(*) FROM reports WHERE resident_id = ? AND created_at >= ?",
-        (resident_id, since),
-    ) as cur:
-        row = await cur.fetchone()
-    return int(row[0]) if row else 0
+async def count_since(conn: Connection, resident_id: int, since: float) -> int:
+    return int(
+        await fetch_value(
+            conn,
+            "SELECT COUNT(*) FROM reports WHERE resident_id = ? AND created_at >= ?",
+            (resident_id, since),
+        )
+    )
 
 
-async def count_with_ticket_prefix(conn: aiosqlite.Connection, prefix: str) -> int:
-    async with conn.execute(
-        "SELECT COUNT(*) FROM reports WHERE ticket >= ? AND ticket < ?",
-        (prefix, prefix + "\uffff"),
-    ) as cur:
-        row = await cur.fetchone()
-    return int(row[0]) if row else 0
+async def counts_for_filing(
+    conn: Connection, resident_id: int, since: float, ticket_prefix: str
+) -> tuple[int, int]:
+    """The resident's reports since `since`, and all reports whose ticket has the prefix."""
+    row = await fetch_one(
+        conn,
+        "SELECT (SELECT COUNT(*) FROM reports WHERE resident_id = ? AND created_at >= ?),"
+        " (SELECT COUNT(*) FROM reports WHERE ticket >= ? AND ticket < ?)",
+        (resident_id, since, ticket_prefix, ticket_prefix + "\uffff"),
+    )
+    assert row is not None
+    return int(row[0]), int(row[1])
 
 
 async def insert(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     *,
     ticket: str,
     resident_id: int,
@@ -86,10 +92,11 @@ async def insert(
     status: str,
     now: float,
 ) -> Report:
-    cur = await conn.execute(
+    row = await fetch_one(
+        conn,
         "INSERT INTO reports (ticket, resident_id, chat_id, text, category, group_key,"
         " confidence, photos, latitude, longitude, address, status, created_at, updated_at)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING *",
         (
             ticket,
             resident_id,
@@ -107,67 +114,65 @@ async def insert(
             now,
         ),
     )
-    report = await get(conn, cur.lastrowid or 0)
+    report = _report(row)
     assert report is not None
     return report
 
 
-async def get(conn: aiosqlite.Connection, report_id: int) -> Report | None:
-    async with conn.execute("SELECT * FROM reports WHERE id = ?", (report_id,)) as cur:
-        return _report(await cur.fetchone())
+async def get(conn: Connection, report_id: int) -> Report | None:
+    return _report(await fetch_one(conn, "SELECT * FROM reports WHERE id = ?", (report_id,)))
 
 
-async def by_ticket(conn: aiosqlite.Connection, ticket: str) -> Report | None:
-    async with conn.execute("SELECT * FROM reports WHERE ticket = ?", (ticket,)) as cur:
-        return _report(await cur.fetchone())
+async def by_ticket(conn: Connection, ticket: str) -> Report | None:
+    return _report(await fetch_one(conn, "SELECT * FROM reports WHERE ticket = ?", (ticket,)))
 
 
-async def of_resident(conn: aiosqlite.Connection, resident_id: int, limit: int) -> list[Report]:
-    async with conn.execute(
+async def of_resident(conn: Connection, resident_id: int, limit: int) -> list[Report]:
+    rows = await fetch_all(
+        conn,
         "SELECT * FROM reports WHERE resident_id = ? ORDER BY id DESC LIMIT ?",
         (resident_id, limit),
-    ) as cur:
-        rows = await cur.fetchall()
+    )
     return [r for r in map(_report, rows) if r is not None]
 
 
-async def count_of_resident(conn: aiosqlite.Connection, resident_id: int) -> int:
-    async with conn.execute(
-        "SELECT COUNT(*) FROM reports WHERE resident_id = ?", (resident_id,)
-    ) as cur:
-        row = await cur.fetchone()
-    return int(row[0]) if row else 0
+async def count_of_resident(conn: Connection, resident_id: int) -> int:
+    return int(
+        await fetch_value(
+            conn, "SELECT COUNT(*) FROM reports WHERE resident_id = ?", (resident_id,)
+        )
+    )
 
 
 async def set_status(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     report_id: int,
     *,
     expected: str,
     status: str,
     now: float,
     note: str | None = None,
-) -> bool:
+) -> Report | None:
     """Change the status only if it is still `expected` (two staff pressing at once)."""
-    cur = await conn.execute(
+    row = await fetch_one(
+        conn,
         "UPDATE reports SET status = ?, note = COALESCE(?, note), updated_at = ?"
-        " WHERE id = ? AND status = ?",
+        " WHERE id = ? AND status = ? RETURNING *",
         (status, note, now, report_id, expected),
     )
-    return cur.rowcount == 1
+    return _report(row)
 
 
-async def set_alert(
-    conn: aiosqlite.Connection, report_id: int, chat_id: int, message_id: int
-) -> None:
-    await conn.execute(
+async def set_alert(conn: Connection, report_id: int, chat_id: int, message_id: int) -> None:
+    await execute(
+        conn,
         "UPDATE reports SET alert_chat_id = ?, alert_message_id = ? WHERE id = ?",
         (chat_id, message_id, report_id),
     )
 
 
 async def add_event(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     report_id: int,
     *,
     action: str,
@@ -177,16 +182,16 @@ async def add_event(
     note: str | None,
     now: float,
 ) -> None:
-    await conn.execute(
+    await execute(
+        conn,
         "INSERT INTO report_events (report_id, action, status, actor_id, actor_name, note, at)"
         " VALUES (?,?,?,?,?,?,?)",
         (report_id, action, status, actor_id, actor_name, note, now),
     )
 
 
-async def events(conn: aiosqlite.Connection, report_id: int) -> list[Event]:
-    async with conn.execute(
-        "SELECT * FROM report_events WHERE report_id = ? ORDER BY id", (report_id,)
-    ) as cur:
-        rows = await cur.fetchall()
+async def events(conn: Connection, report_id: int) -> list[Event]:
+    rows = await fetch_all(
+        conn, "SELECT * FROM report_events WHERE report_id = ? ORDER BY id", (report_id,)
+    )
     return [Event(**dict(r)) for r in rows]

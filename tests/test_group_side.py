@@ -16,7 +16,7 @@ LITTER = "小区东门垃圾桶满了好几天没人清运"
 
 
 async def reports_status(world: World) -> list[str]:
-    async with world.db.reading() as conn:
+    async with world.db.session() as conn:
         async with conn.execute("SELECT status FROM reports ORDER BY id") as cur:
             return [r[0] for r in await cur.fetchall()]
 

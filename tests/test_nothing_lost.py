@@ -7,13 +7,13 @@ import os
 import signal
 import subprocess
 import sys
-import tomllib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
 import tomli_w
 
+from demo import standin_config
 from simulator import BotApiStandIn
 from tests.world import (
     GROUP_CHATS,
@@ -30,7 +30,7 @@ URBAN = GROUP_CHATS["urban"]
 
 
 async def outbox_rows(world: World) -> list[tuple[str, str, int]]:
-    async with world.db.reading() as conn:
+    async with world.db.session() as conn:
         async with conn.execute("SELECT kind, status, attempts FROM outbox ORDER BY id") as cur:
             return [tuple(r) for r in await cur.fetchall()]
 
@@ -134,7 +134,8 @@ async def test_kill_9_loses_nothing_and_sends_nothing_twice(tmp_path: Path) -> N
             assert len(api.sent_to(URBAN)) == 1
         finally:
             bot.terminate()
-            bot.wait(timeout=10)
+            # The stand-in shares this event loop: wait without blocking it.
+            await asyncio.to_thread(bot.wait, 30)
 
 
 async def _when(rows: Awaitable[T], condition: Callable[[T], bool]) -> T | None:
@@ -152,16 +153,8 @@ def _failed(api: BotApiStandIn) -> int:
 
 def write_config(tmp_path: Path, api: BotApiStandIn) -> Path:
     """The committed config pointed at the stand-in, with its own database."""
-    raw = tomllib.loads((ROOT / "config.toml").read_text("utf-8"))
-    raw["telegram"] = {"base_url": api.base_url, "base_file_url": api.base_file_url}
-    raw["telegram"]["poll_timeout"] = 1
-    raw["storage"]["path"] = str(tmp_path / "civic.db")
+    raw = standin_config(ROOT / "config.toml", api, tmp_path / "civic.db", GROUP_CHATS)
     raw["outbox"].update(retry_base_seconds=0.05, retry_max_seconds=0.2, idle_poll_seconds=0.2)
-    raw["classifier"]["negations_file"] = str(ROOT / "keywords" / "_negation.txt")
-    for key, chat_id in GROUP_CHATS.items():
-        raw["groups"][key]["chat_id"] = chat_id
-    for category in raw["categories"].values():
-        category["keywords_file"] = str(ROOT / category["keywords_file"])
     path = tmp_path / "config.toml"
     path.write_bytes(tomli_w.dumps(raw).encode())
     return path

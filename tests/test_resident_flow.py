@@ -32,7 +32,7 @@ async def test_a_text_report_is_understood_and_offers_confirm_change_and_cancel(
 
 async def test_confirming_stores_the_report_and_replies_with_a_ticket(world: World) -> None:
     _, ticket = await world.file("路口有人闯红灯，太危险了")
-    async with world.db.reading() as conn:
+    async with world.db.session() as conn:
         async with conn.execute("SELECT ticket, category, status FROM reports") as cur:
             rows = [tuple(r) for r in await cur.fetchall()]
     assert rows == [(ticket, "traffic", "submitted")]
@@ -111,7 +111,7 @@ async def test_cancel_discards_the_draft_and_files_nothing(world: World) -> None
     await world.press(RESIDENT, card, "取消")
     await world.wait_text(card, "已取消")
     assert message_now(world, card).buttons == []
-    async with world.db.reading() as conn:
+    async with world.db.session() as conn:
         async with conn.execute("SELECT COUNT(*) FROM reports") as cur:
             assert (await cur.fetchone())[0] == 0
 
@@ -125,7 +125,7 @@ async def test_pressing_confirm_twice_files_one_report(world: World) -> None:
     answer = await world.api.answer_to(second)
     assert "已经提交" in (answer.get("text") or "") or answer.get("text") is None
     await world.wait_text(card, "工单号")
-    async with world.db.reading() as conn:
+    async with world.db.session() as conn:
         async with conn.execute("SELECT COUNT(*) FROM reports") as cur:
             assert (await cur.fetchone())[0] == 1
     await world.alert("social")

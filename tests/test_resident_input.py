@@ -31,7 +31,7 @@ async def test_small_talk_gets_a_hint_instead_of_a_draft(world: World) -> None:
 async def test_an_oversize_text_is_refused_and_nothing_is_stored(world: World) -> None:
     reply = await world.say("有人乱扔垃圾。" * 200)
     assert "超过 1000 字" in reply.text
-    async with world.db.reading() as conn:
+    async with world.db.session() as conn:
         async with conn.execute("SELECT COUNT(*) FROM drafts") as cur:
             assert (await cur.fetchone())[0] == 0
 
@@ -53,7 +53,7 @@ async def test_an_album_becomes_one_draft_with_every_photo(world: World) -> None
     world.api.send_photo(RESIDENT, media_group_id="album-1")
     card = await world.api.next_sent(RESIDENT, after=0)
     await world.wait_text(card, "照片：3 张")
-    async with world.db.reading() as conn:
+    async with world.db.session() as conn:
         async with conn.execute("SELECT COUNT(*) FROM drafts") as cur:
             assert (await cur.fetchone())[0] == 1
     assert len(world.api.sent_to(RESIDENT)) == 1
@@ -86,7 +86,7 @@ async def test_beyond_the_hourly_limit_a_polite_refusal_and_nothing_stored(
         await world.file("有人在电梯里抽烟")
         reply = await world.say("路边有人乱扔垃圾")
         assert "这一小时内已经反映了 2 条" in reply.text and not reply.buttons
-        async with world.db.reading() as conn:
+        async with world.db.session() as conn:
             async with conn.execute("SELECT COUNT(*) FROM reports") as cur:
                 assert (await cur.fetchone())[0] == 2
             async with conn.execute("SELECT COUNT(*) FROM drafts") as cur:
