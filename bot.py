@@ -32,10 +32,18 @@ log = logging.getLogger("civic")
 def build_classifier(settings: Settings) -> Any:
     """The classifier for the configured categories (loads jieba: ~1 s)."""
     from reports.classifier import CategoryRules, Classifier
+    from reports.model import read_examples
 
     rules = [CategoryRules(c.key, c.behaviour, c.keywords) for c in settings.categories.values()]
-    cache = settings.storage_path.parent / "jieba-cache"
-    return Classifier(rules, settings.negations, cache_dir=cache)
+    examples = read_examples(settings.examples_dir) if settings.examples_dir else []
+    examples = [(c, t) for c, t in examples if c in settings.categories]
+    return Classifier(
+        rules,
+        settings.negations,
+        cache_dir=settings.storage_path.parent / "jieba-cache",
+        examples=examples,
+        model_weight=settings.model_weight,
+    )
 
 
 class Runtime:

@@ -60,9 +60,9 @@ def standin_config(
     raw["telegram"] = {"base_url": api.base_url, "base_file_url": api.base_file_url}
     raw["telegram"]["poll_timeout"] = 1
     raw["storage"]["path"] = str(db_path)
-    neg = raw.get("classifier", {}).get("negations_file")
-    if neg:
-        raw["classifier"]["negations_file"] = str(base / neg)
+    for key in ("negations_file", "examples_dir"):
+        if key in raw.get("classifier", {}):
+            raw["classifier"][key] = str(base / raw["classifier"][key])
     for key, chat_id in group_chats.items():
         raw["groups"][key]["chat_id"] = chat_id
     for category in raw["categories"].values():

@@ -77,6 +77,8 @@ class Settings:
     categories: dict[str, Category]
     negations: tuple[str, ...]
     storage_path: Path
+    examples_dir: Path | None = None  # labelled messages the classifier learns from
+    model_weight: float = 2.0
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     reports: ReportSettings = field(default_factory=ReportSettings)
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
@@ -165,11 +167,18 @@ def parse_settings(raw: Mapping[str, Any], base_dir: Path, source: Path | None =
 
     groups = _parse_groups(v, v.table(raw, "groups"))
     classifier = v.table(raw, "classifier")
-    v.unknown_keys(classifier, "classifier", {"negations_file"})
+    v.unknown_keys(classifier, "classifier", {"negations_file", "examples_dir", "model_weight"})
     negations: tuple[str, ...] = ()
     neg_file = v.string(classifier, "negations_file", "classifier", default="")
     if neg_file:
         negations = _read_word_list(v, base_dir / neg_file, "classifier.negations_file")
+    examples_dir: Path | None = None
+    examples = v.string(classifier, "examples_dir", "classifier", default="")
+    if examples:
+        examples_dir = base_dir / examples
+        if not examples_dir.is_dir():
+            v.problem("classifier.examples_dir", f"{examples_dir} is not a folder")
+    model_weight = v.number(classifier, "model_weight", "classifier", 2.0, 0.0, 10.0)
     categories = _parse_categories(v, v.table(raw, "categories"), groups, base_dir)
 
     if v.problems:
@@ -179,6 +188,8 @@ def parse_settings(raw: Mapping[str, Any], base_dir: Path, source: Path | None =
         groups=groups,
         categories=categories,
         negations=negations,
+        examples_dir=examples_dir,
+        model_weight=model_weight,
         storage_path=storage_path,
         telegram=telegram,
         reports=reports,

@@ -29,6 +29,10 @@ KEYWORD_FREQ = 50_000
 NEGATION_WINDOW = 3
 # The evidence needed to place a report at all: one ordinary keyword.
 MIN_SCORE = 1.0
+# Keywords this strong, with a runner-up this far behind, settle a message alone:
+# the model's evidence (at most model_weight) could not change the outcome.
+DECISIVE_SCORE = 4.0
+DECISIVE_SHARE = 0.25
 # A keyword split by jieba is found again by joining up to this many adjacent words.
 JOIN_WORDS = 3
 CLAUSE_BREAKS = frozenset(",.!?;:。！？；：、…~ \n\t()（）[]【】“”\"'")
@@ -76,8 +80,11 @@ class Classifier:
         self.fallback = fallback
         self.model_weight = model_weight
         self._terms: dict[str, list[_Entry]] = {}
-        self._phrases: list[tuple[tuple[str, ...], _Entry]] = []
+        self._phrases: list[tuple[frozenset[str], str, _Entry]] = []
         self._phrase_parts: dict[str, list[int]] = {}
+        # Phrase rules found by the pair of their two smallest parts: a message has
+        # few matched words, so checking its pairs is cheaper than tracking every rule.
+        self._phrase_pairs: dict[tuple[str, str], list[int]] = {}
         words: set[str] = set()
         for rules in categories:
             for term, weight in rules.table.terms:
@@ -85,16 +92,20 @@ class Classifier:
                 words.add(term)
             for parts, weight in rules.table.phrases:
                 index = len(self._phrases)
-                self._phrases.append((parts, _Entry(rules.key, weight, rules.behaviour)))
-                for part in set(parts):
+                unique = frozenset(parts)
+                entry = _Entry(rules.key, weight, rules.behaviour)
+                self._phrases.append((unique, "+".join(parts), entry))
+                ordered = sorted(unique)
+                key = (ordered[0], ordered[1] if len(ordered) > 1 else ordered[0])
+                self._phrase_pairs.setdefault(key, []).append(index)
+                for part in unique:
                     self._phrase_parts.setdefault(part, []).append(index)
                     words.add(part)
         self._negations = frozenset(normalize(n) for n in negations if n.strip())
-        self._negation_lengths = sorted({len(n) for n in self._negations})
         words |= self._negations
         # One lookup per word: its term entries and the phrase rules it is part of.
-        self._lookup: dict[str, tuple[tuple[_Entry, ...], tuple[int, ...]]] = {
-            w: (tuple(self._terms.get(w, ())), tuple(self._phrase_parts.get(w, ())))
+        self._lookup: dict[str, tuple[tuple[_Entry, ...], bool]] = {
+            w: (tuple(self._terms.get(w, ())), w in self._phrase_parts)
             for w in set(self._terms) | set(self._phrase_parts)
         }
         # Strings that can still grow into a term: joining more words is pointless otherwise.
@@ -127,7 +138,7 @@ class Classifier:
         scores: dict[str, float] = {}
         found: dict[str, list[str]] = {}
         seen: set[str] = set()
-        phrase_hits: dict[int, set[str]] = {}
+        parts: list[str] = []
         negated_parts: set[str] = set()
         lookup = self._lookup
         prefixes = self._prefixes
@@ -142,7 +153,7 @@ class Classifier:
                         break
                 elif word not in seen:
                     seen.add(word)
-                    entries, phrase_ids = hit
+                    entries, is_part = hit
                     negated = self._is_negated(tokens, i)
                     if negated:
                         negated_parts.add(word)
@@ -151,25 +162,44 @@ class Classifier:
                             continue
                         scores[entry.category] = scores.get(entry.category, 0.0) + entry.weight
                         found.setdefault(entry.category, []).append(word)
-                    for pid in phrase_ids:
-                        phrase_hits.setdefault(pid, set()).add(word)
+                    if is_part:
+                        parts.append(word)
                 j += 1
                 if j >= n or j - i >= JOIN_WORDS:
                     break
                 word += tokens[j]
-        for pid, present in phrase_hits.items():
-            parts, entry = self._phrases[pid]
-            if len(present) < len(set(parts)):
-                continue
-            if entry.behaviour and present & negated_parts:
-                continue
-            scores[entry.category] = scores.get(entry.category, 0.0) + entry.weight
-            found.setdefault(entry.category, []).append("+".join(parts))
-        if self._model is not None:
+        if parts:
+            self._score_phrases(parts, negated_parts, scores, found)
+        if self._model is not None and not _decisive(scores):
             for category, p in self._model.posterior(features(tokens, normalized)).items():
                 if p >= 0.05:
                     scores[category] = scores.get(category, 0.0) + self.model_weight * p
         return self._decide(scores, found)
+
+    def _score_phrases(
+        self,
+        parts: list[str],
+        negated_parts: set[str],
+        scores: dict[str, float],
+        found: dict[str, list[str]],
+    ) -> None:
+        """Add the phrase rules all of whose parts occur among the matched words."""
+        present = set(parts)
+        ordered = sorted(present)
+        fired: set[int] = set()
+        for a, first in enumerate(ordered):
+            for second in ordered[a:]:
+                for pid in self._phrase_pairs.get((first, second), ()):
+                    if pid in fired:
+                        continue
+                    unique, label, entry = self._phrases[pid]
+                    if not unique <= present:
+                        continue
+                    fired.add(pid)
+                    if entry.behaviour and unique & negated_parts:
+                        continue
+                    scores[entry.category] = scores.get(entry.category, 0.0) + entry.weight
+                    found.setdefault(entry.category, []).append(label)
 
     def _decide(self, scores: dict[str, float], found: dict[str, list[str]]) -> Classification:
         if not scores:
@@ -183,22 +213,25 @@ class Classifier:
         return Classification(best, confidence, tuple(found.get(best, ())), scores)
 
     def _is_negated(self, tokens: list[str], i: int) -> bool:
-        """Whether a negation precedes position i within the same clause."""
+        """Whether a negation ends within the few words before position i, same clause."""
         negations = self._negations
-        if not negations:
-            return False
-        joined = ""
         for k in range(i - 1, max(i - 1 - NEGATION_WINDOW, -1), -1):
             token = tokens[k]
             if token in CLAUSE_BREAKS:
                 return False
-            joined = token + joined
-            if token in negations:
-                return True
-            # a negation glued to the words before the keyword, e.g. "现在没人"
-            if any(joined[-n:] in negations for n in self._negation_lengths):
+            # jieba may split a negation it does not know whole ("没" "人")
+            if token in negations or (k and tokens[k - 1] + token in negations):
                 return True
         return False
+
+
+def _decisive(scores: dict[str, float]) -> bool:
+    """Keyword evidence strong and one-sided enough that the model cannot overturn it."""
+    if not scores:
+        return False
+    ranked = sorted(scores.values(), reverse=True)
+    second = ranked[1] if len(ranked) > 1 else 0.0
+    return ranked[0] >= DECISIVE_SCORE and second <= ranked[0] * DECISIVE_SHARE
 
 
 def _make_tokenizer(words: Iterable[str], cache_dir: Path | None) -> jieba.Tokenizer:

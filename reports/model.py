@@ -11,22 +11,22 @@ placed, and a near tie between keywords is broken by context.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 SMOOTHING = 0.3
 MIN_FEATURE_COUNT = 2
 _CJK = range(0x4E00, 0xA000)
+_CJK_RUN = re.compile("[\u4e00-\u9fff]+")
 
 
 def features(tokens: Sequence[str], text: str) -> set[str]:
-    """Words (two characters or more, or letters) and CJK character pairs."""
-    found = {t for t in tokens if len(t) > 1 or (t.isalpha() and not _is_cjk(t))}
-    found.update(
-        text[i : i + 2]
-        for i in range(len(text) - 1)
-        if ord(text[i]) in _CJK and ord(text[i + 1]) in _CJK
-    )
+    """Words (two characters or more, or letters), CJK characters and character pairs."""
+    found = {t for t in tokens if len(t) > 1 or t.isalpha() and not _is_cjk(t)}
+    for run in _CJK_RUN.findall(text):
+        found.update(run)
+        found.update([run[i : i + 2] for i in range(len(run) - 1)])
     return found
 
 
@@ -106,3 +106,8 @@ def read_corpus(path: Path) -> list[tuple[str, str]]:
             category, _, text = line.partition("\t")
             rows.append((category.strip(), text))
     return rows
+
+
+def read_examples(directory: Path) -> list[tuple[str, str]]:
+    """Every labelled message in the folder's .tsv files, in name order."""
+    return [row for file in sorted(directory.glob("*.tsv")) for row in read_corpus(file)]
