@@ -43,6 +43,7 @@ def build_classifier(settings: Settings) -> Any:
         cache_dir=settings.storage_path.parent / "jieba-cache",
         examples=examples,
         model_weight=settings.model_weight,
+        model_temperature=settings.model_temperature,
     )
 
 

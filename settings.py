@@ -78,7 +78,8 @@ class Settings:
     negations: tuple[str, ...]
     storage_path: Path
     examples_dir: Path | None = None  # labelled messages the classifier learns from
-    model_weight: float = 2.0
+    model_weight: float = 3.0
+    model_temperature: float = 4.0
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     reports: ReportSettings = field(default_factory=ReportSettings)
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
@@ -167,7 +168,11 @@ def parse_settings(raw: Mapping[str, Any], base_dir: Path, source: Path | None =
 
     groups = _parse_groups(v, v.table(raw, "groups"))
     classifier = v.table(raw, "classifier")
-    v.unknown_keys(classifier, "classifier", {"negations_file", "examples_dir", "model_weight"})
+    v.unknown_keys(
+        classifier,
+        "classifier",
+        {"negations_file", "examples_dir", "model_weight", "model_temperature"},
+    )
     negations: tuple[str, ...] = ()
     neg_file = v.string(classifier, "negations_file", "classifier", default="")
     if neg_file:
@@ -178,7 +183,8 @@ def parse_settings(raw: Mapping[str, Any], base_dir: Path, source: Path | None =
         examples_dir = base_dir / examples
         if not examples_dir.is_dir():
             v.problem("classifier.examples_dir", f"{examples_dir} is not a folder")
-    model_weight = v.number(classifier, "model_weight", "classifier", 2.0, 0.0, 10.0)
+    model_weight = v.number(classifier, "model_weight", "classifier", 3.0, 0.0, 10.0)
+    model_temperature = v.number(classifier, "model_temperature", "classifier", 4.0, 0.1, 100.0)
     categories = _parse_categories(v, v.table(raw, "categories"), groups, base_dir)
 
     if v.problems:
@@ -190,6 +196,7 @@ def parse_settings(raw: Mapping[str, Any], base_dir: Path, source: Path | None =
         negations=negations,
         examples_dir=examples_dir,
         model_weight=model_weight,
+        model_temperature=model_temperature,
         storage_path=storage_path,
         telegram=telegram,
         reports=reports,

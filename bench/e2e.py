@@ -135,8 +135,10 @@ async def measure_reports(flows: int, residents: int, workdir: Path) -> float:
                     # Not sure of the category: the resident picks it, as in the chat.
                     choice = card.button_data(names[category])
                     api.press(user, card.message_id, choice)
+                    card_id = card.message_id
                     card.reply_markup = await api.wait_for(
-                        lambda: confirmable(api.message(user, card.message_id)), timeout=60
+                        lambda card_id=card_id: confirmable(api.message(user, card_id)),
+                        timeout=60,
                     )
                 query = api.press(user, card.message_id, card.button_data("确认"))
                 await api.answer_to(query, timeout=60)

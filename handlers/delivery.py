@@ -63,22 +63,38 @@ class Courier:
             self._task = None
 
     async def _run(self) -> None:
-        while True:
-            try:
-                self._wake.clear()
-                items = await self.outbox.due(self.concurrency)
-                if items:
-                    await asyncio.gather(*(self.deliver(item) for item in items))
-                    continue
-                wait = await self.outbox.next_due_in()
-                timeout = self.idle_poll if wait is None else min(wait, self.idle_poll)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=max(timeout, 0.001))
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the courier must outlive any one bad item or a db hiccup
-                log.exception("outbox courier loop failed; retrying shortly")
-                await asyncio.sleep(1)
+        """Keep up to `concurrency` deliveries going, never two for the same target."""
+        flying: dict[asyncio.Task[None], str] = {}
+        try:
+            while True:
+                try:
+                    self._wake.clear()
+                    free = self.concurrency - len(flying)
+                    items = await self.outbox.due(free, set(flying.values())) if free else []
+                    for item in items:
+                        flying[asyncio.create_task(self.deliver(item))] = item.target
+                    if len(items) == free and free:
+                        continue  # maybe more are due: fill every free slot first
+                    wait = await self.outbox.next_due_in() if not flying else None
+                    timeout = self.idle_poll if wait is None else min(wait, self.idle_poll)
+                    woken = asyncio.ensure_future(self._wake.wait())
+                    done, _ = await asyncio.wait(
+                        [woken, *flying],
+                        timeout=max(timeout, 0.001),
+                        return_when=asyncio.FIRST_COMPLETED,
+                    )
+                    woken.cancel()
+                    for task in done:
+                        flying.pop(task, None)  # type: ignore[call-overload]
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # the courier must outlive any bad item or a db hiccup
+                    log.exception("outbox courier loop failed; retrying shortly")
+                    await asyncio.sleep(1)
+        finally:
+            for task in flying:
+                task.cancel()
+            await asyncio.gather(*flying, return_exceptions=True)
 
     async def deliver(self, item: OutboxItem) -> None:
         """Send one item, recording success, a retry time, or a permanent failure."""

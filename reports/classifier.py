@@ -76,9 +76,11 @@ class Classifier:
         cache_dir: Path | None = None,
         examples: Iterable[tuple[str, str]] = (),
         model_weight: float = 2.0,
+        model_temperature: float = 1.0,
     ) -> None:
         self.fallback = fallback
         self.model_weight = model_weight
+        self.model_temperature = model_temperature
         self._terms: dict[str, list[_Entry]] = {}
         self._phrases: list[tuple[frozenset[str], str, _Entry]] = []
         self._phrase_parts: dict[str, list[int]] = {}
@@ -171,7 +173,10 @@ class Classifier:
         if parts:
             self._score_phrases(parts, negated_parts, scores, found)
         if self._model is not None and not _decisive(scores):
-            for category, p in self._model.posterior(features(tokens, normalized)).items():
+            posterior = self._model.posterior(
+                features(tokens, normalized), self.model_temperature
+            )
+            for category, p in posterior.items():
                 if p >= 0.05:
                     scores[category] = scores.get(category, 0.0) + self.model_weight * p
         return self._decide(scores, found)

@@ -32,9 +32,11 @@ class OutboxService:
         self.retry_max = retry_max
         self.clock = clock
 
-    async def due(self, limit: int) -> list[OutboxItem]:
+    async def due(self, limit: int, busy: set[str]) -> list[OutboxItem]:
+        """Items due now, first in line for their target, none for a busy target."""
         async with self.db.session() as conn:
-            return await outbox.due(conn, self.clock(), limit)
+            items = await outbox.due(conn, self.clock(), limit + len(busy))
+        return [i for i in items if i.target not in busy][:limit]
 
     async def next_due_in(self) -> float | None:
         """Seconds until the earliest pending item is due (0 if overdue), or None."""

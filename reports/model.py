@@ -23,7 +23,7 @@ _CJK_RUN = re.compile("[\u4e00-\u9fff]+")
 
 def features(tokens: Sequence[str], text: str) -> set[str]:
     """Words (two characters or more, or letters), CJK characters and character pairs."""
-    found = {t for t in tokens if len(t) > 1 or t.isalpha() and not _is_cjk(t)}
+    found = {t for t in tokens if len(t) > 1 or (t.isalpha() and not _is_cjk(t))}
     for run in _CJK_RUN.findall(text):
         found.update(run)
         found.update([run[i : i + 2] for i in range(len(run) - 1)])
@@ -77,8 +77,12 @@ class NaiveBayes:
             )
         return cls(categories, unseen, weights)
 
-    def posterior(self, feats: Iterable[str]) -> dict[str, float]:
-        """P(category | features), or an empty dict when no feature is known."""
+    def posterior(self, feats: Iterable[str], temperature: float = 1.0) -> dict[str, float]:
+        """P(category | features), or an empty dict when no feature is known.
+
+        Naive Bayes is overconfident (it counts correlated features as independent
+        evidence); a temperature above 1 flattens its posterior towards the truth.
+        """
         weights = self._weights
         known = 0
         totals = [0.0] * len(self.categories)
@@ -91,7 +95,9 @@ class NaiveBayes:
                 totals[i] += v
         if not known:
             return {}
-        totals = [t + known * u for t, u in zip(totals, self._unseen, strict=True)]
+        totals = [
+            (t + known * u) / temperature for t, u in zip(totals, self._unseen, strict=True)
+        ]
         top = max(totals)
         exps = [math.exp(t - top) for t in totals]
         norm = sum(exps)

@@ -76,8 +76,10 @@ class Submission:
     new: bool  # False when 确认 was pressed again for an already filed report
 
 
-def group_target(group_key: str) -> str:
-    return f"group:{group_key}"
+def alert_target(report_id: int) -> str:
+    """A report's alert and its later edits go out in order; other reports' alerts need not
+    wait for them (a group chat that is down holds up only its own reports)."""
+    return f"report:{report_id}"
 
 
 def chat_target(chat_id: int) -> str:
@@ -334,7 +336,7 @@ class ReportService:
                 now=now,
             )
             await drafts.close(conn, draft.id, "submitted", now, report.id)
-            await outbox.enqueue(conn, GROUP_ALERT, group_target(group_key), now, report.id)
+            await outbox.enqueue(conn, GROUP_ALERT, alert_target(report.id), now, report.id)
         self.outbox_listener()
         return Submission(report, new=True)
 
@@ -380,7 +382,7 @@ class ReportService:
             await outbox.enqueue(
                 conn, NOTIFY_RESIDENT, chat_target(report.chat_id), now, report.id, payload
             )
-            await outbox.enqueue(conn, EDIT_ALERT, group_target(report.group_key), now, report.id)
+            await outbox.enqueue(conn, EDIT_ALERT, alert_target(report.id), now, report.id)
         self.outbox_listener()
         return updated
 

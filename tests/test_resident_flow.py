@@ -79,7 +79,7 @@ async def test_more_photos_and_a_location_join_the_draft_before_confirming(world
 
 
 async def test_an_address_typed_in_reply_to_the_card_is_kept(world: World) -> None:
-    card = await world.card("井盖没了，很危险")
+    card = await world.card("路口的井盖没了，车轮容易陷进去")
     latest = await world.say("人民路与解放街交叉口东北角", reply_to_message_id=card.message_id)
     assert "人民路与解放街交叉口东北角" in latest.text
     await world.press(RESIDENT, latest, CONFIRM)
@@ -99,7 +99,7 @@ async def test_changing_the_category_routes_to_the_new_group(world: World) -> No
 
 
 async def test_an_unrecognised_message_offers_the_category_choice_at_once(world: World) -> None:
-    card = await world.card("这个事情我想反映一下，已经好几个月了，希望有人来看看")
+    card = await world.card("麻烦你们来看一下这个地方")
     assert "请选择" in card.text
     labels = [b["text"] for b in card.buttons]
     assert "乱扔垃圾" in labels and "其他" in labels

@@ -101,3 +101,28 @@ async def test_the_limit_also_holds_for_drafts_opened_before_it_was_reached(
         await world.file("有人闯红灯")
         answer = await world.press(RESIDENT, early, CONFIRM)
         assert "这一小时内已经反映了 1 条" in answer["text"]
+
+
+async def test_a_crash_in_a_handler_gets_a_polite_reply_and_keeps_the_bot_running(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(world.runtime.service, "start_draft", broken)
+    reply = await world.say("有人在电梯里抽烟")
+    assert "出了点问题" in reply.text
+    monkeypatch.undo()
+    card = await world.card("有人在电梯里抽烟")
+    assert "室内吸烟" in card.text
+
+
+async def test_an_edited_message_does_not_start_a_second_report(world: World) -> None:
+    message = world.api.send_text(RESIDENT, "有人闯红灯")
+    await world.api.next_sent(RESIDENT, after=0)
+    world.api.inject(
+        {"edited_message": {**message, "text": "有人闯红灯！！", "edit_date": message["date"] + 5}}
+    )
+    reply = await world.say("/help")
+    assert "使用帮助" in reply.text
+    assert len(world.api.sent_to(RESIDENT)) == 2
