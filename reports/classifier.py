@@ -173,9 +173,7 @@ class Classifier:
         if parts:
             self._score_phrases(parts, negated_parts, scores, found)
         if self._model is not None and not _decisive(scores):
-            posterior = self._model.posterior(
-                features(tokens, normalized), self.model_temperature
-            )
+            posterior = self._model.posterior(features(tokens, normalized), self.model_temperature)
             for category, p in posterior.items():
                 if p >= 0.05:
                     scores[category] = scores.get(category, 0.0) + self.model_weight * p

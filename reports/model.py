@@ -95,9 +95,7 @@ class NaiveBayes:
                 totals[i] += v
         if not known:
             return {}
-        totals = [
-            (t + known * u) / temperature for t, u in zip(totals, self._unseen, strict=True)
-        ]
+        totals = [(t + known * u) / temperature for t, u in zip(totals, self._unseen, strict=True)]
         top = max(totals)
         exps = [math.exp(t - top) for t in totals]
         norm = sum(exps)
