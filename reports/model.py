@@ -26,7 +26,7 @@ def features(tokens: Sequence[str], text: str) -> set[str]:
     found = {t for t in tokens if len(t) > 1 or (t.isalpha() and not _is_cjk(t))}
     for run in _CJK_RUN.findall(text):
         found.update(run)
-        found.update([run[i : i + 2] for i in range(len(run) - 1)])
+        found.update(map(str.__add__, run, run[1:]))
     return found
 
 
@@ -37,24 +37,23 @@ def _is_cjk(ch: str) -> bool:
 class NaiveBayes:
     """Naive Bayes over feature sets; categories equally likely a priori.
 
-    Stored sparsely: a feature carries a weight only for the categories it was
-    seen in; for the rest its likelihood is the category's "unseen" constant,
-    which is added once per message rather than once per feature.
+    Each known feature holds its log-likelihood under every category, centred
+    (only differences between categories matter), so scoring a message is one
+    column sum over its features, done by `zip` and `sum` in C.
     """
 
-    def __init__(
-        self,
-        categories: Sequence[str],
-        unseen: Sequence[float],
-        weights: dict[str, tuple[tuple[int, float], ...]],
-    ) -> None:
+    def __init__(self, categories: Sequence[str], weights: dict[str, tuple[float, ...]]) -> None:
         self.categories = tuple(categories)
-        self._unseen = tuple(unseen)
         self._weights = weights
 
     @classmethod
-    def train(cls, samples: Iterable[tuple[str, set[str]]]) -> NaiveBayes:
-        """Learn from (category, features) pairs."""
+    def train(cls, samples: Iterable[tuple[str, set[str]]], temperature: float = 1.0) -> NaiveBayes:
+        """Learn from (category, features) pairs.
+
+        Naive Bayes is overconfident (it counts correlated features as independent
+        evidence); a temperature above 1 flattens its posterior towards the truth.
+        It is applied to the weights once here, not to every message.
+        """
         docs: dict[str, int] = {}
         counts: dict[str, dict[str, int]] = {}
         seen: dict[str, int] = {}
@@ -65,41 +64,30 @@ class NaiveBayes:
                 per[f] = per.get(f, 0) + 1
                 seen[f] = seen.get(f, 0) + 1
         categories = sorted(docs)
-        unseen = [math.log(SMOOTHING / (docs[c] + 2 * SMOOTHING)) for c in categories]
-        weights: dict[str, tuple[tuple[int, float], ...]] = {}
+        weights: dict[str, tuple[float, ...]] = {}
         for f, total in seen.items():
             if total < MIN_FEATURE_COUNT:
                 continue
-            weights[f] = tuple(
-                (i, math.log((counts[c][f] + SMOOTHING) / (docs[c] + 2 * SMOOTHING)) - unseen[i])
-                for i, c in enumerate(categories)
-                if counts[c].get(f)
-            )
-        return cls(categories, unseen, weights)
+            logs = [
+                math.log((counts[c].get(f, 0) + SMOOTHING) / (docs[c] + 2 * SMOOTHING))
+                for c in categories
+            ]
+            mean = sum(logs) / len(logs)
+            weights[f] = tuple((v - mean) / temperature for v in logs)
+        return cls(categories, weights)
 
-    def posterior(self, feats: Iterable[str], temperature: float = 1.0) -> dict[str, float]:
-        """P(category | features), or an empty dict when no feature is known.
-
-        Naive Bayes is overconfident (it counts correlated features as independent
-        evidence); a temperature above 1 flattens its posterior towards the truth.
-        """
-        weights = self._weights
-        known = 0
-        totals = [0.0] * len(self.categories)
-        for f in feats:
-            w = weights.get(f)
-            if w is None:
-                continue
-            known += 1
-            for i, v in w:
-                totals[i] += v
-        if not known:
+    def posterior(self, feats: Iterable[str], floor: float = 0.0) -> dict[str, float]:
+        """P(category | features) for categories at or above `floor`; {} if no feature is known."""
+        get = self._weights.get
+        columns = [w for w in map(get, feats) if w is not None]
+        if not columns:
             return {}
-        totals = [(t + known * u) / temperature for t, u in zip(totals, self._unseen, strict=True)]
+        totals = list(map(sum, zip(*columns, strict=True)))
         top = max(totals)
         exps = [math.exp(t - top) for t in totals]
         norm = sum(exps)
-        return {c: e / norm for c, e in zip(self.categories, exps, strict=True)}
+        cut = floor * norm
+        return {c: e / norm for c, e in zip(self.categories, exps, strict=True) if e >= cut}
 
 
 def read_corpus(path: Path) -> list[tuple[str, str]]:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from reports.classifier import Classifier
+from reports.keywords import KeywordTable
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,3 +113,53 @@ def test_classify_command_writes_one_json_object_per_line() -> None:
     assert records[0]["group"] == "order"
     assert set(records[0]) == {"text", "category", "group", "confidence", "keywords"}
     assert records[1]["text"] == "楼道里有人抽烟"
+
+
+def test_the_fast_segmenter_cuts_exactly_like_jieba(classifier: Classifier) -> None:
+    from reports.normalize import normalize
+
+    rows = labelled("labelled_dev.tsv") + labelled("labelled_test.tsv")
+    tokenizer = classifier._tokenizer
+    for _, text in rows:
+        normalized = normalize(text)
+        expected = [t for t in tokenizer.lcut(normalized, HMM=False) if not t.isspace()]
+        assert classifier.tokens(text) == expected, text
+
+
+@pytest.fixture(scope="module")
+def tiny() -> Classifier:
+    """A classifier with a hand-made table, to check the mechanics one by one."""
+    from reports.classifier import CategoryRules
+    from reports.keywords import parse_keyword_file
+
+    def table(*lines: str) -> KeywordTable:
+        return parse_keyword_file(("t", n, line) for n, line in enumerate(lines, 1))
+
+    return Classifier(
+        [
+            CategoryRules("smoking", True, table("抽烟 2", "烟味+电梯 2")),
+            CategoryRules("road", False, table("路灯 2", "不亮 1")),
+        ],
+        negations=["没人", "不再"],
+    )
+
+
+def test_a_phrase_rule_needs_all_its_parts(tiny: Classifier) -> None:
+    assert tiny.classify("电梯里一股烟味").category == "smoking"
+    assert tiny.classify("电梯里一股烟味").keywords == ("烟味+电梯",)
+    assert tiny.classify("电梯坏了").category == "other"
+
+
+def test_a_negation_cancels_a_behaviour_but_not_a_broken_thing(tiny: Classifier) -> None:
+    assert tiny.classify("现在没人抽烟了").category == "other"
+    assert tiny.classify("路灯不再亮了").category == "road"
+
+
+def test_a_negation_in_another_clause_cancels_nothing(tiny: Classifier) -> None:
+    assert tiny.classify("没人管，还有人抽烟").category == "smoking"
+
+
+def test_confidence_is_the_winners_share_of_the_evidence(tiny: Classifier) -> None:
+    result = tiny.classify("有人抽烟，路灯也不亮")
+    assert result.category == "road"
+    assert result.confidence == round(3 / (3 + 2 + 1), 3)
