@@ -24,15 +24,14 @@ from handlers import callbacks, texts
 from handlers.deps import deps
 from reports.service import (
     DraftClosed,
-    DraftNotFound,
     FloodLimited,
     NeedsDescription,
+    ReportError,
     TextTooLong,
     TooManyPhotos,
-    UnknownCategory,
 )
 from reports.tickets import parse_ticket
-from settings import FALLBACK_CATEGORY
+from settings import FALLBACK_CATEGORY, Settings
 from storage.drafts import Draft
 
 log = logging.getLogger(__name__)
@@ -60,33 +59,29 @@ async def receive_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if text == texts.LOCATION_SKIP_BUTTON:
         await message.reply_text(texts.LOCATION_SKIPPED, reply_markup=ReplyKeyboardRemove())
         return
-    replied = message.reply_to_message
-    if replied is not None and replied.from_user and replied.from_user.is_bot:
-        draft = await d.service.draft_by_card(message.chat_id, replied.message_id)
-        if draft is not None and draft.status == "open":
-            draft = await d.service.set_address(resident, draft.id, text)
-            notice = texts.DRAFT_ADDRESS_ADDED.format(address=draft.address)
-            await send_card(message, draft, context, notice)
-            return
     try:
+        replied = message.reply_to_message
+        if replied is not None and replied.from_user and replied.from_user.is_bot:
+            draft = await d.service.draft_by_card(message.chat_id, replied.message_id)
+            if draft is not None and draft.status == "open":
+                draft = await d.service.set_address(resident, draft.id, text)
+                notice = texts.DRAFT_ADDRESS_ADDED.format(address=draft.address)
+                await send_card(message, draft, context, notice)
+                return
         d.service.check_text(text)
-    except TextTooLong as exc:
-        await message.reply_text(texts.TOO_LONG.format(limit=exc.limit))
-        return
-    open_draft = await d.service.open_draft(resident)
-    if open_draft is not None and not open_draft.text:
-        # A photo or a location came first; this text describes it.
-        draft = await d.service.describe(resident, open_draft.id, text)
-        await send_card(message, draft, context)
-        return
-    result = d.service.classify(text)
-    if result.category == FALLBACK_CATEGORY and len(text.strip()) <= CHITCHAT_MAX_CHARS:
-        await message.reply_text(texts.CHITCHAT)
-        return
-    try:
+        open_draft = await d.service.open_draft(resident)
+        if open_draft is not None and not open_draft.text:
+            # A photo or a location came first; this text describes it.
+            draft = await d.service.describe(resident, open_draft.id, text)
+            await send_card(message, draft, context)
+            return
+        result = d.service.classify(text)
+        if result.category == FALLBACK_CATEGORY and len(text.strip()) <= CHITCHAT_MAX_CHARS:
+            await message.reply_text(texts.CHITCHAT)
+            return
         draft = await d.service.start_draft(resident, message.chat_id, text)
-    except FloodLimited:
-        await message.reply_text(texts.FLOOD.format(limit=d.settings.reports.max_per_hour))
+    except ReportError as exc:
+        await message.reply_text(refusal(exc, d.settings))
         return
     await send_card(message, draft, context)
 
@@ -99,8 +94,8 @@ async def receive_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     file_id = message.photo[-1].file_id
     caption = message.caption or ""
     album = message.media_group_id
-    draft = await d.service.open_draft(resident)
     try:
+        draft = await d.service.open_draft(resident)
         if draft is not None and (not caption or (album and album == draft.media_group_id)):
             draft = await d.service.add_photo(resident, draft.id, file_id, caption)
             if album and album == draft.media_group_id:
@@ -110,14 +105,8 @@ async def receive_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
                 await send_card(message, draft, context, notice)
             return
         draft = await d.service.start_draft(resident, message.chat_id, caption, file_id, album)
-    except TextTooLong as exc:
-        await message.reply_text(texts.TOO_LONG.format(limit=exc.limit))
-        return
-    except TooManyPhotos as exc:
-        await message.reply_text(texts.TOO_MANY_PHOTOS.format(limit=exc.limit))
-        return
-    except FloodLimited:
-        await message.reply_text(texts.FLOOD.format(limit=d.settings.reports.max_per_hour))
+    except ReportError as exc:
+        await message.reply_text(refusal(exc, d.settings))
         return
     await send_card(message, draft, context)
 
@@ -128,17 +117,31 @@ async def receive_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     message = update.effective_message
     resident = update.effective_user.id
     location = message.location
-    draft = await d.service.open_draft(resident)
     try:
+        draft = await d.service.open_draft(resident)
         if draft is None:
             draft = await d.service.start_draft(resident, message.chat_id, "")
         draft = await d.service.set_location(
             resident, draft.id, location.latitude, location.longitude
         )
-    except FloodLimited:
-        await message.reply_text(texts.FLOOD.format(limit=d.settings.reports.max_per_hour))
+    except ReportError as exc:
+        await message.reply_text(refusal(exc, d.settings))
         return
     await send_card(message, draft, context, texts.DRAFT_LOCATION_ADDED)
+
+
+def refusal(exc: ReportError, settings: Settings) -> str:
+    """What to tell a resident whose request the service refused."""
+    if isinstance(exc, TextTooLong | TooManyPhotos):
+        template = texts.TOO_LONG if isinstance(exc, TextTooLong) else texts.TOO_MANY_PHOTOS
+        return template.format(limit=exc.limit)
+    if isinstance(exc, FloodLimited):
+        return texts.FLOOD.format(limit=settings.reports.max_per_hour)
+    if isinstance(exc, NeedsDescription):
+        return texts.NEEDS_DESCRIPTION
+    if isinstance(exc, DraftClosed):
+        return texts.DRAFT_CLOSED
+    return texts.DRAFT_GONE
 
 
 async def send_card(
@@ -211,16 +214,10 @@ async def press_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
             await d.service.cancel(resident, button.id)
             await query.answer()
             await query.edit_message_text(texts.DRAFT_CANCELLED)
-    except FloodLimited:
-        await query.answer(
-            texts.FLOOD.format(limit=d.settings.reports.max_per_hour), show_alert=True
-        )
-    except NeedsDescription:
-        await query.answer(texts.NEEDS_DESCRIPTION, show_alert=True)
-    except (DraftNotFound, UnknownCategory):
-        await query.answer(texts.DRAFT_GONE, show_alert=True)
     except DraftClosed as exc:
         await _answer_closed(query, exc.draft, context)
+    except ReportError as exc:
+        await query.answer(refusal(exc, d.settings), show_alert=True)
 
 
 def _require_open(draft: Draft) -> None:

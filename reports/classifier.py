@@ -32,6 +32,7 @@ NEGATION_WINDOW = 3
 # The evidence needed to place a report at all: one ordinary keyword.
 MIN_SCORE = 1.0
 _MISSING = object()
+MODEL_ONLY_DISCOUNT = 0.7
 # The model's faint votes are noise, not evidence.
 MODEL_FLOOR = 0.05
 # A keyword split by jieba is found again by joining up to this many adjacent words.
@@ -215,8 +216,14 @@ class Classifier:
         total = sum(scores.values())
         if top < MIN_SCORE:
             return Classification(self.fallback, 0.0, (), scores)
-        confidence = round(top / (total + 1.0), 3)
-        return Classification(best, confidence, tuple(found.get(best, ())), scores)
+        keywords = tuple(found.get(best, ()))
+        confidence = top / (total + 1.0)
+        if not keywords:
+            # Placed by the model alone: it is sure of too much on vague text
+            # ("麻烦你们来看一下"), so the resident confirms the category unless
+            # it is very sure.
+            confidence *= MODEL_ONLY_DISCOUNT
+        return Classification(best, round(confidence, 3), keywords, scores)
 
     def _is_negated(self, tokens: list[str], i: int) -> bool:
         """Whether a negation ends within the few words before position i, same clause."""
