@@ -78,7 +78,7 @@ class Settings:
     negations: tuple[str, ...]
     storage_path: Path
     examples_dir: Path | None = None  # labelled messages the classifier learns from
-    model_weight: float = 3.0
+    model_weight: float = 4.0
     model_temperature: float = 4.0
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     reports: ReportSettings = field(default_factory=ReportSettings)
@@ -183,7 +183,7 @@ def parse_settings(raw: Mapping[str, Any], base_dir: Path, source: Path | None =
         examples_dir = base_dir / examples
         if not examples_dir.is_dir():
             v.problem("classifier.examples_dir", f"{examples_dir} is not a folder")
-    model_weight = v.number(classifier, "model_weight", "classifier", 3.0, 0.0, 10.0)
+    model_weight = v.number(classifier, "model_weight", "classifier", 4.0, 0.0, 10.0)
     model_temperature = v.number(classifier, "model_temperature", "classifier", 4.0, 0.1, 100.0)
     categories = _parse_categories(v, v.table(raw, "categories"), groups, base_dir)
 

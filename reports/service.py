@@ -116,17 +116,14 @@ class ReportService:
         chat_id = self._bindings.get(group_key) or self.settings.groups[group_key].chat_id
         return chat_id or None
 
-    def group_of_chat(self, chat_id: int) -> str | None:
-        for key in self.settings.groups:
-            if self.group_chat(key) == chat_id:
-                return key
-        return None
-
     async def bind_group(self, group_key: str, chat_id: int, bound_by: int) -> None:
+        now = self.clock()
         async with self.db.transaction() as conn:
-            await bindings.bind(conn, group_key, chat_id, bound_by, self.clock())
+            await bindings.bind(conn, group_key, chat_id, bound_by, now)
+            # Alerts that waited for a chat (backing off) can go now, not at their next retry.
+            await outbox.retry_group_now(conn, group_key, now)
         await self.load_bindings()
-        self.outbox_listener()  # alerts waiting for this group can go now
+        self.outbox_listener()
 
     # --- classification ----------------------------------------------------
 

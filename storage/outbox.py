@@ -100,6 +100,16 @@ async def retry_later(conn: Connection, item_id: int, at: float, error: str) -> 
     )
 
 
+async def retry_group_now(conn: Connection, group_key: str, now: float) -> None:
+    """Make every pending item about a group's reports due now."""
+    await execute(
+        conn,
+        "UPDATE outbox SET next_attempt_at = ? WHERE status = 'pending' AND next_attempt_at > ?"
+        " AND report_id IN (SELECT id FROM reports WHERE group_key = ?)",
+        (now, now, group_key),
+    )
+
+
 async def counts(conn: Connection) -> dict[str, int]:
     rows = await fetch_all(conn, "SELECT status, COUNT(*) FROM outbox GROUP BY status")
     return {r[0]: r[1] for r in rows}

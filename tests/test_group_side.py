@@ -129,3 +129,20 @@ async def test_only_admins_may_bind_and_a_wrong_key_lists_the_groups(world: Worl
     assert "无权限" in refused.text
     usage = await world.say("/bind urbn", user=ADMIN, chat_id=chat)
     assert "urban" in usage.text and "社会秩序组" in usage.text
+
+
+async def test_binding_a_chat_releases_alerts_that_waited_for_one(tmp_path, classifier) -> None:
+    from tests.conftest import started_world
+
+    slow = {"retry_base_seconds": 30.0, "retry_max_seconds": 60.0}
+    async with started_world(tmp_path, classifier, outbox=slow) as world:
+        world.api.fail_chat(GROUP_CHATS["urban"], "chat_not_found")
+        _, ticket = await world.file(LITTER)
+        await world.api.wait_for(
+            lambda: any(not r.ok and r.method == "sendMessage" for r in world.api.requests)
+        )
+        new_chat = -200_002
+        world.api.add_group(new_chat, "城管新群", [URBAN_STAFF])
+        await world.say("/bind urban", user=ADMIN, chat_id=new_chat)
+        alert = await world.api.next_sent(new_chat, after=1)
+        assert ticket in alert.text
