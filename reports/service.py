@@ -139,16 +139,6 @@ class ReportService:
 
     # --- composing a draft -------------------------------------------------
 
-    async def may_report(self, resident_id: int) -> bool:
-        """Whether the resident is still under the hourly limit."""
-        async with self.db.session() as conn:
-            return await self._under_limit(conn, resident_id)
-
-    async def _under_limit(self, conn: Connection, resident_id: int) -> bool:
-        since = self.clock() - 3600
-        count = await reports.count_since(conn, resident_id, since)
-        return count < self.settings.reports.max_per_hour
-
     def check_text(self, text: str) -> None:
         if len(text) > self.settings.reports.max_text_chars:
             raise TextTooLong(self.settings.reports.max_text_chars)
@@ -165,10 +155,9 @@ class ReportService:
         text = text.strip()
         self.check_text(text)
         result = self.classify(text) if text else Classification(FALLBACK_CATEGORY, 0.0, (), {})
-        async with self.db.transaction() as conn:
-            if not await self._under_limit(conn, resident_id):
-                raise FloodLimited()
-            return await drafts.insert(
+        now = self.clock()
+        async with self.db.session() as conn:
+            draft = await drafts.insert(
                 conn,
                 resident_id=resident_id,
                 chat_id=chat_id,
@@ -178,8 +167,12 @@ class ReportService:
                 keywords=result.keywords,
                 photos=(photo,) if photo else (),
                 media_group_id=media_group_id,
-                now=self.clock(),
+                now=now,
+                unless_reports_since=(now - 3600, self.settings.reports.max_per_hour),
             )
+        if draft is None:
+            raise FloodLimited()
+        return draft
 
     async def open_draft(self, resident_id: int) -> Draft | None:
         """The draft that photos and locations sent now would join, if any."""

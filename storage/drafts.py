@@ -51,11 +51,16 @@ async def insert(
     photos: tuple[str, ...],
     media_group_id: str | None,
     now: float,
-) -> Draft:
+    unless_reports_since: tuple[float, int],
+) -> Draft | None:
+    """Insert a draft unless the resident filed `limit` reports since `since`: one statement,
+    so the check and the insert cannot be split by anything else."""
+    since, limit = unless_reports_since
     row = await fetch_one(
         conn,
         "INSERT INTO drafts (resident_id, chat_id, text, category, confidence, keywords,"
-        " photos, media_group_id, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)"
+        " photos, media_group_id, created_at, updated_at) SELECT ?,?,?,?,?,?,?,?,?,?"
+        " WHERE (SELECT COUNT(*) FROM reports WHERE resident_id = ? AND created_at >= ?) < ?"
         " RETURNING *",
         (
             resident_id,
@@ -68,11 +73,12 @@ async def insert(
             media_group_id,
             now,
             now,
+            resident_id,
+            since,
+            limit,
         ),
     )
-    draft = _draft(row)
-    assert draft is not None
-    return draft
+    return _draft(row)
 
 
 async def get(conn: Connection, draft_id: int) -> Draft | None:

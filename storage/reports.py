@@ -51,16 +51,6 @@ def _report(row: sqlite3.Row | None) -> Report | None:
     return Report(**data)
 
 
-async def count_since(conn: Connection, resident_id: int, since: float) -> int:
-    return int(
-        await fetch_value(
-            conn,
-            "SELECT COUNT(*) FROM reports WHERE resident_id = ? AND created_at >= ?",
-            (resident_id, since),
-        )
-    )
-
-
 async def counts_for_filing(
     conn: Connection, resident_id: int, since: float, ticket_prefix: str
 ) -> tuple[int, int]:
