@@ -74,8 +74,9 @@ class Inbox:
                 self.read += 1
                 await self.queues[message.chat_id].put(message)
 
-    async def next(self, chat_id: int) -> SentMessage:
-        return await asyncio.wait_for(self.queues[chat_id].get(), timeout=60)
+    async def next(self, chat_id: int, wait: float | None = 60) -> SentMessage:
+        """The next message to a chat; a resident gives up after a minute, a watcher never."""
+        return await asyncio.wait_for(self.queues[chat_id].get(), timeout=wait)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -116,14 +117,16 @@ async def measure_reports(flows: int, residents: int, workdir: Path) -> float:
         delivered: dict[str, asyncio.Event] = defaultdict(asyncio.Event)
 
         async def watch_groups() -> None:
-            queues = [asyncio.create_task(inbox.next(c)) for c in GROUP_CHATS.values()]
+            queues = [asyncio.create_task(inbox.next(c, None)) for c in GROUP_CHATS.values()]
             while True:
                 done, _ = await asyncio.wait(queues, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
                     message = task.result()
                     marker = (message.text or "").rsplit("#", 1)[-1].split()[0]
                     delivered[marker].set()
-                    queues[queues.index(task)] = asyncio.create_task(inbox.next(message.chat_id))
+                    queues[queues.index(task)] = asyncio.create_task(
+                        inbox.next(message.chat_id, None)
+                    )
 
         async def resident(user: int, count: int) -> None:
             for n in range(count):
@@ -198,19 +201,27 @@ async def measure_echo(echoes: int, residents: int, mode: str) -> float:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--flows", type=int, default=800)
-    parser.add_argument("--echoes", type=int, default=2000)
-    parser.add_argument("--residents", type=int, default=16)
+    parser.add_argument("--flows", type=int, default=1600)
+    parser.add_argument("--echoes", type=int, default=1600)
+    parser.add_argument("--residents", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        reports = await measure_reports(args.flows, args.residents, Path(tmp))
-    bare = await measure_echo(args.echoes, args.residents, "bare")
-    tuned = await measure_echo(args.echoes, args.residents, "tuned")
+    # This machine's speed drifts from minute to minute: each round measures the
+    # bot and the bare echo back to back, and the median round is the figure.
+    rounds = []
+    for n in range(args.rounds):
+        with tempfile.TemporaryDirectory() as tmp:
+            reports = await measure_reports(args.flows, args.residents, Path(tmp))
+        bare = await measure_echo(args.echoes, args.residents, "bare")
+        tuned = await measure_echo(args.echoes, args.residents, "tuned")
+        print(f"round {n + 1}: {reports:.1f} flows/s, bare echo {bare:.1f}/s, tuned {tuned:.1f}/s")
+        rounds.append((reports / bare, reports, bare, tuned))
+    ratio, reports, bare, tuned = sorted(rounds)[len(rounds) // 2]
     print(f"residents in parallel    {args.residents}")
-    print(f"report flows             {reports:,.1f} flows/s  ({args.flows} flows)")
+    print(f"report flows             {reports:,.1f} flows/s  ({args.flows} flows, median round)")
     print(f"bare PTB echo            {bare:,.1f} updates/s  ({args.echoes} echoes)")
     print(f"tuned PTB echo           {tuned:,.1f} updates/s  (our loop, transport, concurrency)")
-    print(f"ratio to bare echo       {reports / bare:.0%}  (target ≥ 40%)")
+    print(f"ratio to bare echo       {ratio:.0%}  (target ≥ 40%)")
     print(f"ratio to tuned echo      {reports / tuned:.0%}")
 
 
