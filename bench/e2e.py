@@ -118,15 +118,19 @@ async def measure_reports(flows: int, residents: int, workdir: Path) -> float:
 
         async def watch_groups() -> None:
             queues = [asyncio.create_task(inbox.next(c, None)) for c in GROUP_CHATS.values()]
-            while True:
-                done, _ = await asyncio.wait(queues, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    message = task.result()
-                    marker = (message.text or "").rsplit("#", 1)[-1].split()[0]
-                    delivered[marker].set()
-                    queues[queues.index(task)] = asyncio.create_task(
-                        inbox.next(message.chat_id, None)
-                    )
+            try:
+                while True:
+                    done, _ = await asyncio.wait(queues, return_when=asyncio.FIRST_COMPLETED)
+                    for task in done:
+                        message = task.result()
+                        marker = (message.text or "").rsplit("#", 1)[-1].split()[0]
+                        delivered[marker].set()
+                        queues[queues.index(task)] = asyncio.create_task(
+                            inbox.next(message.chat_id, None)
+                        )
+            finally:
+                for task in queues:
+                    task.cancel()
 
         async def resident(user: int, count: int) -> None:
             for n in range(count):
