@@ -78,16 +78,16 @@ class NaiveBayes:
 
     def posterior(self, feats: Iterable[str], floor: float = 0.0) -> dict[str, float]:
         """P(category | features) for categories at or above `floor`; {} if no feature is known."""
-        get = self._weights.get
-        columns = [w for w in map(get, feats) if w is not None]
+        # map/filter/zip/sum keep the per-feature work in C: this runs for most messages.
+        columns = list(filter(None, map(self._weights.get, feats)))
         if not columns:
             return {}
-        totals = list(map(sum, zip(*columns, strict=True)))
+        totals = list(map(sum, zip(*columns)))
         top = max(totals)
-        exps = [math.exp(t - top) for t in totals]
+        exps = list(map(math.exp, map(top.__rsub__, totals)))
         norm = sum(exps)
         cut = floor * norm
-        return {c: e / norm for c, e in zip(self.categories, exps, strict=True) if e >= cut}
+        return {c: e / norm for c, e in zip(self.categories, exps) if e >= cut}
 
 
 def read_corpus(path: Path) -> list[tuple[str, str]]:
