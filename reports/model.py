@@ -82,12 +82,12 @@ class NaiveBayes:
         columns = list(filter(None, map(self._weights.get, feats)))
         if not columns:
             return {}
-        totals = list(map(sum, zip(*columns)))
+        totals = list(map(sum, zip(*columns, strict=True)))
         top = max(totals)
         exps = list(map(math.exp, map(top.__rsub__, totals)))
         norm = sum(exps)
         cut = floor * norm
-        return {c: e / norm for c, e in zip(self.categories, exps) if e >= cut}
+        return {c: e / norm for c, e in zip(self.categories, exps, strict=True) if e >= cut}
 
 
 def read_corpus(path: Path) -> list[tuple[str, str]]:
