@@ -55,6 +55,7 @@ class TelegramSettings:
 class ReportSettings:
     max_per_hour: int = 10
     max_text_chars: int = 1000
+    max_note_chars: int = 300
     max_photos: int = 10
     draft_minutes: int = 60
     min_confidence: float = 0.45
@@ -138,6 +139,9 @@ def parse_settings(raw: Mapping[str, Any], base_dir: Path, source: Path | None =
         max_per_hour=v.integer(rp, "max_per_hour", "reports", defaults.max_per_hour, 1, 1000),
         max_text_chars=v.integer(
             rp, "max_text_chars", "reports", defaults.max_text_chars, 50, 3500
+        ),
+        max_note_chars=v.integer(
+            rp, "max_note_chars", "reports", defaults.max_note_chars, 10, 1000
         ),
         max_photos=v.integer(rp, "max_photos", "reports", defaults.max_photos, 1, 10),
         draft_minutes=v.integer(rp, "draft_minutes", "reports", defaults.draft_minutes, 1, 1440),

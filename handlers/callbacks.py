@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 VERSION = "v1"
 DRAFT_ACTIONS = frozenset({"ok", "cat", "set", "no", "back", "loc"})
-REPORT_ACTIONS = frozenset({"acc", "res"})
+REPORT_ACTIONS = frozenset({"acc", "res", "rej", "mv", "to", "back"})
+# Actions whose button carries an argument: a category or a group key.
+WITH_ARG = frozenset({"set", "to"})
 _PATTERN = re.compile(r"^v1:(d|r):([a-z]{2,4}):(\d{1,12})(?::([a-z0-9_]{1,32}))?$")
 
 
@@ -28,9 +30,9 @@ def draft_button(action: str, draft_id: int, arg: str | None = None) -> str:
     return _encode("d", action, draft_id, arg)
 
 
-def report_button(action: str, report_id: int) -> str:
+def report_button(action: str, report_id: int, arg: str | None = None) -> str:
     assert action in REPORT_ACTIONS
-    return _encode("r", action, report_id, None)
+    return _encode("r", action, report_id, arg)
 
 
 def _encode(scope: str, action: str, item_id: int, arg: str | None) -> str:
@@ -48,6 +50,6 @@ def parse(data: str | None) -> Button | None:
         return None
     scope, action, item_id, arg = match.groups()
     allowed = DRAFT_ACTIONS if scope == "d" else REPORT_ACTIONS
-    if action not in allowed or (arg is not None) != (action == "set"):
+    if action not in allowed or (arg is not None) != (action in WITH_ARG):
         return None
     return Button(scope, action, int(item_id), arg)

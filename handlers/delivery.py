@@ -17,7 +17,6 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from handlers.render import Renderer
 from reports.delivery import OutboxService
 from reports.service import EDIT_ALERT, GROUP_ALERT, NOTIFY_RESIDENT, ReportService
-from reports.states import Status
 from storage.outbox import OutboxItem
 
 log = logging.getLogger(__name__)
@@ -156,10 +155,15 @@ class Courier:
         report = await self.service.get_report(item.report_id)
         has_location = report.latitude is not None and report.longitude is not None
         step = item.step
+        if step == 0 and report.alert_message_id is not None:
+            # A second alert queued for the same group (a 转派 while the first
+            # still waited): the first one went out showing the current state.
+            await self.outbox.sent(item)
+            return
         if step == 0:
             chat_id = self._group_chat(report.group_key)
             # A case nobody has touched yet has no one to name in its alert.
-            fresh = report.status == Status.SUBMITTED
+            fresh = report.updated_at == report.created_at
             history = [] if fresh else await self.service.history(report.id)
             text, markup = self.render.alert(report, history)
             message = await self.bot.send_message(chat_id, text, reply_markup=markup)
@@ -190,19 +194,22 @@ class Courier:
         await self.outbox.sent(item)
 
     async def _edit_alert(self, item: OutboxItem) -> None:
-        """Show the report's current status and who acted, in the alert itself."""
+        """Show the report's current status and who acted, in the alert the group acted on."""
         assert item.report_id is not None
         report = await self.service.get_report(item.report_id)
-        if report.alert_message_id is None or report.alert_chat_id is None:
+        chat_id = item.payload.get("chat_id") or report.alert_chat_id
+        message_id = item.payload.get("message_id") or report.alert_message_id
+        if chat_id is None or message_id is None:
             return  # the alert is not out yet; when it goes, it shows the current state
         history = await self.service.history(report.id)
-        text, markup = self.render.alert(report, history)
+        to_group = item.payload.get("to_group")
+        if to_group:
+            text, markup = self.render.handed_over(report, history, to_group), None
+        else:
+            text, markup = self.render.alert(report, history)
         try:
             await self.bot.edit_message_text(
-                text,
-                chat_id=report.alert_chat_id,
-                message_id=report.alert_message_id,
-                reply_markup=markup,
+                text, chat_id=chat_id, message_id=message_id, reply_markup=markup
             )
         except BadRequest as exc:
             if "not modified" not in exc.message.lower():
@@ -213,7 +220,7 @@ class Courier:
         report = await self.service.get_report(item.report_id)
         payload = item.payload
         text = self.render.notification(
-            report.ticket, payload["status"], payload["group"], payload.get("note")
+            report.ticket, payload["action"], payload["group"], payload.get("note")
         )
         await self.bot.send_message(report.chat_id, text)
 

@@ -6,17 +6,25 @@ import logging
 import time
 from collections.abc import Callable
 
-from telegram import Bot, Update
+from telegram import Bot, ForceReply, ReplyParameters, Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
 from handlers import callbacks, texts
 from handlers.deps import deps
 from handlers.render import ACTIONS_BY_CODE
-from reports.service import ReportNotFound
-from reports.states import TransitionRefused
+from reports.service import NoteTooLong, PromptUsed, ReportNotFound
+from reports.states import Action, TransitionRefused, next_status
 from settings import GROUP_KEYS
+from storage.reports import Report
 
 log = logging.getLogger(__name__)
 GROUPS = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE
@@ -53,7 +61,7 @@ class MembershipCache:
 
 
 async def press_report_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Accept or resolve a report from its alert, if the presser belongs to its group."""
+    """Act on a report from its alert: 受理 at once; 办结, 退回 and 转派 ask for a note."""
     d = deps(context)
     query = update.callback_query
     button = callbacks.parse(query.data)
@@ -64,21 +72,127 @@ async def press_report_button(update: Update, context: ContextTypes.DEFAULT_TYPE
     except ReportNotFound:
         await query.answer(texts.BUTTON_STALE, show_alert=True)
         return
-    chat_id = d.service.group_chat(report.group_key)
-    allowed = user.id in d.settings.admins or (
-        chat_id is not None and await d.members.is_member(context.bot, chat_id, user.id)
-    )
-    if not allowed:
+    message = query.message
+    if message is None or (message.chat.id, message.message_id) != (
+        report.alert_chat_id,
+        report.alert_message_id,
+    ):
+        # An alert of a case since reassigned, or a forged button: not the case's alert.
+        await query.answer(texts.BUTTON_STALE, show_alert=True)
+        return
+    if not await may_act(context, report.group_key, user.id):
         await query.answer(texts.NO_PERMISSION, show_alert=True)
         return
-    action = ACTIONS_BY_CODE[button.action]
     try:
-        await d.service.act(report.id, action, user.id, user.full_name)
+        if button.action == "acc":
+            await d.service.act(report.id, Action.ACCEPT, user.id, user.full_name)
+            await query.answer(texts.ACT_DONE["accept"])
+        elif button.action == "mv":
+            next_status(report.status, Action.REASSIGN)
+            await query.answer()
+            await query.edit_message_reply_markup(d.render.group_choice(report))
+        elif button.action == "back":
+            await query.answer()
+            await query.edit_message_reply_markup(d.render.alert_buttons(report))
+        else:
+            action = ACTIONS_BY_CODE["mv" if button.action == "to" else button.action]
+            to_group = button.arg if button.action == "to" else None
+            if to_group is not None and (
+                to_group not in d.settings.groups or to_group == report.group_key
+            ):
+                await query.answer(texts.BUTTON_STALE, show_alert=True)
+                return
+            next_status(report.status, action)
+            await ask_for_note(context, report, action, user.id, to_group)
+            await query.answer(texts.ACT_ASK_NOTE)
+            if to_group is not None:
+                await query.edit_message_reply_markup(d.render.alert_buttons(report))
     except TransitionRefused as exc:
-        message = texts.ACT_REFUSED.get((exc.status, exc.action), texts.BUTTON_STALE)
-        await query.answer(message, show_alert=True)
+        await query.answer(refused(exc), show_alert=True)
+
+
+async def ask_for_note(
+    context: ContextTypes.DEFAULT_TYPE,
+    report: Report,
+    action: Action,
+    actor_id: int,
+    to_group: str | None,
+) -> None:
+    """Post the prompt a group member answers by reply, and remember it."""
+    d = deps(context)
+    assert report.alert_chat_id is not None and report.alert_message_id is not None
+    text = texts.PROMPT[action].format(
+        ticket=report.ticket,
+        limit=d.settings.reports.max_note_chars,
+        group=d.render.group(to_group or ""),
+    )
+    prompt = await context.bot.send_message(
+        report.alert_chat_id,
+        text,
+        reply_markup=ForceReply(input_field_placeholder=texts.ACTION_NAMES[action]),
+        reply_parameters=ReplyParameters(report.alert_message_id),
+    )
+    await d.service.open_prompt(
+        report.id, action, report.alert_chat_id, prompt.message_id, actor_id, to_group
+    )
+
+
+async def receive_note_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Complete 办结, 退回 or 转派 with the note a member wrote in reply to the prompt."""
+    d = deps(context)
+    message = update.effective_message
+    replied = message.reply_to_message
+    prompt = await d.service.prompt_at(message.chat_id, replied.message_id)
+    if prompt is None:
+        return  # a reply to something else: ordinary chatter
+    if prompt.status != "open":
+        await message.reply_text(texts.NOTE_USED)
         return
-    await query.answer(texts.ACT_DONE[action])
+    user = update.effective_user
+    report = await d.service.get_report(prompt.report_id)
+    if not await may_act(context, report.group_key, user.id):
+        await message.reply_text(texts.NO_PERMISSION)
+        return
+    action = Action(prompt.action)
+    try:
+        report = await d.service.act(
+            report.id,
+            action,
+            user.id,
+            user.full_name,
+            note=message.text.strip(),
+            to_group=prompt.to_group,
+            prompt_id=prompt.id,
+        )
+    except NoteTooLong as exc:
+        await message.reply_text(texts.NOTE_TOO_LONG.format(limit=exc.limit))
+        return
+    except PromptUsed:
+        await message.reply_text(texts.NOTE_USED)
+        return
+    except TransitionRefused as exc:
+        await message.reply_text(refused(exc))
+        return
+    await message.reply_text(
+        texts.NOTE_DONE[action].format(ticket=report.ticket, group=d.render.group(report.group_key))
+    )
+
+
+async def may_act(context: ContextTypes.DEFAULT_TYPE, group_key: str, user_id: int) -> bool:
+    """Admins, and members of the group's chat, may act on its cases."""
+    d = deps(context)
+    if user_id in d.settings.admins:
+        return True
+    chat_id = d.service.group_chat(group_key)
+    return chat_id is not None and await d.members.is_member(context.bot, chat_id, user_id)
+
+
+def refused(exc: TransitionRefused) -> str:
+    """Why an action does not apply to the case as it is now."""
+    known = texts.ACT_REFUSED.get((exc.status, exc.action))
+    return known or texts.ACT_REFUSED_CLOSED.format(
+        status=texts.STATUS_NAMES[exc.status], action=texts.ACTION_NAMES[exc.action]
+    )
 
 
 async def answer_stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -109,6 +223,9 @@ async def bind_group_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 def register(app: Application) -> None:
     """Add the working groups' handlers; group chatter has no handler and is ignored."""
     app.add_handler(CommandHandler("bind", bind_group_chat))
+    app.add_handler(
+        MessageHandler(GROUPS & filters.TEXT & filters.REPLY & ~filters.COMMAND, receive_note_reply)
+    )
     app.add_handler(
         CallbackQueryHandler(press_report_button, pattern=lambda d: _is_report_button(d))
     )

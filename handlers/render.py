@@ -133,30 +133,69 @@ class Renderer:
             lines.append(texts.ALERT_PHOTOS.format(count=len(report.photos)))
         lines.append(texts.ALERT_TIME.format(time=self.time(report.created_at)))
         lines.append(texts.ALERT_STATUS.format(status=texts.STATUS_NAMES[report.status]))
-        for event in history:
-            if event.actor_name:
-                lines.append(
-                    texts.ALERT_ACTED.format(
-                        action=texts.ACTION_NAMES.get(event.action, event.action),
-                        actor=event.actor_name,
-                        time=self.time(event.at),
-                    )
-                )
+        lines += self._acted(history)
+        return "\n".join(lines), self.alert_buttons(report)
+
+    def handed_over(self, report: Report, history: list[Event], to_group: str) -> str:
+        """The old group's alert once the case went to another group: no buttons."""
+        text, _ = self.alert(report, history)
+        return f"{text}\n{texts.ALERT_HANDED_OVER.format(group=self.group(to_group))}"
+
+    def alert_buttons(self, report: Report) -> InlineKeyboardMarkup | None:
+        """受理 and 办结 on one row, 转派 and 退回 below: whatever the state still allows."""
+        actions = allowed_actions(report.status)
         buttons = [
             _button(_ACTION_LABELS[a], callbacks.report_button(_ACTION_CODES[a], report.id))
-            for a in allowed_actions(report.status)
+            for a in actions
         ]
-        markup = InlineKeyboardMarkup([buttons]) if buttons else None
-        return "\n".join(lines), markup
+        if not buttons:
+            return None
+        main = [b for a, b in zip(actions, buttons, strict=True) if a in _FIRST_ROW]
+        rest = [b for a, b in zip(actions, buttons, strict=True) if a not in _FIRST_ROW]
+        return InlineKeyboardMarkup([row for row in (main, rest) if row])
+
+    def group_choice(self, report: Report) -> InlineKeyboardMarkup:
+        """The other groups, to reassign a case to, and a way back."""
+        others = [k for k in self.settings.groups if k != report.group_key]
+        buttons = [
+            _button(self.group(k), callbacks.report_button("to", report.id, k)) for k in others
+        ]
+        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+        rows.append([_button(texts.BUTTON_BACK, callbacks.report_button("back", report.id))])
+        return InlineKeyboardMarkup(rows)
+
+    def _acted(self, history: list[Event]) -> list[str]:
+        lines = []
+        for event in history:
+            if not event.actor_name:
+                continue
+            action = texts.ACTION_NAMES.get(event.action, event.action)
+            if event.to_group:
+                action += texts.ALERT_REASSIGNED_TO.format(group=self.group(event.to_group))
+            lines.append(
+                texts.ALERT_ACTED.format(
+                    action=action, actor=event.actor_name, time=self.time(event.at)
+                )
+            )
+            if event.note:
+                lines.append(texts.ALERT_NOTE.format(note=event.note))
+        return lines
 
     # --- the resident's reports ----------------------------------------------
 
-    def notification(self, ticket: str, status: str, group_key: str, note: str | None) -> str:
-        template = texts.NOTIFY_RESOLVED if status == "resolved" else texts.NOTIFY_ACCEPTED
+    def notification(self, ticket: str, action: str, group_key: str, note: str | None) -> str:
+        """What the resident hears when a group acts on their report."""
+        template = {
+            "accept": texts.NOTIFY_ACCEPTED,
+            "resolve": texts.NOTIFY_RESOLVED,
+            "reject": texts.NOTIFY_REJECTED,
+            "reassign": texts.NOTIFY_REASSIGNED,
+        }[action]
         lines = [template.format(ticket=ticket, group=self.group(group_key))]
         if note:
-            lines.append(texts.NOTIFY_NOTE.format(note=note))
-        if status == "resolved":
+            reason = action in ("reject", "reassign")
+            lines.append((texts.NOTIFY_REASON if reason else texts.NOTIFY_NOTE).format(note=note))
+        if action == "resolve":
             lines.append(texts.NOTIFY_FOOTER)
         return "\n".join(lines)
 
@@ -191,17 +230,30 @@ class Renderer:
         for event in history:
             # Staff appear to residents by group name only.
             what = texts.ACTION_NAMES.get(event.action, event.action)
-            who = "" if event.action == "submit" else self.group(report.group_key)
+            who = "" if event.action == "submit" else self.group(event.group_key or "")
+            if event.to_group:
+                what += texts.ALERT_REASSIGNED_TO.format(group=self.group(event.to_group))
+            if event.note:
+                what += f"（{event.note}）"
             lines.append(
                 texts.STATUS_HISTORY_LINE.format(time=self.time(event.at), what=who + what)
             )
-        if report.note:
-            lines.append(texts.NOTIFY_NOTE.format(note=report.note))
         return "\n".join(lines)
 
 
-_ACTION_LABELS = {Action.ACCEPT: texts.BUTTON_ACCEPT, Action.RESOLVE: texts.BUTTON_RESOLVE}
-_ACTION_CODES = {Action.ACCEPT: "acc", Action.RESOLVE: "res"}
+_ACTION_LABELS = {
+    Action.ACCEPT: texts.BUTTON_ACCEPT,
+    Action.RESOLVE: texts.BUTTON_RESOLVE,
+    Action.REASSIGN: texts.BUTTON_REASSIGN,
+    Action.REJECT: texts.BUTTON_REJECT,
+}
+_ACTION_CODES = {
+    Action.ACCEPT: "acc",
+    Action.RESOLVE: "res",
+    Action.REASSIGN: "mv",
+    Action.REJECT: "rej",
+}
+_FIRST_ROW = frozenset({Action.ACCEPT, Action.RESOLVE})
 ACTIONS_BY_CODE = {code: action for action, code in _ACTION_CODES.items()}
 
 

@@ -93,13 +93,25 @@ STATUS_NAMES = {
     "submitted": "待受理",
     "accepted": "已受理",
     "resolved": "已办结",
+    "rejected": "已退回",
+    "reopened": "重新办理",
+    "closed": "已结案",
 }
-ACTION_NAMES = {"submit": "提交", "accept": "受理", "resolve": "办结"}
+ACTION_NAMES = {
+    "submit": "提交",
+    "accept": "受理",
+    "resolve": "办结",
+    "reject": "退回",
+    "reassign": "转派",
+}
 
 # Notifications to the resident.
 NOTIFY_ACCEPTED = "🔔 工单 {ticket}：{group}已受理您的反映，正在处理。"
 NOTIFY_RESOLVED = "✅ 工单 {ticket}：{group}已办结您的反映。"
+NOTIFY_REJECTED = "↩️ 工单 {ticket}：{group}已退回您的反映。"
+NOTIFY_REASSIGNED = "🔀 工单 {ticket}：已转交{group}办理，进展会继续通知您。"
 NOTIFY_NOTE = "办理说明：{note}"
+NOTIFY_REASON = "理由：{note}"
 NOTIFY_FOOTER = "感谢您为文明城区出力！"
 
 # The working group's alert.
@@ -114,15 +126,35 @@ ALERT_PHOTOS = "📷 照片 {count} 张（见下方）"
 ALERT_TIME = "🕒 提交时间：{time}"
 ALERT_STATUS = "状态：{status}"
 ALERT_ACTED = "{action}：{actor}　{time}"
+ALERT_NOTE = "　说明：{note}"
+ALERT_REASSIGNED_TO = "转派至{group}"
+ALERT_HANDED_OVER = "🔀 已转派至{group}，本群无需再处理。"
 BUTTON_ACCEPT = "✅ 受理"
 BUTTON_RESOLVE = "🏁 办结"
+BUTTON_REASSIGN = "🔀 转派"
+BUTTON_REJECT = "↩️ 退回"
 
-ACT_DONE = {"accept": "已受理，群众会收到通知。", "resolve": "已办结，群众会收到通知。"}
+ACT_DONE = {"accept": "已受理，群众会收到通知。"}
+ACT_ASK_NOTE = "请在群里回复机器人的提示，写一句说明。"
 ACT_REFUSED = {
     ("accepted", "accept"): "这条反映已经受理过了。",
     ("resolved", "accept"): "这条反映已经办结。",
     ("resolved", "resolve"): "这条反映已经办结，不能重复办结。",
 }
+ACT_REFUSED_CLOSED = "这条反映已{status}，不能再{action}。"
+REASSIGN_CHOOSE = "转派给哪个工作组？"
+PROMPT = {
+    "resolve": "✍️ 工单 {ticket}：请直接回复本消息，写一句办结说明（群众会看到，{limit}字以内）。",
+    "reject": "✍️ 工单 {ticket}：请直接回复本消息，写明退回理由（群众会看到，{limit}字以内）。",
+    "reassign": "✍️ 工单 {ticket}：请直接回复本消息，写明转派给{group}的理由（{limit}字以内）。",
+}
+NOTE_DONE = {
+    "resolve": "🏁 工单 {ticket} 已办结，群众会收到说明。",
+    "reject": "↩️ 工单 {ticket} 已退回，群众会收到理由。",
+    "reassign": "🔀 工单 {ticket} 已转派给{group}。",
+}
+NOTE_TOO_LONG = "说明太长（超过 {limit} 字），请精简后重新回复上面的提示。"
+NOTE_USED = "这条提示已经回复过了。"
 NO_PERMISSION = "无权限：只有本工作组成员和管理员可以操作。"
 BUTTON_STALE = "这个按钮已失效，请刷新后重试。"
 

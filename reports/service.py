@@ -16,9 +16,10 @@ from reports.classifier import Classification, Classifier
 from reports.states import Action, Status, next_status
 from reports.tickets import make_ticket, ticket_prefix
 from settings import FALLBACK_CATEGORY, Settings
-from storage import bindings, drafts, outbox, reports
+from storage import bindings, drafts, outbox, prompts, reports
 from storage.db import Connection, Database
 from storage.drafts import Draft
+from storage.prompts import NotePrompt
 from storage.reports import Event, Report
 
 GROUP_ALERT = "group_alert"
@@ -68,6 +69,20 @@ class UnknownCategory(ReportError):
 
 class ReportNotFound(ReportError):
     """No such report."""
+
+
+class NoteTooLong(ReportError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"note longer than {limit} characters")
+        self.limit = limit
+
+
+class PromptUsed(ReportError):
+    """The note prompt was answered already (two replies, or a reply and a retry)."""
+
+
+class UnknownGroup(ReportError):
+    """Not a group a case can be reassigned to."""
 
 
 @dataclass(frozen=True)
@@ -324,6 +339,7 @@ class ReportService:
                 actor_name=None,
                 note=None,
                 now=now,
+                group_key=group_key,
             )
             await drafts.close(conn, draft.id, "submitted", now, report.id)
             await outbox.enqueue(conn, GROUP_ALERT, alert_target(report.id), now, report.id)
@@ -346,17 +362,35 @@ class ReportService:
         actor_id: int,
         actor_name: str,
         note: str | None = None,
+        to_group: str | None = None,
+        prompt_id: int | None = None,
     ) -> Report:
-        """Apply a group's action, record who did it, and queue the announcements."""
+        """Apply a group's action, record who did it and why, and queue the announcements.
+
+        `prompt_id` is the note prompt this action answers: it is used up in the
+        same transaction, so one prompt completes one action.
+        """
+        if note is not None and len(note) > self.settings.reports.max_note_chars:
+            raise NoteTooLong(self.settings.reports.max_note_chars)
         async with self.db.transaction() as conn:
             report = await reports.get(conn, report_id)
             if report is None:
                 raise ReportNotFound()
             status = next_status(report.status, action)
+            if prompt_id is not None and not await prompts.use(conn, prompt_id):
+                raise PromptUsed()
             now = self.clock()
-            updated = await reports.set_status(
-                conn, report.id, expected=report.status, status=status, now=now, note=note
-            )
+            if action == Action.REASSIGN:
+                if to_group not in self.settings.groups or to_group == report.group_key:
+                    raise UnknownGroup(to_group or "")
+                updated = await reports.reassign(
+                    conn, report.id, expected=report.status, group_key=to_group,
+                    status=status, now=now,
+                )  # fmt: skip
+            else:
+                updated = await reports.set_status(
+                    conn, report.id, expected=report.status, status=status, now=now, note=note
+                )
             assert updated is not None  # the write lock keeps the status as read
             await reports.add_event(
                 conn,
@@ -367,14 +401,58 @@ class ReportService:
                 actor_name=actor_name,
                 note=note,
                 now=now,
+                group_key=report.group_key,
+                to_group=to_group,
             )
-            payload = {"status": str(status), "group": report.group_key, "note": note}
+            payload = {
+                "status": str(status),
+                "action": str(action),
+                "group": updated.group_key,
+                "note": note,
+            }
             await outbox.enqueue(
                 conn, NOTIFY_RESIDENT, chat_target(report.chat_id), now, report.id, payload
             )
-            await outbox.enqueue(conn, EDIT_ALERT, alert_target(report.id), now, report.id)
+            old_alert = {
+                "chat_id": report.alert_chat_id,
+                "message_id": report.alert_message_id,
+                "to_group": to_group,
+            }
+            await outbox.enqueue(
+                conn, EDIT_ALERT, alert_target(report.id), now, report.id, old_alert
+            )
+            if action == Action.REASSIGN:
+                # The new group gets the whole alert, as if the case were new to it.
+                await outbox.enqueue(conn, GROUP_ALERT, alert_target(report.id), now, report.id)
         self.outbox_listener()
         return updated
+
+    async def open_prompt(
+        self,
+        report_id: int,
+        action: Action,
+        chat_id: int,
+        message_id: int,
+        actor_id: int,
+        to_group: str | None = None,
+    ) -> None:
+        """Remember the bot's request for a note, which a reply will answer."""
+        async with self.db.session() as conn:
+            await prompts.insert(
+                conn,
+                report_id=report_id,
+                action=action,
+                to_group=to_group,
+                chat_id=chat_id,
+                message_id=message_id,
+                actor_id=actor_id,
+                now=self.clock(),
+            )
+
+    async def prompt_at(self, chat_id: int, message_id: int) -> NotePrompt | None:
+        """The note prompt behind a message the group replied to, if it is one."""
+        async with self.db.session() as conn:
+            return await prompts.by_message(conn, chat_id, message_id)
 
     async def history(self, report_id: int) -> list[Event]:
         async with self.db.session() as conn:

@@ -9,11 +9,16 @@ class Status(StrEnum):
     SUBMITTED = "submitted"
     ACCEPTED = "accepted"
     RESOLVED = "resolved"
+    REJECTED = "rejected"
+    REOPENED = "reopened"
+    CLOSED = "closed"
 
 
 class Action(StrEnum):
     ACCEPT = "accept"
     RESOLVE = "resolve"
+    REASSIGN = "reassign"
+    REJECT = "reject"
 
 
 class TransitionRefused(Exception):
@@ -25,12 +30,19 @@ class TransitionRefused(Exception):
         self.action = action
 
 
+# The working group's actions. A reassigned case starts again at the new group
+# as submitted; a case reopened by its resident is worked like a new one.
+_OPEN = (Status.SUBMITTED, Status.REOPENED, Status.ACCEPTED)
 _NEXT: dict[tuple[Status, Action], Status] = {
     (Status.SUBMITTED, Action.ACCEPT): Status.ACCEPTED,
+    (Status.REOPENED, Action.ACCEPT): Status.ACCEPTED,
     # A group may finish a quick job without pressing 受理 first.
-    (Status.SUBMITTED, Action.RESOLVE): Status.RESOLVED,
-    (Status.ACCEPTED, Action.RESOLVE): Status.RESOLVED,
+    **{(s, Action.RESOLVE): Status.RESOLVED for s in _OPEN},
+    **{(s, Action.REASSIGN): Status.SUBMITTED for s in _OPEN},
+    **{(s, Action.REJECT): Status.REJECTED for s in _OPEN},
 }
+# Actions whose note the resident reads, so the group is asked for one.
+NOTED_ACTIONS = frozenset({Action.RESOLVE, Action.REJECT, Action.REASSIGN})
 
 
 def next_status(status: Status | str, action: Action | str) -> Status:
@@ -44,4 +56,4 @@ def next_status(status: Status | str, action: Action | str) -> Status:
 
 def allowed_actions(status: Status | str) -> list[Action]:
     """The actions a group may still take on a case, in button order."""
-    return [a for (s, a) in _NEXT if s == Status(status)]
+    return [a for a in Action if (Status(status), a) in _NEXT]

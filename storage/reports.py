@@ -41,6 +41,8 @@ class Event:
     actor_name: str | None
     note: str | None
     at: float
+    group_key: str | None = None
+    to_group: str | None = None
 
 
 def _report(row: sqlite3.Row | None) -> Report | None:
@@ -153,6 +155,19 @@ async def set_status(
     return _report(row)
 
 
+async def reassign(
+    conn: Connection, report_id: int, *, expected: str, group_key: str, status: str, now: float
+) -> Report | None:
+    """Hand a case to another group; its old alert no longer counts as its alert."""
+    row = await fetch_one(
+        conn,
+        "UPDATE reports SET group_key = ?, status = ?, updated_at = ?, alert_chat_id = NULL,"
+        " alert_message_id = NULL WHERE id = ? AND status = ? RETURNING *",
+        (group_key, status, now, report_id, expected),
+    )
+    return _report(row)
+
+
 async def set_alert(conn: Connection, report_id: int, chat_id: int, message_id: int) -> None:
     await execute(
         conn,
@@ -171,12 +186,14 @@ async def add_event(
     actor_name: str | None,
     note: str | None,
     now: float,
+    group_key: str,
+    to_group: str | None = None,
 ) -> None:
     await execute(
         conn,
-        "INSERT INTO report_events (report_id, action, status, actor_id, actor_name, note, at)"
-        " VALUES (?,?,?,?,?,?,?)",
-        (report_id, action, status, actor_id, actor_name, note, now),
+        "INSERT INTO report_events (report_id, action, status, actor_id, actor_name, note, at,"
+        " group_key, to_group) VALUES (?,?,?,?,?,?,?,?,?)",
+        (report_id, action, status, actor_id, actor_name, note, now, group_key, to_group),
     )
 
 

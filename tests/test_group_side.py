@@ -63,7 +63,7 @@ async def test_a_resolved_report_cannot_be_resolved_again(world: World) -> None:
     await world.file(LITTER)
     alert = await world.alert("urban")
     data = alert.button_data("办结")
-    await world.press_data(URBAN_STAFF, alert, data)
+    await world.act_with_note(URBAN_STAFF, alert, "办结", "已清运")
     await world.wait_text(alert, "状态：已办结")
     assert message_now(world, alert).buttons == []
     answer = await world.press_data(URBAN_STAFF, alert, data)

@@ -154,6 +154,7 @@ async def test_the_resident_is_told_when_the_group_accepts_and_resolves(world: W
     accepted = await world.api.next_sent(RESIDENT, after=after)
     assert ticket in accepted.text and "已受理" in accepted.text
     await world.wait_text(alert, "张工")
-    await world.press(URBAN_STAFF, alert, "办结")
+    await world.act_with_note(URBAN_STAFF, alert, "办结", "垃圾已全部清运")
     resolved = await world.api.next_sent(RESIDENT, after=after + 1)
     assert ticket in resolved.text and "已办结" in resolved.text
+    assert "垃圾已全部清运" in resolved.text

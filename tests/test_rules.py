@@ -15,7 +15,25 @@ from reports.tickets import make_ticket, parse_ticket
 def test_a_submitted_case_can_be_accepted_or_resolved() -> None:
     assert next_status(Status.SUBMITTED, Action.ACCEPT) == Status.ACCEPTED
     assert next_status(Status.SUBMITTED, Action.RESOLVE) == Status.RESOLVED
-    assert allowed_actions(Status.SUBMITTED) == [Action.ACCEPT, Action.RESOLVE]
+    assert allowed_actions(Status.SUBMITTED) == [
+        Action.ACCEPT,
+        Action.RESOLVE,
+        Action.REASSIGN,
+        Action.REJECT,
+    ]
+
+
+def test_an_accepted_case_can_be_resolved_reassigned_or_rejected_but_not_accepted() -> None:
+    assert allowed_actions(Status.ACCEPTED) == [Action.RESOLVE, Action.REASSIGN, Action.REJECT]
+
+
+def test_a_reassigned_case_starts_again_at_its_new_group() -> None:
+    assert next_status(Status.ACCEPTED, Action.REASSIGN) == Status.SUBMITTED
+
+
+@pytest.mark.parametrize("status", [Status.REJECTED, Status.CLOSED])
+def test_a_rejected_or_closed_case_takes_no_action(status: Status) -> None:
+    assert allowed_actions(status) == []
 
 
 def test_a_resolved_case_cannot_be_resolved_again() -> None:

@@ -105,6 +105,20 @@ class World:
 
         return await self.api.wait_for(check)
 
+    async def act_with_note(
+        self, user: int, alert: SentMessage, label: str, note: str, then: str = ""
+    ) -> SentMessage:
+        """Press 办结/退回/转派 (then a group button), reply to the prompt; return the reply."""
+        chat = alert.chat_id
+        after = len(self.api.sent_to(chat))
+        await self.press(user, alert, label)
+        if then:
+            await self.api.wait_for(lambda: then in str(message_now(self, alert).buttons))
+            await self.press(user, alert, then)
+        prompt = await self.api.next_sent(chat, after=after)
+        assert "回复" in prompt.text, prompt.text
+        return await self.say(note, user=user, chat_id=chat, reply_to_message_id=prompt.message_id)
+
     async def alert(self, group: str, after: int = 0) -> SentMessage:
         """The `after`-th message sent to a group's chat (waiting for it)."""
         return await self.api.next_sent(GROUP_CHATS[group], after=after)
