@@ -128,7 +128,7 @@ class Runtime:
     async def start(self) -> None:
         from telegram import BotCommand
 
-        from handlers import texts
+        from handlers import jobs, texts
 
         await self.db.open()
         await self.service.load_bindings()
@@ -140,6 +140,10 @@ class Runtime:
         )
         await self.app.start()
         self.courier.start()
+        interval = self.settings.reports.overdue_check_seconds
+        self.app.job_queue.run_repeating(
+            jobs.check_deadlines, interval=interval, first=interval, name="deadlines"
+        )
         for key in self.settings.groups:
             if self.service.group_chat(key) is None:
                 log.warning("group %s has no chat yet: set chat_id or send /bind %s", key, key)

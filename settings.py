@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reports.deadlines import Limits
 from reports.keywords import KeywordFileError, KeywordTable, parse_keyword_file
 
 GROUP_KEYS = ("office", "supervision", "publicity", "urban", "order", "social", "rural")
@@ -42,6 +43,8 @@ class Category:
     group: str
     behaviour: bool  # a behaviour can be negated ("没人乱扔垃圾了"); a broken thing cannot
     keywords: KeywordTable
+    accept_hours: float | None = None  # None: [reports] accept_hours
+    resolve_hours: float | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,10 @@ class ReportSettings:
     draft_minutes: int = 60
     min_confidence: float = 0.45
     member_cache_seconds: int = 60
+    accept_hours: float = 24.0
+    resolve_hours: float = 72.0
+    escalate_after_hours: float = 24.0
+    overdue_check_seconds: float = 300.0
     map_url: str = "https://uri.amap.com/marker?position={lon},{lat}"
 
 
@@ -89,6 +96,15 @@ class Settings:
 
     def group_of(self, category_key: str) -> Group:
         return self.groups[self.categories[category_key].group]
+
+    def limits(self, category_key: str) -> Limits:
+        """The deadlines of a category: its own, else the defaults in [reports]."""
+        category = self.categories[category_key]
+        return Limits(
+            accept_hours=category.accept_hours or self.reports.accept_hours,
+            resolve_hours=category.resolve_hours or self.reports.resolve_hours,
+            escalate_after_hours=self.reports.escalate_after_hours,
+        )
 
 
 def load_settings(path: Path | str | None = None) -> Settings:
@@ -148,6 +164,14 @@ def parse_settings(raw: Mapping[str, Any], base_dir: Path, source: Path | None =
         min_confidence=v.number(rp, "min_confidence", "reports", defaults.min_confidence, 0.0, 1.0),
         member_cache_seconds=v.integer(
             rp, "member_cache_seconds", "reports", defaults.member_cache_seconds, 0, 86400
+        ),
+        accept_hours=v.number(rp, "accept_hours", "reports", defaults.accept_hours, 1e-6, 8760),
+        resolve_hours=v.number(rp, "resolve_hours", "reports", defaults.resolve_hours, 1e-6, 8760),
+        escalate_after_hours=v.number(
+            rp, "escalate_after_hours", "reports", defaults.escalate_after_hours, 0.0, 8760
+        ),
+        overdue_check_seconds=v.number(
+            rp, "overdue_check_seconds", "reports", defaults.overdue_check_seconds, 0.01, 86400
         ),
         map_url=v.string(rp, "map_url", "reports", default=defaults.map_url),
     )
@@ -245,7 +269,16 @@ def _parse_categories(
             v.problem(path, "category keys use lowercase letters, digits and _ only")
             continue
         entry = v.table(table, key, "categories")
-        v.unknown_keys(entry, path, {"name", "group", "behaviour", "keywords_file", "keywords"})
+        v.unknown_keys(
+            entry,
+            path,
+            {"name", "group", "behaviour", "keywords_file", "keywords"}
+            | {"accept_hours", "resolve_hours"},
+        )
+        hours = {
+            key: v.number(entry, key, path, 0.0, 1e-6, 8760) if key in entry else None
+            for key in ("accept_hours", "resolve_hours")
+        }
         name = v.string(entry, "name", path, required=True)
         group = v.string(entry, "group", path, required=True)
         if group and group not in groups and group in GROUP_KEYS:
@@ -278,7 +311,7 @@ def _parse_categories(
             for p in exc.problems:
                 v.problem(f"{path}.keywords", p)
             keywords = KeywordTable((), ())
-        categories[key] = Category(key, name, group, behaviour, keywords)
+        categories[key] = Category(key, name, group, behaviour, keywords, **hours)
     return categories
 
 

@@ -16,7 +16,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from handlers.render import Renderer
 from reports.delivery import OutboxService
-from reports.service import EDIT_ALERT, GROUP_ALERT, NOTIFY_RESIDENT, ReportService
+from reports.service import DEADLINE_NOTICE, EDIT_ALERT, GROUP_ALERT, NOTIFY_RESIDENT, ReportService
 from storage.outbox import OutboxItem
 
 log = logging.getLogger(__name__)
@@ -105,6 +105,8 @@ class Courier:
                 await self._edit_alert(item)
             elif item.kind == NOTIFY_RESIDENT:
                 await self._notify_resident(item)
+            elif item.kind == DEADLINE_NOTICE:
+                await self._deadline_notice(item)
             else:
                 await self.outbox.give_up(item, f"unknown kind {item.kind}")
                 return
@@ -214,6 +216,20 @@ class Courier:
         except BadRequest as exc:
             if "not modified" not in exc.message.lower():
                 raise
+
+    async def _deadline_notice(self, item: OutboxItem) -> None:
+        """Remind a late group under its alert, or tell 督导组."""
+        assert item.report_id is not None
+        report = await self.service.get_report(item.report_id)
+        payload = item.payload
+        chat_id = self._group_chat(payload["group"])
+        text = self.render.deadline_notice(
+            report, payload["kind"], payload["level"], payload["late"]
+        )
+        reply = None
+        if report.alert_message_id is not None and report.alert_chat_id == chat_id:
+            reply = ReplyParameters(report.alert_message_id, allow_sending_without_reply=True)
+        await self.bot.send_message(chat_id, text, reply_parameters=reply)
 
     async def _notify_resident(self, item: OutboxItem) -> None:
         assert item.report_id is not None

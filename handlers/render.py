@@ -181,6 +181,21 @@ class Renderer:
                 lines.append(texts.ALERT_NOTE.format(note=event.note))
         return lines
 
+    def deadline_notice(self, report: Report, kind: str, level: str, late: float) -> str:
+        """A reminder to the group, or an escalation to 督导组 naming the group."""
+        templates = texts.DEADLINE_REMIND if level == "remind" else texts.DEADLINE_ESCALATE
+        lines = [
+            templates[kind].format(
+                ticket=report.ticket,
+                category=self.category(report.category),
+                group=self.group(report.group_key),
+                late=lateness(late),
+            )
+        ]
+        if level != "remind":
+            lines.append(texts.DEADLINE_TEXT.format(text=_preview(report.text) or "（照片）"))
+        return "\n".join(lines)
+
     # --- the resident's reports ----------------------------------------------
 
     def notification(self, ticket: str, action: str, group_key: str, note: str | None) -> str:
@@ -255,6 +270,18 @@ _ACTION_CODES = {
 }
 _FIRST_ROW = frozenset({Action.ACCEPT, Action.RESOLVE})
 ACTIONS_BY_CODE = {code: action for action, code in _ACTION_CODES.items()}
+
+
+def lateness(seconds: float) -> str:
+    """How late, the way people say it: 2天3小时, 5小时12分钟, 8分钟."""
+    minutes = max(1, int(seconds // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return texts.LATE_DAYS.format(days=days, hours=hours)
+    if hours:
+        return texts.LATE_HOURS.format(hours=hours, minutes=minutes)
+    return texts.LATE_MINUTES.format(minutes=minutes)
 
 
 def _button(label: str, data: str) -> InlineKeyboardButton:

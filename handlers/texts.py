@@ -129,6 +129,18 @@ ALERT_ACTED = "{action}：{actor}　{time}"
 ALERT_NOTE = "　说明：{note}"
 ALERT_REASSIGNED_TO = "转派至{group}"
 ALERT_HANDED_OVER = "🔀 已转派至{group}，本群无需再处理。"
+DEADLINE_REMIND = {
+    "accept": "⏰ 提醒：工单 {ticket}（{category}）已超过受理时限 {late}，请尽快受理。",
+    "resolve": "⏰ 提醒：工单 {ticket}（{category}）已超过办结时限 {late}，请尽快办结。",
+}
+DEADLINE_ESCALATE = {
+    "accept": "🚨 督办：{group}的工单 {ticket}（{category}）超过受理时限 {late}，仍未受理。",
+    "resolve": "🚨 督办：{group}的工单 {ticket}（{category}）超过办结时限 {late}，仍未办结。",
+}
+DEADLINE_TEXT = "内容：{text}"
+LATE_DAYS = "{days}天{hours}小时"
+LATE_HOURS = "{hours}小时{minutes}分钟"
+LATE_MINUTES = "{minutes}分钟"
 BUTTON_ACCEPT = "✅ 受理"
 BUTTON_RESOLVE = "🏁 办结"
 BUTTON_REASSIGN = "🔀 转派"

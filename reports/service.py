@@ -13,6 +13,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from reports.classifier import Classification, Classifier
+from reports.deadlines import HOUR, Level, notices
 from reports.states import Action, Status, next_status
 from reports.tickets import make_ticket, ticket_prefix
 from settings import FALLBACK_CATEGORY, Settings
@@ -25,6 +26,8 @@ from storage.reports import Event, Report
 GROUP_ALERT = "group_alert"
 EDIT_ALERT = "edit_alert"
 NOTIFY_RESIDENT = "notify_resident"
+DEADLINE_NOTICE = "deadline_notice"
+SUPERVISION = "supervision"
 
 
 class ReportError(Exception):
@@ -89,6 +92,9 @@ class UnknownGroup(ReportError):
 class Submission:
     report: Report
     new: bool  # False when 确认 was pressed again for an already filed report
+
+
+OPEN_STATUSES = (Status.SUBMITTED, Status.REOPENED, Status.ACCEPTED)
 
 
 def alert_target(report_id: int) -> str:
@@ -453,6 +459,44 @@ class ReportService:
         """The note prompt behind a message the group replied to, if it is one."""
         async with self.db.session() as conn:
             return await prompts.by_message(conn, chat_id, message_id)
+
+    async def check_deadlines(self) -> int:
+        """Queue a reminder or an escalation for every case newly late; return how many."""
+        now = self.clock()
+        shortest = min(
+            min(self.settings.limits(k).accept_hours, self.settings.limits(k).resolve_hours)
+            for k in self.settings.categories
+        )
+        queued = 0
+        async with self.db.transaction() as conn:
+            cases = await reports.open_cases(conn, OPEN_STATUSES, now - shortest * HOUR)
+            for case in cases:
+                limits = self.settings.limits(case.category)
+                for notice in notices(case.status, case.assigned_at, limits, now):
+                    if not await reports.record_notice(
+                        conn,
+                        case.id,
+                        assigned_at=case.assigned_at,
+                        kind=notice.kind,
+                        level=notice.level,
+                        late=notice.late,
+                        now=now,
+                    ):
+                        continue
+                    to = case.group_key if notice.level == Level.REMIND else SUPERVISION
+                    payload = {
+                        "kind": str(notice.kind),
+                        "level": str(notice.level),
+                        "late": notice.late,
+                        "group": to,
+                    }
+                    await outbox.enqueue(
+                        conn, DEADLINE_NOTICE, alert_target(case.id), now, case.id, payload
+                    )
+                    queued += 1
+        if queued:
+            self.outbox_listener()
+        return queued
 
     async def history(self, report_id: int) -> list[Event]:
         async with self.db.session() as conn:

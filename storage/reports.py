@@ -29,6 +29,7 @@ class Report:
     alert_message_id: int | None
     created_at: float
     updated_at: float
+    assigned_at: float
 
 
 @dataclass(frozen=True)
@@ -87,8 +88,8 @@ async def insert(
     row = await fetch_one(
         conn,
         "INSERT INTO reports (ticket, resident_id, chat_id, text, category, group_key,"
-        " confidence, photos, latitude, longitude, address, status, created_at, updated_at)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING *",
+        " confidence, photos, latitude, longitude, address, status, created_at, updated_at,"
+        " assigned_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING *",
         (
             ticket,
             resident_id,
@@ -102,6 +103,7 @@ async def insert(
             longitude,
             address,
             status,
+            now,
             now,
             now,
         ),
@@ -161,11 +163,42 @@ async def reassign(
     """Hand a case to another group; its old alert no longer counts as its alert."""
     row = await fetch_one(
         conn,
-        "UPDATE reports SET group_key = ?, status = ?, updated_at = ?, alert_chat_id = NULL,"
-        " alert_message_id = NULL WHERE id = ? AND status = ? RETURNING *",
-        (group_key, status, now, report_id, expected),
+        "UPDATE reports SET group_key = ?, status = ?, updated_at = ?, assigned_at = ?,"
+        " alert_chat_id = NULL, alert_message_id = NULL WHERE id = ? AND status = ? RETURNING *",
+        (group_key, status, now, now, report_id, expected),
     )
     return _report(row)
+
+
+async def open_cases(conn: Connection, statuses: tuple[str, ...], before: float) -> list[Report]:
+    """Cases in one of `statuses` that reached their group before `before`."""
+    marks = ",".join("?" * len(statuses))
+    rows = await fetch_all(
+        conn,
+        f"SELECT * FROM reports WHERE status IN ({marks}) AND assigned_at < ?",
+        (*statuses, before),
+    )
+    return [r for r in map(_report, rows) if r is not None]
+
+
+async def record_notice(
+    conn: Connection,
+    report_id: int,
+    *,
+    assigned_at: float,
+    kind: str,
+    level: str,
+    late: float,
+    now: float,
+) -> bool:
+    """Write down a deadline notice; False if this one was written before."""
+    row = await fetch_one(
+        conn,
+        "INSERT OR IGNORE INTO deadline_notices (report_id, assigned_at, kind, level, late, at)"
+        " VALUES (?,?,?,?,?,?) RETURNING id",
+        (report_id, assigned_at, kind, level, late, now),
+    )
+    return row is not None
 
 
 async def set_alert(conn: Connection, report_id: int, chat_id: int, message_id: int) -> None:

@@ -7,6 +7,7 @@ from datetime import datetime
 import pytest
 
 from handlers import callbacks
+from reports.deadlines import HOUR, Limits, notices
 from reports.delivery import backoff_seconds
 from reports.states import Action, Status, TransitionRefused, allowed_actions, next_status
 from reports.tickets import make_ticket, parse_ticket
@@ -96,3 +97,27 @@ def test_backoff_grows_and_is_capped() -> None:
     assert 1.6 <= backoff_seconds(0, 2, 300) <= 2
     assert 6.4 <= backoff_seconds(2, 2, 300) <= 8
     assert backoff_seconds(50, 2, 300) <= 300
+
+
+LIMITS = Limits(accept_hours=1, resolve_hours=4, escalate_after_hours=2)
+
+
+def test_a_case_on_time_earns_no_notice() -> None:
+    assert notices("submitted", 0, LIMITS, now=HOUR * 0.5) == []
+
+
+def test_a_case_not_accepted_in_time_earns_a_reminder_then_an_escalation() -> None:
+    assert [n.level for n in notices("submitted", 0, LIMITS, now=HOUR * 2)] == ["remind"]
+    late = notices("submitted", 0, LIMITS, now=HOUR * 3.5)
+    assert [(n.kind, n.level) for n in late] == [("accept", "remind"), ("accept", "escalate")]
+    assert late[0].late == HOUR * 2.5
+
+
+def test_an_accepted_case_is_only_held_to_its_resolve_deadline() -> None:
+    assert notices("accepted", 0, LIMITS, now=HOUR * 3) == []
+    assert [n.kind for n in notices("accepted", 0, LIMITS, now=HOUR * 5)] == ["resolve"]
+
+
+@pytest.mark.parametrize("status", ["resolved", "rejected", "closed"])
+def test_a_finished_case_is_never_late(status: str) -> None:
+    assert notices(status, 0, LIMITS, now=HOUR * 100) == []

@@ -35,9 +35,17 @@ def settings_for_tests(db_path: Path, **overrides: Any) -> Settings:
     for key, chat_id in GROUP_CHATS.items():
         raw["groups"][key]["chat_id"] = chat_id
     raw["outbox"].update(retry_base_seconds=0.05, retry_max_seconds=0.2, idle_poll_seconds=0.2)
-    for section, values in overrides.items():
-        raw[section].update(values)
+    deep_update(raw, overrides)
     return parse_settings(raw, base_dir=ROOT)
+
+
+def deep_update(target: dict[str, Any], changes: dict[str, Any]) -> None:
+    """Merge nested tables: {"categories": {"litter": {"accept_hours": 1}}} changes one key."""
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            deep_update(target[key], value)
+        else:
+            target[key] = value
 
 
 @dataclass
