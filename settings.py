@@ -67,6 +67,8 @@ class ReportSettings:
     resolve_hours: float = 72.0
     escalate_after_hours: float = 24.0
     overdue_check_seconds: float = 300.0
+    reopen_days: float = 7.0
+    close_after_days: float = 7.0
     map_url: str = "https://uri.amap.com/marker?position={lon},{lat}"
 
 
@@ -172,6 +174,10 @@ def parse_settings(raw: Mapping[str, Any], base_dir: Path, source: Path | None =
         ),
         overdue_check_seconds=v.number(
             rp, "overdue_check_seconds", "reports", defaults.overdue_check_seconds, 0.01, 86400
+        ),
+        reopen_days=v.number(rp, "reopen_days", "reports", defaults.reopen_days, 0.0, 365),
+        close_after_days=v.number(
+            rp, "close_after_days", "reports", defaults.close_after_days, 1e-8, 365
         ),
         map_url=v.string(rp, "map_url", "reports", default=defaults.map_url),
     )

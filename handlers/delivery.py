@@ -207,6 +207,8 @@ class Courier:
         to_group = item.payload.get("to_group")
         if to_group:
             text, markup = self.render.handed_over(report, history, to_group), None
+        elif item.payload.get("reopened"):
+            text, markup = self.render.reopened_away(report, history), None
         else:
             text, markup = self.render.alert(report, history)
         try:
@@ -238,7 +240,10 @@ class Courier:
         text = self.render.notification(
             report.ticket, payload["action"], payload["group"], payload.get("note")
         )
-        await self.bot.send_message(report.chat_id, text)
+        # After 办结 the resident rates the result, unless the case moved on since.
+        rate = payload["action"] == "resolve" and report.rating is None
+        markup = self.render.rating_buttons(report) if rate else None
+        await self.bot.send_message(report.chat_id, text, reply_markup=markup)
 
 
 def _seconds(value: int | timedelta) -> float:

@@ -238,4 +238,8 @@ def register_fallbacks(app: Application) -> None:
 
 def _is_report_button(data: object) -> bool:
     button = callbacks.parse(data) if isinstance(data, str) else None
-    return button is not None and button.scope == "r"
+    return (
+        button is not None
+        and button.scope == "r"
+        and button.action not in callbacks.RESIDENT_REPORT_ACTIONS
+    )

@@ -12,7 +12,9 @@ log = logging.getLogger(__name__)
 
 
 async def check_deadlines(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Queue reminders and escalations for cases that became late."""
-    queued = await deps(context).service.check_deadlines()
-    if queued:
-        log.info("deadlines: %d reminders or escalations queued", queued)
+    """Queue reminders and escalations for late cases; close resolved ones nobody rated."""
+    service = deps(context).service
+    queued = await service.check_deadlines()
+    closed = await service.close_unrated()
+    if queued or closed:
+        log.info("deadlines: %d notices queued, %d unrated cases closed", queued, closed)

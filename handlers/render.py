@@ -136,6 +136,18 @@ class Renderer:
         lines += self._acted(history)
         return "\n".join(lines), self.alert_buttons(report)
 
+    def reopened_away(self, report: Report, history: list[Event]) -> str:
+        """The old alert of a case its resident reopened: the new alert is below it."""
+        text, _ = self.alert(report, history)
+        return f"{text}\n{texts.ALERT_REOPENED_AWAY}"
+
+    def rating_buttons(self, report: Report) -> InlineKeyboardMarkup:
+        buttons = [
+            _button(label, callbacks.report_button("rt", report.id, key[0]))
+            for key, label in texts.BUTTON_RATINGS.items()
+        ]
+        return InlineKeyboardMarkup([buttons])
+
     def handed_over(self, report: Report, history: list[Event], to_group: str) -> str:
         """The old group's alert once the case went to another group: no buttons."""
         text, _ = self.alert(report, history)
@@ -167,6 +179,13 @@ class Renderer:
     def _acted(self, history: list[Event]) -> list[str]:
         lines = []
         for event in history:
+            if event.action == "reopen":
+                lines.append(texts.ALERT_REOPENED.format(note=event.note or ""))
+                continue
+            if event.action == "rate" and event.note:
+                rating = texts.RATING_NAMES.get(event.note, event.note)
+                lines.append(texts.ALERT_RATED.format(rating=rating))
+                continue
             if not event.actor_name:
                 continue
             action = texts.ACTION_NAMES.get(event.action, event.action)
@@ -249,7 +268,9 @@ class Renderer:
             if event.to_group:
                 what += texts.ALERT_REASSIGNED_TO.format(group=self.group(event.to_group))
             if event.note:
-                what += f"（{event.note}）"
+                what += f"（{texts.RATING_NAMES.get(event.note, event.note)}）"
+            if event.action in ("reopen", "rate", "close"):
+                who = ""
             lines.append(
                 texts.STATUS_HISTORY_LINE.format(time=self.time(event.at), what=who + what)
             )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 
 from telegram import (
+    CallbackQuery,
+    ForceReply,
     KeyboardButton,
     Message,
     ReplyKeyboardMarkup,
@@ -23,19 +25,27 @@ from telegram.ext import (
 from handlers import callbacks, texts
 from handlers.deps import deps
 from reports.service import (
+    AlreadyRated,
+    CommentNeeded,
     DraftClosed,
     FloodLimited,
     NeedsDescription,
+    NoteTooLong,
+    PromptUsed,
     ReportError,
+    ReportNotFound,
     TextTooLong,
     TooManyPhotos,
 )
+from reports.states import Action
 from reports.tickets import parse_ticket
 from settings import FALLBACK_CATEGORY, Settings
 from storage.drafts import Draft
+from storage.prompts import NotePrompt
 
 log = logging.getLogger(__name__)
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+RATING_CODES = {"s": "satisfied", "b": "basically", "u": "unsatisfied"}
 # Short texts with no sign of a report ("你好", "谢谢") get a hint, not a draft.
 CHITCHAT_MAX_CHARS = 6
 
@@ -62,6 +72,10 @@ async def receive_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     try:
         replied = message.reply_to_message
         if replied is not None and replied.from_user and replied.from_user.is_bot:
+            prompt = await d.service.prompt_at(message.chat_id, replied.message_id)
+            if prompt is not None:
+                await reopen_with_comment(message, prompt, context)
+                return
             draft = await d.service.draft_by_card(message.chat_id, replied.message_id)
             if draft is not None and draft.status == "open":
                 draft = await d.service.set_address(resident, draft.id, text)
@@ -142,6 +156,62 @@ def refusal(exc: ReportError, settings: Settings) -> str:
     if isinstance(exc, DraftClosed):
         return texts.DRAFT_CLOSED
     return texts.DRAFT_GONE
+
+
+async def rate_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Record 满意 or 基本满意; for 不满意 ask what is wrong, to reopen the case."""
+    d = deps(context)
+    query = update.callback_query
+    button = callbacks.parse(query.data)
+    assert button is not None and button.action == "rt"
+    rating = RATING_CODES.get(button.arg or "")
+    try:
+        if rating is None:
+            raise ReportNotFound()
+        await d.service.rate(button.id, query.from_user.id, rating)
+    except CommentNeeded:
+        report = await d.service.get_report(button.id)
+        await query.answer()
+        prompt = await query.message.reply_text(
+            texts.REOPEN_ASK.format(
+                limit=d.settings.reports.max_note_chars,
+                ticket=report.ticket,
+                group=d.render.group(report.group_key),
+            ),
+            reply_markup=ForceReply(),
+        )
+        await d.service.open_prompt(
+            report.id, Action.REOPEN, query.message.chat.id, prompt.message_id, query.from_user.id
+        )
+        return
+    except AlreadyRated:
+        await query.answer(texts.RATE_ALREADY, show_alert=True)
+        return
+    except ReportError:
+        await query.answer(texts.BUTTON_STALE, show_alert=True)
+        return
+    await query.answer(texts.RATE_THANKS.format(rating=texts.RATING_NAMES[rating]))
+    await query.edit_message_reply_markup(None)
+
+
+async def reopen_with_comment(
+    message: Message, prompt: NotePrompt, context: ContextTypes.DEFAULT_TYPE
+) -> None:
+    """The resident's 不满意 comment: the case goes back to its group."""
+    d = deps(context)
+    try:
+        report = await d.service.reopen(
+            prompt.report_id, message.from_user.id, message.text.strip(), prompt.id
+        )
+    except NoteTooLong as exc:
+        await message.reply_text(texts.REOPEN_TOO_LONG.format(limit=exc.limit))
+        return
+    except (AlreadyRated, PromptUsed):
+        await message.reply_text(texts.RATE_ALREADY)
+        return
+    await message.reply_text(
+        texts.REOPEN_DONE.format(ticket=report.ticket, group=d.render.group(report.group_key))
+    )
 
 
 async def send_card(
@@ -225,7 +295,9 @@ def _require_open(draft: Draft) -> None:
         raise DraftClosed(draft)
 
 
-async def _answer_closed(query, draft: Draft, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _answer_closed(
+    query: CallbackQuery, draft: Draft, context: ContextTypes.DEFAULT_TYPE
+) -> None:
     if draft.status == "submitted" and draft.report_id is not None:
         report = await deps(context).service.get_report(draft.report_id)
         await query.answer(texts.DRAFT_ALREADY_SUBMITTED.format(ticket=report.ticket))
@@ -284,11 +356,17 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("myreports", list_my_reports, filters=PRIVATE))
     app.add_handler(CommandHandler("status", show_report_status, filters=PRIVATE))
     app.add_handler(CallbackQueryHandler(press_draft_button, pattern=lambda d: _is_scope(d, "d")))
+    app.add_handler(CallbackQueryHandler(rate_report, pattern=_is_rating))
     app.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, receive_text))
     app.add_handler(MessageHandler(PRIVATE & filters.PHOTO, receive_photo))
     app.add_handler(MessageHandler(PRIVATE & filters.LOCATION, receive_location))
     app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, explain_unknown_command))
     app.add_handler(MessageHandler(PRIVATE, explain_unsupported))
+
+
+def _is_rating(data: object) -> bool:
+    button = callbacks.parse(data) if isinstance(data, str) else None
+    return button is not None and button.scope == "r" and button.action == "rt"
 
 
 def _is_scope(data: object, scope: str) -> bool:

@@ -103,7 +103,11 @@ ACTION_NAMES = {
     "resolve": "办结",
     "reject": "退回",
     "reassign": "转派",
+    "reopen": "群众不满意，重新办理",
+    "close": "结案",
+    "rate": "群众评价",
 }
+RATING_NAMES = {"satisfied": "满意", "basically": "基本满意", "unsatisfied": "不满意"}
 
 # Notifications to the resident.
 NOTIFY_ACCEPTED = "🔔 工单 {ticket}：{group}已受理您的反映，正在处理。"
@@ -112,7 +116,16 @@ NOTIFY_REJECTED = "↩️ 工单 {ticket}：{group}已退回您的反映。"
 NOTIFY_REASSIGNED = "🔀 工单 {ticket}：已转交{group}办理，进展会继续通知您。"
 NOTIFY_NOTE = "办理说明：{note}"
 NOTIFY_REASON = "理由：{note}"
-NOTIFY_FOOTER = "感谢您为文明城区出力！"
+NOTIFY_FOOTER = "感谢您为文明城区出力！请为这次办理打个分："
+BUTTON_RATINGS = {"satisfied": "😊 满意", "basically": "🙂 基本满意", "unsatisfied": "🙁 不满意"}
+RATE_THANKS = "感谢您的评价：{rating}！"
+RATE_ALREADY = "您已经评价过了，谢谢！"
+REOPEN_ASK = (
+    "很抱歉没让您满意。请直接回复本消息，说说哪里还有问题（{limit}字以内），"
+    "我们会把工单 {ticket} 重新交给{group}办理。"
+)
+REOPEN_DONE = "🔁 已把工单 {ticket} 重新交给{group}办理，进展会继续通知您。"
+REOPEN_TOO_LONG = "说明太长（超过 {limit} 字），请精简后重新回复上面的消息。"
 
 # The working group's alert.
 ALERT_TITLE = "🆕 群众反映　工单 {ticket}"
@@ -129,6 +142,9 @@ ALERT_ACTED = "{action}：{actor}　{time}"
 ALERT_NOTE = "　说明：{note}"
 ALERT_REASSIGNED_TO = "转派至{group}"
 ALERT_HANDED_OVER = "🔀 已转派至{group}，本群无需再处理。"
+ALERT_REOPENED = "⚠️ 群众不满意，重新办理：{note}"
+ALERT_REOPENED_AWAY = "⚠️ 群众不满意，已重新交办，请处理下方的新消息。"
+ALERT_RATED = "群众评价：{rating}"
 DEADLINE_REMIND = {
     "accept": "⏰ 提醒：工单 {ticket}（{category}）已超过受理时限 {late}，请尽快受理。",
     "resolve": "⏰ 提醒：工单 {ticket}（{category}）已超过办结时限 {late}，请尽快办结。",

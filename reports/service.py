@@ -88,6 +88,17 @@ class UnknownGroup(ReportError):
     """Not a group a case can be reassigned to."""
 
 
+class AlreadyRated(ReportError):
+    """The resident rated this case before."""
+
+
+class CommentNeeded(ReportError):
+    """不满意 in time reopens the case, and the group needs to know what is wrong."""
+
+
+RATINGS = ("satisfied", "basically", "unsatisfied")
+
+
 @dataclass(frozen=True)
 class Submission:
     report: Report
@@ -419,11 +430,7 @@ class ReportService:
             await outbox.enqueue(
                 conn, NOTIFY_RESIDENT, chat_target(report.chat_id), now, report.id, payload
             )
-            old_alert = {
-                "chat_id": report.alert_chat_id,
-                "message_id": report.alert_message_id,
-                "to_group": to_group,
-            }
+            old_alert = {**self._alert_of(report), "to_group": to_group}
             await outbox.enqueue(
                 conn, EDIT_ALERT, alert_target(report.id), now, report.id, old_alert
             )
@@ -497,6 +504,125 @@ class ReportService:
         if queued:
             self.outbox_listener()
         return queued
+
+    async def rate(self, report_id: int, resident_id: int, rating: str) -> Report:
+        """Record the resident's rating; a resolved case then closes.
+
+        不满意 within `reopen_days` of 办结 raises CommentNeeded instead: the case
+        reopens once the resident says what is wrong (see `reopen`).
+        """
+        if rating not in RATINGS:
+            raise ReportNotFound()
+        async with self.db.transaction() as conn:
+            report = await self._own_report(conn, report_id, resident_id)
+            if report.rating is not None:
+                raise AlreadyRated()
+            now = self.clock()
+            if report.status not in (Status.RESOLVED, Status.CLOSED):
+                raise ReportNotFound()
+            if rating == "unsatisfied" and self._may_reopen(report, now):
+                raise CommentNeeded()
+            rated = await reports.rate(
+                conn,
+                report.id,
+                rating=rating,
+                status=Status.CLOSED,
+                expected=report.status,
+                now=now,
+            )
+            assert rated is not None
+            await reports.add_event(
+                conn,
+                report.id,
+                action="rate",
+                status=Status.CLOSED,
+                actor_id=None,
+                actor_name=None,
+                note=rating,
+                now=now,
+                group_key=report.group_key,
+            )
+            await outbox.enqueue(
+                conn, EDIT_ALERT, alert_target(report.id), now, report.id, self._alert_of(report)
+            )
+        self.outbox_listener()
+        return rated
+
+    def _may_reopen(self, report: Report, now: float) -> bool:
+        limit = self.settings.reports.reopen_days * 86400
+        return report.status == Status.RESOLVED and now - report.updated_at <= limit
+
+    async def reopen(
+        self, report_id: int, resident_id: int, comment: str, prompt_id: int | None = None
+    ) -> Report:
+        """不满意 with the resident's comment: back to the same group, flagged, as new."""
+        if len(comment) > self.settings.reports.max_note_chars:
+            raise NoteTooLong(self.settings.reports.max_note_chars)
+        async with self.db.transaction() as conn:
+            report = await self._own_report(conn, report_id, resident_id)
+            if prompt_id is not None and not await prompts.use(conn, prompt_id):
+                raise PromptUsed()
+            if report.rating is not None:
+                raise AlreadyRated()
+            now = self.clock()
+            next_status(report.status, Action.REOPEN)
+            reopened = await reports.reopen(conn, report.id, now=now)
+            assert reopened is not None
+            await reports.add_event(
+                conn,
+                report.id,
+                action=Action.REOPEN,
+                status=Status.REOPENED,
+                actor_id=None,
+                actor_name=None,
+                note=comment,
+                now=now,
+                group_key=report.group_key,
+            )
+            old = {**self._alert_of(report), "reopened": True}
+            await outbox.enqueue(conn, EDIT_ALERT, alert_target(report.id), now, report.id, old)
+            await outbox.enqueue(conn, GROUP_ALERT, alert_target(report.id), now, report.id)
+        self.outbox_listener()
+        return reopened
+
+    async def close_unrated(self) -> int:
+        """Close resolved cases nobody rated within `close_after_days`; return how many."""
+        now = self.clock()
+        before = now - self.settings.reports.close_after_days * 86400
+        async with self.db.transaction() as conn:
+            cases = await reports.resolved_before(conn, before)
+            for case in cases:
+                await reports.set_status(
+                    conn, case.id, expected=Status.RESOLVED, status=Status.CLOSED, now=now
+                )
+                await reports.add_event(
+                    conn,
+                    case.id,
+                    action=Action.CLOSE,
+                    status=Status.CLOSED,
+                    actor_id=None,
+                    actor_name=None,
+                    note=None,
+                    now=now,
+                    group_key=case.group_key,
+                )
+                await outbox.enqueue(
+                    conn, EDIT_ALERT, alert_target(case.id), now, case.id, self._alert_of(case)
+                )
+        if cases:
+            self.outbox_listener()
+        return len(cases)
+
+    async def _own_report(self, conn: Connection, report_id: int, resident_id: int) -> Report:
+        report = await reports.get(conn, report_id)
+        if report is None or report.resident_id != resident_id:
+            raise ReportNotFound()
+        return report
+
+    @staticmethod
+    def _alert_of(report: Report) -> dict[str, object]:
+        """Where the group's alert of a case is now (edits go to that message)."""
+        return {"chat_id": report.alert_chat_id, "message_id": report.alert_message_id}
 
     async def history(self, report_id: int) -> list[Event]:
         async with self.db.session() as conn:

@@ -19,6 +19,12 @@ class Action(StrEnum):
     RESOLVE = "resolve"
     REASSIGN = "reassign"
     REJECT = "reject"
+    # The resident's (or time's) word on a resolved case.
+    REOPEN = "reopen"
+    CLOSE = "close"
+
+
+GROUP_ACTIONS = (Action.ACCEPT, Action.RESOLVE, Action.REASSIGN, Action.REJECT)
 
 
 class TransitionRefused(Exception):
@@ -40,6 +46,8 @@ _NEXT: dict[tuple[Status, Action], Status] = {
     **{(s, Action.RESOLVE): Status.RESOLVED for s in _OPEN},
     **{(s, Action.REASSIGN): Status.SUBMITTED for s in _OPEN},
     **{(s, Action.REJECT): Status.REJECTED for s in _OPEN},
+    (Status.RESOLVED, Action.REOPEN): Status.REOPENED,
+    (Status.RESOLVED, Action.CLOSE): Status.CLOSED,
 }
 # Actions whose note the resident reads, so the group is asked for one.
 NOTED_ACTIONS = frozenset({Action.RESOLVE, Action.REJECT, Action.REASSIGN})
@@ -56,4 +64,4 @@ def next_status(status: Status | str, action: Action | str) -> Status:
 
 def allowed_actions(status: Status | str) -> list[Action]:
     """The actions a group may still take on a case, in button order."""
-    return [a for a in Action if (Status(status), a) in _NEXT]
+    return [a for a in GROUP_ACTIONS if (Status(status), a) in _NEXT]

@@ -30,6 +30,9 @@ class Report:
     created_at: float
     updated_at: float
     assigned_at: float
+    rating: str | None = None
+    rated_at: float | None = None
+    reopened: int = 0
 
 
 @dataclass(frozen=True)
@@ -199,6 +202,41 @@ async def record_notice(
         (report_id, assigned_at, kind, level, late, now),
     )
     return row is not None
+
+
+async def rate(
+    conn: Connection, report_id: int, *, rating: str, status: str, expected: str, now: float
+) -> Report | None:
+    """Record the resident's rating (once) and the status it leads to."""
+    row = await fetch_one(
+        conn,
+        "UPDATE reports SET rating = ?, rated_at = ?, status = ?, updated_at = ?"
+        " WHERE id = ? AND status = ? AND rating IS NULL RETURNING *",
+        (rating, now, status, now, report_id, expected),
+    )
+    return _report(row)
+
+
+async def reopen(conn: Connection, report_id: int, *, now: float) -> Report | None:
+    """Send a resolved case back to its group, flagged, as a new assignment."""
+    row = await fetch_one(
+        conn,
+        "UPDATE reports SET status = 'reopened', reopened = reopened + 1, updated_at = ?,"
+        " assigned_at = ?, alert_chat_id = NULL, alert_message_id = NULL"
+        " WHERE id = ? AND status = 'resolved' RETURNING *",
+        (now, now, report_id),
+    )
+    return _report(row)
+
+
+async def resolved_before(conn: Connection, before: float) -> list[Report]:
+    """Resolved cases nobody rated, resolved before `before`."""
+    rows = await fetch_all(
+        conn,
+        "SELECT * FROM reports WHERE status = 'resolved' AND rating IS NULL AND updated_at < ?",
+        (before,),
+    )
+    return [r for r in map(_report, rows) if r is not None]
 
 
 async def set_alert(conn: Connection, report_id: int, chat_id: int, message_id: int) -> None:
