@@ -11,12 +11,21 @@ import contextlib
 import logging
 from datetime import timedelta
 
-from telegram import Bot, InputMediaPhoto, ReplyParameters
+from telegram import Bot, ForceReply, InputMediaPhoto, ReplyParameters
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
+from handlers import texts
 from handlers.render import Renderer
 from reports.delivery import OutboxService
-from reports.service import DEADLINE_NOTICE, EDIT_ALERT, GROUP_ALERT, NOTIFY_RESIDENT, ReportService
+from reports.service import (
+    DEADLINE_NOTICE,
+    EDIT_ALERT,
+    GROUP_ALERT,
+    NOTIFY_RESIDENT,
+    RELAY_ANSWER,
+    RELAY_QUESTION,
+    ReportService,
+)
 from storage.outbox import OutboxItem
 
 log = logging.getLogger(__name__)
@@ -107,6 +116,11 @@ class Courier:
                 await self._notify_resident(item)
             elif item.kind == DEADLINE_NOTICE:
                 await self._deadline_notice(item)
+            elif item.kind == RELAY_QUESTION:
+                await self._relay_question(item)  # records its own delivery
+                return
+            elif item.kind == RELAY_ANSWER:
+                await self._relay_answer(item)
             else:
                 await self.outbox.give_up(item, f"unknown kind {item.kind}")
                 return
@@ -231,6 +245,25 @@ class Courier:
         reply = None
         if report.alert_message_id is not None and report.alert_chat_id == chat_id:
             reply = ReplyParameters(report.alert_message_id, allow_sending_without_reply=True)
+        await self.bot.send_message(chat_id, text, reply_parameters=reply)
+
+    async def _relay_question(self, item: OutboxItem) -> None:
+        """A group's question, in the resident's chat, under the group's name only."""
+        assert item.report_id is not None
+        report = await self.service.get_report(item.report_id)
+        text = self.render.relay(texts.RELAY_QUESTION, report, item.payload)
+        message = await self.bot.send_message(report.chat_id, text, reply_markup=ForceReply())
+        await self.outbox.relayed(item, report.chat_id, message.message_id)
+
+    async def _relay_answer(self, item: OutboxItem) -> None:
+        """The resident's answer, under the case's alert in its group's chat."""
+        assert item.report_id is not None
+        report = await self.service.get_report(item.report_id)
+        chat_id = report.alert_chat_id or self._group_chat(report.group_key)
+        reply = None
+        if report.alert_message_id is not None:
+            reply = ReplyParameters(report.alert_message_id, allow_sending_without_reply=True)
+        text = self.render.relay(texts.RELAY_ANSWER, report, item.payload)
         await self.bot.send_message(chat_id, text, reply_parameters=reply)
 
     async def _notify_resident(self, item: OutboxItem) -> None:

@@ -144,7 +144,8 @@ async def receive_note_reply(update: Update, context: ContextTypes.DEFAULT_TYPE)
     replied = message.reply_to_message
     prompt = await d.service.prompt_at(message.chat_id, replied.message_id)
     if prompt is None:
-        return  # a reply to something else: ordinary chatter
+        await relay_question(update, context)
+        return
     if prompt.status != "open":
         await message.reply_text(texts.NOTE_USED)
         return
@@ -176,6 +177,25 @@ async def receive_note_reply(update: Update, context: ContextTypes.DEFAULT_TYPE)
     await message.reply_text(
         texts.NOTE_DONE[action].format(ticket=report.ticket, group=d.render.group(report.group_key))
     )
+
+
+async def relay_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A member's reply to a case's alert is a question for the resident; relay it."""
+    d = deps(context)
+    message = update.effective_message
+    report = await d.service.report_at_alert(message.chat_id, message.reply_to_message.message_id)
+    if report is None:
+        return  # a reply to something else: ordinary chatter
+    user = update.effective_user
+    if not await may_act(context, report.group_key, user.id):
+        await message.reply_text(texts.NO_PERMISSION)
+        return
+    try:
+        await d.service.ask_resident(report, message.text, user.id, user.full_name)
+    except NoteTooLong as exc:
+        await message.reply_text(texts.NOTE_TOO_LONG.format(limit=exc.limit))
+        return
+    await message.reply_text(texts.RELAY_SENT)
 
 
 async def may_act(context: ContextTypes.DEFAULT_TYPE, group_key: str, user_id: int) -> bool:

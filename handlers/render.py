@@ -186,8 +186,8 @@ class Renderer:
                 rating = texts.RATING_NAMES.get(event.note, event.note)
                 lines.append(texts.ALERT_RATED.format(rating=rating))
                 continue
-            if not event.actor_name:
-                continue
+            if not event.actor_name or event.action in ("ask", "answer"):
+                continue  # questions and answers are in the chat itself
             action = texts.ACTION_NAMES.get(event.action, event.action)
             if event.to_group:
                 action += texts.ALERT_REASSIGNED_TO.format(group=self.group(event.to_group))
@@ -214,6 +214,13 @@ class Renderer:
         if level != "remind":
             lines.append(texts.DEADLINE_TEXT.format(text=_preview(report.text) or "（照片）"))
         return "\n".join(lines)
+
+    def relay(self, template: str, report: Report, payload: dict[str, object]) -> str:
+        return template.format(
+            ticket=report.ticket,
+            group=self.group(str(payload.get("group") or report.group_key)),
+            text=payload["text"],
+        )
 
     # --- the resident's reports ----------------------------------------------
 

@@ -76,6 +76,13 @@ async def receive_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             if prompt is not None:
                 await reopen_with_comment(message, prompt, context)
                 return
+            asked = await d.service.report_at_relay(message.chat_id, replied.message_id)
+            if asked is not None:
+                await d.service.answer_group(asked, resident, text)
+                await message.reply_text(
+                    texts.RELAY_ANSWERED.format(group=d.render.group(asked.group_key))
+                )
+                return
             draft = await d.service.draft_by_card(message.chat_id, replied.message_id)
             if draft is not None and draft.status == "open":
                 draft = await d.service.set_address(resident, draft.id, text)
@@ -146,8 +153,8 @@ async def receive_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 def refusal(exc: ReportError, settings: Settings) -> str:
     """What to tell a resident whose request the service refused."""
-    if isinstance(exc, TextTooLong | TooManyPhotos):
-        template = texts.TOO_LONG if isinstance(exc, TextTooLong) else texts.TOO_MANY_PHOTOS
+    if isinstance(exc, TextTooLong | TooManyPhotos | NoteTooLong):
+        template = texts.TOO_MANY_PHOTOS if isinstance(exc, TooManyPhotos) else texts.TOO_LONG
         return template.format(limit=exc.limit)
     if isinstance(exc, FloodLimited):
         return texts.FLOOD.format(limit=settings.reports.max_per_hour)

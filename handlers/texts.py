@@ -106,6 +106,8 @@ ACTION_NAMES = {
     "reopen": "群众不满意，重新办理",
     "close": "结案",
     "rate": "群众评价",
+    "ask": "询问群众",
+    "answer": "群众回复",
 }
 RATING_NAMES = {"satisfied": "满意", "basically": "基本满意", "unsatisfied": "不满意"}
 
@@ -145,6 +147,10 @@ ALERT_HANDED_OVER = "🔀 已转派至{group}，本群无需再处理。"
 ALERT_REOPENED = "⚠️ 群众不满意，重新办理：{note}"
 ALERT_REOPENED_AWAY = "⚠️ 群众不满意，已重新交办，请处理下方的新消息。"
 ALERT_RATED = "群众评价：{rating}"
+RELAY_QUESTION = "💬 工单 {ticket}：{group}想向您了解：\n{text}\n（直接回复本消息即可回答）"
+RELAY_ANSWER = "💬 群众回复（工单 {ticket}）：\n{text}"
+RELAY_SENT = "已转给群众，回复会发到这里。"
+RELAY_ANSWERED = "已把您的回复转给{group}，谢谢！"
 DEADLINE_REMIND = {
     "accept": "⏰ 提醒：工单 {ticket}（{category}）已超过受理时限 {late}，请尽快受理。",
     "resolve": "⏰ 提醒：工单 {ticket}（{category}）已超过办结时限 {late}，请尽快办结。",

@@ -63,6 +63,13 @@ class OutboxService:
             else:
                 await outbox.advance(conn, item.id, 1)
 
+    async def relayed(self, item: OutboxItem, chat_id: int, message_id: int) -> None:
+        """A question reached the resident: their reply to it will find the case."""
+        assert item.report_id is not None
+        async with self.db.transaction() as conn:
+            await reports.add_relay(conn, item.report_id, chat_id, message_id, self.clock())
+            await outbox.mark_sent(conn, item.id, self.clock())
+
     async def give_up(self, item: OutboxItem, error: str) -> None:
         async with self.db.session() as conn:
             await outbox.mark_failed(conn, item.id, error)

@@ -27,6 +27,8 @@ GROUP_ALERT = "group_alert"
 EDIT_ALERT = "edit_alert"
 NOTIFY_RESIDENT = "notify_resident"
 DEADLINE_NOTICE = "deadline_notice"
+RELAY_QUESTION = "relay_question"
+RELAY_ANSWER = "relay_answer"
 SUPERVISION = "supervision"
 
 
@@ -623,6 +625,57 @@ class ReportService:
     def _alert_of(report: Report) -> dict[str, object]:
         """Where the group's alert of a case is now (edits go to that message)."""
         return {"chat_id": report.alert_chat_id, "message_id": report.alert_message_id}
+
+    async def report_at_alert(self, chat_id: int, message_id: int) -> Report | None:
+        async with self.db.session() as conn:
+            return await reports.by_alert(conn, chat_id, message_id)
+
+    async def report_at_relay(self, chat_id: int, message_id: int) -> Report | None:
+        async with self.db.session() as conn:
+            return await reports.by_relay(conn, chat_id, message_id)
+
+    async def ask_resident(
+        self, report: Report, question: str, actor_id: int, actor_name: str
+    ) -> None:
+        """Relay a group's question to the resident (who sees the group's name only)."""
+        await self._relay(report, RELAY_QUESTION, "ask", question, actor_id, actor_name)
+
+    async def answer_group(self, report: Report, resident_id: int, answer: str) -> None:
+        """Relay the resident's answer to the group, under the case's alert."""
+        if report.resident_id != resident_id:
+            raise ReportNotFound()
+        await self._relay(report, RELAY_ANSWER, "answer", answer, None, None)
+
+    async def _relay(
+        self,
+        report: Report,
+        kind: str,
+        action: str,
+        text: str,
+        actor_id: int | None,
+        actor_name: str | None,
+    ) -> None:
+        text = text.strip()
+        if len(text) > self.settings.reports.max_note_chars:
+            raise NoteTooLong(self.settings.reports.max_note_chars)
+        now = self.clock()
+        target = chat_target(report.chat_id) if kind == RELAY_QUESTION else alert_target(report.id)
+        async with self.db.transaction() as conn:
+            await reports.add_event(
+                conn,
+                report.id,
+                action=action,
+                status=report.status,
+                actor_id=actor_id,
+                actor_name=actor_name,
+                note=text,
+                now=now,
+                group_key=report.group_key,
+            )
+            await outbox.enqueue(
+                conn, kind, target, now, report.id, {"text": text, "group": report.group_key}
+            )
+        self.outbox_listener()
 
     async def history(self, report_id: int) -> list[Event]:
         async with self.db.session() as conn:

@@ -120,6 +120,36 @@ async def get(conn: Connection, report_id: int) -> Report | None:
     return _report(await fetch_one(conn, "SELECT * FROM reports WHERE id = ?", (report_id,)))
 
 
+async def by_alert(conn: Connection, chat_id: int, message_id: int) -> Report | None:
+    row = await fetch_one(
+        conn,
+        "SELECT * FROM reports WHERE alert_chat_id = ? AND alert_message_id = ?",
+        (chat_id, message_id),
+    )
+    return _report(row)
+
+
+async def add_relay(
+    conn: Connection, report_id: int, chat_id: int, message_id: int, now: float
+) -> None:
+    await execute(
+        conn,
+        "INSERT OR IGNORE INTO relays (report_id, chat_id, message_id, at) VALUES (?,?,?,?)",
+        (report_id, chat_id, message_id, now),
+    )
+
+
+async def by_relay(conn: Connection, chat_id: int, message_id: int) -> Report | None:
+    """The report a relayed question in a resident's chat is about."""
+    row = await fetch_one(
+        conn,
+        "SELECT r.* FROM relays x JOIN reports r ON r.id = x.report_id"
+        " WHERE x.chat_id = ? AND x.message_id = ?",
+        (chat_id, message_id),
+    )
+    return _report(row)
+
+
 async def by_ticket(conn: Connection, ticket: str) -> Report | None:
     return _report(await fetch_one(conn, "SELECT * FROM reports WHERE ticket = ?", (ticket,)))
 
