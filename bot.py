@@ -17,6 +17,7 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -143,6 +144,11 @@ class Runtime:
         interval = self.settings.reports.overdue_check_seconds
         self.app.job_queue.run_repeating(
             jobs.check_deadlines, interval=interval, first=interval, name="deadlines"
+        )
+        hour, minute = map(int, self.settings.reports.digest_time.split(":"))
+        tz = ZoneInfo(self.settings.timezone)
+        self.app.job_queue.run_daily(
+            jobs.send_digests, time=dt_time(hour, minute, tzinfo=tz), name="digest"
         )
         for key in self.settings.groups:
             if self.service.group_chat(key) is None:

@@ -67,6 +67,7 @@ class ReportSettings:
     resolve_hours: float = 72.0
     escalate_after_hours: float = 24.0
     overdue_check_seconds: float = 300.0
+    digest_time: str = "08:30"
     reopen_days: float = 7.0
     close_after_days: float = 7.0
     map_url: str = "https://uri.amap.com/marker?position={lon},{lat}"
@@ -175,12 +176,15 @@ def parse_settings(raw: Mapping[str, Any], base_dir: Path, source: Path | None =
         overdue_check_seconds=v.number(
             rp, "overdue_check_seconds", "reports", defaults.overdue_check_seconds, 0.01, 86400
         ),
+        digest_time=v.string(rp, "digest_time", "reports", default=defaults.digest_time),
         reopen_days=v.number(rp, "reopen_days", "reports", defaults.reopen_days, 0.0, 365),
         close_after_days=v.number(
             rp, "close_after_days", "reports", defaults.close_after_days, 1e-8, 365
         ),
         map_url=v.string(rp, "map_url", "reports", default=defaults.map_url),
     )
+    if not _is_clock_time(reports.digest_time):
+        v.problem("reports.digest_time", f'"{reports.digest_time}" is not a time like "08:30"')
     if "{lat}" not in reports.map_url or "{lon}" not in reports.map_url:
         v.problem("reports.map_url", "must contain {lat} and {lon}")
 
@@ -338,6 +342,14 @@ def _check_timezone(v: _Validator, name: str) -> None:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         v.problem("timezone", f'"{name}" is not a known time zone (e.g. "Asia/Shanghai")')
+
+
+def _is_clock_time(text: str) -> bool:
+    hours, _, minutes = text.partition(":")
+    return (
+        hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60
+        and len(minutes) == 2
+    )  # fmt: skip
 
 
 def _is_key(key: str) -> bool:

@@ -19,6 +19,7 @@ from handlers.render import Renderer
 from reports.delivery import OutboxService
 from reports.service import (
     DEADLINE_NOTICE,
+    DIGEST,
     EDIT_ALERT,
     GROUP_ALERT,
     NOTIFY_RESIDENT,
@@ -121,6 +122,9 @@ class Courier:
                 return
             elif item.kind == RELAY_ANSWER:
                 await self._relay_answer(item)
+            elif item.kind == DIGEST:
+                chat_id = self._group_chat(item.payload["group"])
+                await self.bot.send_message(chat_id, self.render.digest(item.payload))
             else:
                 await self.outbox.give_up(item, f"unknown kind {item.kind}")
                 return

@@ -240,9 +240,21 @@ async def bind_group_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await message.reply_text(texts.BIND_DONE.format(group=d.settings.groups[key].name))
 
 
+async def send_digests_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send every group its digest now (admins only)."""
+    d = deps(context)
+    message = update.effective_message
+    if update.effective_user.id not in d.settings.admins:
+        await message.reply_text(texts.DIGEST_NOT_ADMIN)
+        return
+    await d.service.queue_digests()
+    await message.reply_text(texts.DIGEST_SENT)
+
+
 def register(app: Application) -> None:
     """Add the working groups' handlers; group chatter has no handler and is ignored."""
     app.add_handler(CommandHandler("bind", bind_group_chat))
+    app.add_handler(CommandHandler("digest", send_digests_now))
     app.add_handler(
         MessageHandler(GROUPS & filters.TEXT & filters.REPLY & ~filters.COMMAND, receive_note_reply)
     )

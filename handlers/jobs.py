@@ -18,3 +18,8 @@ async def check_deadlines(context: ContextTypes.DEFAULT_TYPE) -> None:
     closed = await service.close_unrated()
     if queued or closed:
         log.info("deadlines: %d notices queued, %d unrated cases closed", queued, closed)
+
+
+async def send_digests(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Queue every group's daily digest."""
+    await deps(context).service.queue_digests()

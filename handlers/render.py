@@ -215,6 +215,32 @@ class Renderer:
             lines.append(texts.DEADLINE_TEXT.format(text=_preview(report.text) or "（照片）"))
         return "\n".join(lines)
 
+    def digest(self, payload: dict[str, object]) -> str:
+        """A group's morning list: what is new, what falls due today, what is late."""
+        new, due, overdue = payload["new"], payload["due"], payload["overdue"]
+        assert isinstance(new, list) and isinstance(due, list) and isinstance(overdue, list)
+        lines = [
+            texts.DIGEST_TITLE.format(group=self.group(str(payload["group"])), date=payload["date"])
+        ]
+        if new:
+            lines.append(texts.DIGEST_NEW.format(count=len(new), tickets="、".join(new)))
+        if due:
+            items = "、".join(
+                texts.DIGEST_DUE_ITEM.format(ticket=t, what=texts.DIGEST_WHAT[k]) for t, k, _ in due
+            )
+            lines.append(texts.DIGEST_DUE.format(count=len(due), items=items))
+        if overdue:
+            items = "、".join(
+                texts.DIGEST_OVERDUE_ITEM.format(
+                    ticket=t, what=texts.DIGEST_WHAT[k], late=lateness(late)
+                )
+                for t, k, late in overdue
+            )
+            lines.append(texts.DIGEST_OVERDUE.format(count=len(overdue), items=items))
+        if len(lines) == 1:
+            lines.append(texts.DIGEST_QUIET)
+        return "\n".join(lines)
+
     def relay(self, template: str, report: Report, payload: dict[str, object]) -> str:
         return template.format(
             ticket=report.ticket,

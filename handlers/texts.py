@@ -151,6 +151,16 @@ RELAY_QUESTION = "💬 工单 {ticket}：{group}想向您了解：\n{text}\n（�
 RELAY_ANSWER = "💬 群众回复（工单 {ticket}）：\n{text}"
 RELAY_SENT = "已转给群众，回复会发到这里。"
 RELAY_ANSWERED = "已把您的回复转给{group}，谢谢！"
+DIGEST_TITLE = "📋 每日简报　{group}　{date}"
+DIGEST_NEW = "🆕 新反映 {count} 件：{tickets}"
+DIGEST_DUE = "⏳ 今日到期 {count} 件：{items}"
+DIGEST_OVERDUE = "🚨 已逾期 {count} 件：{items}"
+DIGEST_DUE_ITEM = "{ticket}（{what}）"
+DIGEST_OVERDUE_ITEM = "{ticket}（{what}，逾期{late}）"
+DIGEST_WHAT = {"accept": "待受理", "resolve": "待办结"}
+DIGEST_QUIET = "昨日以来没有新反映，也没有到期或逾期的工单 👍"
+DIGEST_SENT = "已把今天的简报发给各工作组。"
+DIGEST_NOT_ADMIN = "无权限：只有区创建办管理员可以发送简报。"
 DEADLINE_REMIND = {
     "accept": "⏰ 提醒：工单 {ticket}（{category}）已超过受理时限 {late}，请尽快受理。",
     "resolve": "⏰ 提醒：工单 {ticket}（{category}）已超过办结时限 {late}，请尽快办结。",

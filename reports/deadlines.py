@@ -60,3 +60,17 @@ def notices(status: str, assigned_at: float, limits: Limits, now: float) -> list
         if late > limits.escalate_after_hours * HOUR:
             found.append(Notice(kind, Level.ESCALATE, late))
     return found
+
+
+@dataclass(frozen=True)
+class Due:
+    kind: Kind
+    at: float
+
+
+def next_due(status: str, assigned_at: float, limits: Limits) -> Due | None:
+    """The deadline a case is working towards now, if any."""
+    for kind in Kind:
+        if Status(status) in _AWAITING[kind]:
+            return Due(kind, due(assigned_at, limits, kind))
+    return None

@@ -13,7 +13,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from reports.classifier import Classification, Classifier
-from reports.deadlines import HOUR, Level, notices
+from reports.deadlines import HOUR, Level, next_due, notices
 from reports.states import Action, Status, next_status
 from reports.tickets import make_ticket, ticket_prefix
 from settings import FALLBACK_CATEGORY, Settings
@@ -29,6 +29,7 @@ NOTIFY_RESIDENT = "notify_resident"
 DEADLINE_NOTICE = "deadline_notice"
 RELAY_QUESTION = "relay_question"
 RELAY_ANSWER = "relay_answer"
+DIGEST = "digest"
 SUPERVISION = "supervision"
 
 
@@ -625,6 +626,37 @@ class ReportService:
     def _alert_of(report: Report) -> dict[str, object]:
         """Where the group's alert of a case is now (edits go to that message)."""
         return {"chat_id": report.alert_chat_id, "message_id": report.alert_message_id}
+
+    async def queue_digests(self) -> int:
+        """Queue each group's daily digest: new cases, due today, overdue; return how many."""
+        now = self.clock()
+        local = datetime.fromtimestamp(now, self._tz)
+        end_of_day = local.replace(hour=23, minute=59, second=59).timestamp()
+        async with self.db.transaction() as conn:
+            cases = await reports.open_cases(conn, OPEN_STATUSES, now)
+            new = await reports.created_since(conn, now - 86400)
+            for key in self.settings.groups:
+                payload: dict[str, object] = {
+                    "group": key,
+                    "date": local.strftime("%m-%d"),
+                    "new": [r.ticket for r in new if r.group_key == key],
+                    "due": [],
+                    "overdue": [],
+                }
+                for case in (c for c in cases if c.group_key == key):
+                    upcoming = next_due(
+                        case.status, case.assigned_at, self.settings.limits(case.category)
+                    )
+                    if upcoming is None:
+                        continue
+                    entry = [case.ticket, str(upcoming.kind), now - upcoming.at]
+                    if upcoming.at < now:
+                        payload["overdue"].append(entry)  # type: ignore[union-attr]
+                    elif upcoming.at <= end_of_day:
+                        payload["due"].append(entry)  # type: ignore[union-attr]
+                await outbox.enqueue(conn, DIGEST, f"digest:{key}", now, None, payload)
+        self.outbox_listener()
+        return len(self.settings.groups)
 
     async def report_at_alert(self, chat_id: int, message_id: int) -> Report | None:
         async with self.db.session() as conn:

@@ -214,6 +214,13 @@ async def open_cases(conn: Connection, statuses: tuple[str, ...], before: float)
     return [r for r in map(_report, rows) if r is not None]
 
 
+async def created_since(conn: Connection, since: float) -> list[Report]:
+    rows = await fetch_all(
+        conn, "SELECT * FROM reports WHERE created_at >= ? ORDER BY id", (since,)
+    )
+    return [r for r in map(_report, rows) if r is not None]
+
+
 async def record_notice(
     conn: Connection,
     report_id: int,

@@ -9,3 +9,4 @@ CREATE TABLE relays (
     UNIQUE (chat_id, message_id)
 );
 CREATE INDEX reports_alert ON reports (alert_chat_id, alert_message_id);
+CREATE INDEX reports_created ON reports (created_at);
