@@ -68,6 +68,8 @@ class ReportSettings:
     escalate_after_hours: float = 24.0
     overdue_check_seconds: float = 300.0
     digest_time: str = "08:30"
+    duplicate_radius_m: float = 100.0
+    duplicate_hours: float = 72.0
     reopen_days: float = 7.0
     close_after_days: float = 7.0
     map_url: str = "https://uri.amap.com/marker?position={lon},{lat}"
@@ -177,6 +179,12 @@ def parse_settings(raw: Mapping[str, Any], base_dir: Path, source: Path | None =
             rp, "overdue_check_seconds", "reports", defaults.overdue_check_seconds, 0.01, 86400
         ),
         digest_time=v.string(rp, "digest_time", "reports", default=defaults.digest_time),
+        duplicate_radius_m=v.number(
+            rp, "duplicate_radius_m", "reports", defaults.duplicate_radius_m, 0.0, 10000
+        ),
+        duplicate_hours=v.number(
+            rp, "duplicate_hours", "reports", defaults.duplicate_hours, 0.0, 8760
+        ),
         reopen_days=v.number(rp, "reopen_days", "reports", defaults.reopen_days, 0.0, 365),
         close_after_days=v.number(
             rp, "close_after_days", "reports", defaults.close_after_days, 1e-8, 365

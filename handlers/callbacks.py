@@ -10,10 +10,10 @@ import re
 from dataclasses import dataclass
 
 VERSION = "v1"
-DRAFT_ACTIONS = frozenset({"ok", "cat", "set", "no", "back", "loc"})
+DRAFT_ACTIONS = frozenset({"ok", "cat", "set", "no", "back", "loc", "fol", "new"})
 REPORT_ACTIONS = frozenset({"acc", "res", "rej", "mv", "to", "back", "rt"})
 # Actions whose button carries an argument: a category, a group key or a rating.
-WITH_ARG = frozenset({"set", "to", "rt"})
+WITH_ARG = frozenset({"set", "to", "rt", "fol"})
 # The resident's buttons on a filed report; the others are the groups'.
 RESIDENT_REPORT_ACTIONS = frozenset({"rt"})
 _PATTERN = re.compile(r"^v1:(d|r):([a-z]{2,4}):(\d{1,12})(?::([a-z0-9_]{1,32}))?$")

@@ -277,10 +277,12 @@ class Courier:
         text = self.render.notification(
             report.ticket, payload["action"], payload["group"], payload.get("note")
         )
-        # After 办结 the resident rates the result, unless the case moved on since.
-        rate = payload["action"] == "resolve" and report.rating is None
+        # After 办结 the resident rates the result, unless the case moved on since;
+        # followers ("me too") hear every step but the rating is the reporter's.
+        follower = payload.get("chat_id")
+        rate = payload["action"] == "resolve" and report.rating is None and not follower
         markup = self.render.rating_buttons(report) if rate else None
-        await self.bot.send_message(report.chat_id, text, reply_markup=markup)
+        await self.bot.send_message(follower or report.chat_id, text, reply_markup=markup)
 
 
 def _seconds(value: int | timedelta) -> float:

@@ -71,6 +71,23 @@ class Renderer:
         ]
         return "\n".join(lines), InlineKeyboardMarkup(keyboard)
 
+    def duplicate_choice(
+        self, draft: Draft, case: Report, distance: float
+    ) -> tuple[str, InlineKeyboardMarkup]:
+        """Offer to follow the open case nearby, or to file anyway."""
+        text = texts.DUPLICATE_FOUND.format(
+            distance=max(1, round(distance)),
+            ticket=case.ticket,
+            group=self.group(case.group_key),
+            status=texts.STATUS_NAMES[case.status],
+        )
+        keyboard = [
+            [_button(texts.BUTTON_FOLLOW, callbacks.draft_button("fol", draft.id, str(case.id)))],
+            [_button(texts.BUTTON_SEPARATE, callbacks.draft_button("new", draft.id))],
+            [_button(texts.BUTTON_CANCEL, callbacks.draft_button("no", draft.id))],
+        ]
+        return text, InlineKeyboardMarkup(keyboard)
+
     def category_choice(self, draft: Draft, with_back: bool = True) -> InlineKeyboardMarkup:
         """Every category as a button, two a row; 其他 last."""
         keys = [k for k in self.settings.categories if k != FALLBACK_CATEGORY]
@@ -132,6 +149,9 @@ class Renderer:
         if report.photos:
             lines.append(texts.ALERT_PHOTOS.format(count=len(report.photos)))
         lines.append(texts.ALERT_TIME.format(time=self.time(report.created_at)))
+        followers = sum(1 for e in history if e.action == "follow")
+        if followers:
+            lines.append(texts.ALERT_FOLLOWERS.format(count=followers))
         lines.append(texts.ALERT_STATUS.format(status=texts.STATUS_NAMES[report.status]))
         lines += self._acted(history)
         return "\n".join(lines), self.alert_buttons(report)

@@ -28,6 +28,7 @@ from reports.service import (
     AlreadyRated,
     CommentNeeded,
     DraftClosed,
+    DuplicateFound,
     FloodLimited,
     NeedsDescription,
     NoteTooLong,
@@ -253,8 +254,16 @@ async def press_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     resident = query.from_user.id
     assert button is not None and button.scope == "d"  # guaranteed by the handler pattern
     try:
-        if button.action == "ok":
-            submission = await d.service.confirm(resident, button.id)
+        if button.action in ("ok", "new"):
+            try:
+                separate = button.action == "new"
+                submission = await d.service.confirm(resident, button.id, separate)
+            except DuplicateFound as found:
+                draft = await d.service.get_draft(resident, button.id)
+                await query.answer()
+                text, markup = d.render.duplicate_choice(draft, found.report, found.distance)
+                await query.edit_message_text(text, reply_markup=markup)
+                return
             if not submission.new:
                 await query.answer(
                     texts.DRAFT_ALREADY_SUBMITTED.format(ticket=submission.report.ticket)
@@ -262,6 +271,12 @@ async def press_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
                 return
             await query.answer()
             await query.edit_message_text(d.render.submitted(submission.report))
+        elif button.action == "fol":
+            report = await d.service.follow(resident, button.id, int(button.arg or 0))
+            await query.answer()
+            await query.edit_message_text(
+                texts.FOLLOWING.format(ticket=report.ticket, group=d.render.group(report.group_key))
+            )
         elif button.action == "cat":
             draft = await d.service.get_draft(resident, button.id)
             _require_open(draft)
@@ -305,7 +320,7 @@ def _require_open(draft: Draft) -> None:
 async def _answer_closed(
     query: CallbackQuery, draft: Draft, context: ContextTypes.DEFAULT_TYPE
 ) -> None:
-    if draft.status == "submitted" and draft.report_id is not None:
+    if draft.status in ("submitted", "followed") and draft.report_id is not None:
         report = await deps(context).service.get_report(draft.report_id)
         await query.answer(texts.DRAFT_ALREADY_SUBMITTED.format(ticket=report.ticket))
     else:

@@ -57,6 +57,13 @@ DRAFT_SUBMITTED = (
 )
 DRAFT_ALREADY_SUBMITTED = "这条反映已经提交过了，工单号：{ticket}"
 DRAFT_GONE = "这条反映已失效，请重新发送。"
+DUPLICATE_FOUND = (
+    "📌 附近（约{distance}米）已有同类问题的工单 {ticket}，{group}正在处理（{status}）。\n"
+    "您可以关注这个工单，进展会同样通知您；如果是另一处问题，也可以单独提交。"
+)
+BUTTON_FOLLOW = "👀 关注这个工单"
+BUTTON_SEPARATE = "📮 仍然单独提交"
+FOLLOWING = "👀 已关注工单 {ticket}，{group}的每一步进展都会通知您。谢谢您的反映！"
 DRAFT_CLOSED = "这条反映已取消，请重新发送。"
 DRAFT_PHOTO_ADDED = "📷 已添加照片（共 {count} 张）。"
 DRAFT_LOCATION_ADDED = "📍 已添加位置。"
@@ -147,6 +154,7 @@ ALERT_HANDED_OVER = "🔀 已转派至{group}，本群无需再处理。"
 ALERT_REOPENED = "⚠️ 群众不满意，重新办理：{note}"
 ALERT_REOPENED_AWAY = "⚠️ 群众不满意，已重新交办，请处理下方的新消息。"
 ALERT_RATED = "群众评价：{rating}"
+ALERT_FOLLOWERS = "👥 另有 {count} 位群众反映了同一问题"
 RELAY_QUESTION = "💬 工单 {ticket}：{group}想向您了解：\n{text}\n（直接回复本消息即可回答）"
 RELAY_ANSWER = "💬 群众回复（工单 {ticket}）：\n{text}"
 RELAY_SENT = "已转给群众，回复会发到这里。"

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from reports.classifier import Classification, Classifier
 from reports.deadlines import HOUR, Level, next_due, notices
+from reports.geo import box, distance_m
 from reports.states import Action, Status, next_status
 from reports.tickets import make_ticket, ticket_prefix
 from settings import FALLBACK_CATEGORY, Settings
@@ -89,6 +90,15 @@ class PromptUsed(ReportError):
 
 class UnknownGroup(ReportError):
     """Not a group a case can be reassigned to."""
+
+
+class DuplicateFound(ReportError):
+    """An open case of the same problem is nearby: follow it, or file anyway."""
+
+    def __init__(self, report: Report, distance: float) -> None:
+        super().__init__(f"report {report.ticket} is {distance:.0f} m away")
+        self.report = report
+        self.distance = distance
 
 
 class AlreadyRated(ReportError):
@@ -311,8 +321,12 @@ class ReportService:
 
     # --- submitting --------------------------------------------------------
 
-    async def confirm(self, resident_id: int, draft_id: int) -> Submission:
-        """File the draft as a report and queue its group alert, exactly once."""
+    async def confirm(self, resident_id: int, draft_id: int, separate: bool = False) -> Submission:
+        """File the draft as a report and queue its group alert, exactly once.
+
+        Unless `separate`, an open case of the same category close by raises
+        DuplicateFound first, so the resident can follow it instead.
+        """
         async with self.db.transaction() as conn:
             draft = await drafts.get(conn, draft_id)
             if draft is None or draft.resident_id != resident_id:
@@ -326,6 +340,8 @@ class ReportService:
             if not draft.text and not draft.photos:
                 raise NeedsDescription()
             now = self.clock()
+            if not separate:
+                await self._refuse_duplicate(conn, draft, now)
             local = datetime.fromtimestamp(now, self._tz)
             filed, today = await reports.counts_for_filing(
                 conn, resident_id, now - 3600, ticket_prefix(local)
@@ -365,6 +381,69 @@ class ReportService:
             await outbox.enqueue(conn, GROUP_ALERT, alert_target(report.id), now, report.id)
         self.outbox_listener()
         return Submission(report, new=True)
+
+    async def _refuse_duplicate(self, conn: Connection, draft: Draft, now: float) -> None:
+        rules = self.settings.reports
+        if draft.latitude is None or draft.longitude is None or not rules.duplicate_radius_m:
+            return
+        south, north, west, east = box(draft.latitude, draft.longitude, rules.duplicate_radius_m)
+        candidates = await reports.nearby(
+            conn,
+            category=draft.category,
+            statuses=OPEN_STATUSES,
+            since=now - rules.duplicate_hours * HOUR,
+            lat_range=(south, north),
+            lon_range=(west, east),
+        )
+        for case in candidates:
+            assert case.latitude is not None and case.longitude is not None
+            away = distance_m(draft.latitude, draft.longitude, case.latitude, case.longitude)
+            if away <= rules.duplicate_radius_m and case.resident_id != draft.resident_id:
+                raise DuplicateFound(case, away)
+
+    async def follow(self, resident_id: int, draft_id: int, report_id: int) -> Report:
+        """Follow an open case instead of filing the same problem again."""
+        async with self.db.transaction() as conn:
+            draft = await self._own_open(conn, resident_id, draft_id)
+            report = await reports.get(conn, report_id)
+            if report is None or report.status not in OPEN_STATUSES:
+                raise ReportNotFound()
+            now = self.clock()
+            await reports.follow(conn, report.id, resident_id, draft.chat_id, now)
+            await drafts.close(conn, draft.id, "followed", now, report.id)
+            await reports.add_event(
+                conn,
+                report.id,
+                action="follow",
+                status=report.status,
+                actor_id=None,
+                actor_name=None,
+                note=None,
+                now=now,
+                group_key=report.group_key,
+            )
+            await outbox.enqueue(
+                conn, EDIT_ALERT, alert_target(report.id), now, report.id, self._alert_of(report)
+            )
+        self.outbox_listener()
+        return report
+
+    async def _notify_all(
+        self, conn: Connection, report: Report, payload: dict[str, object], now: float
+    ) -> None:
+        """Tell the resident, and everyone following the case, of a step."""
+        await outbox.enqueue(
+            conn, NOTIFY_RESIDENT, chat_target(report.chat_id), now, report.id, payload
+        )
+        for chat_id in await reports.follower_chats(conn, report.id):
+            await outbox.enqueue(
+                conn,
+                NOTIFY_RESIDENT,
+                chat_target(chat_id),
+                now,
+                report.id,
+                {**payload, "chat_id": chat_id},
+            )
 
     # --- the working group's side --------------------------------------------
 
@@ -430,9 +509,7 @@ class ReportService:
                 "group": updated.group_key,
                 "note": note,
             }
-            await outbox.enqueue(
-                conn, NOTIFY_RESIDENT, chat_target(report.chat_id), now, report.id, payload
-            )
+            await self._notify_all(conn, updated, payload, now)
             old_alert = {**self._alert_of(report), "to_group": to_group}
             await outbox.enqueue(
                 conn, EDIT_ALERT, alert_target(report.id), now, report.id, old_alert

@@ -150,6 +150,42 @@ async def by_relay(conn: Connection, chat_id: int, message_id: int) -> Report | 
     return _report(row)
 
 
+async def nearby(
+    conn: Connection,
+    *,
+    category: str,
+    statuses: tuple[str, ...],
+    since: float,
+    lat_range: tuple[float, float],
+    lon_range: tuple[float, float],
+) -> list[Report]:
+    """Cases of a category, in given states, filed since `since`, located in a box."""
+    marks = ",".join("?" * len(statuses))
+    rows = await fetch_all(
+        conn,
+        f"SELECT * FROM reports WHERE category = ? AND status IN ({marks})"
+        " AND latitude BETWEEN ? AND ? AND longitude BETWEEN ? AND ? AND created_at >= ?"
+        " ORDER BY created_at",
+        (category, *statuses, *lat_range, *lon_range, since),
+    )
+    return [r for r in map(_report, rows) if r is not None]
+
+
+async def follow(
+    conn: Connection, report_id: int, resident_id: int, chat_id: int, now: float
+) -> None:
+    await execute(
+        conn,
+        "INSERT OR IGNORE INTO followers (report_id, resident_id, chat_id, at) VALUES (?,?,?,?)",
+        (report_id, resident_id, chat_id, now),
+    )
+
+
+async def follower_chats(conn: Connection, report_id: int) -> list[int]:
+    rows = await fetch_all(conn, "SELECT chat_id FROM followers WHERE report_id = ?", (report_id,))
+    return [r[0] for r in rows]
+
+
 async def by_ticket(conn: Connection, ticket: str) -> Report | None:
     return _report(await fetch_one(conn, "SELECT * FROM reports WHERE ticket = ?", (ticket,)))
 
