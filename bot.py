@@ -66,7 +66,7 @@ class Runtime:
     ) -> None:
         from telegram.ext import ApplicationBuilder, Defaults
 
-        from handlers import group, resident
+        from handlers import export, group, resident
         from handlers.delivery import Courier
         from handlers.deps import KEY, Deps
         from handlers.group import MembershipCache
@@ -122,6 +122,7 @@ class Runtime:
         # Order matters: /bind before the resident's unknown-command catch-all,
         # and the stale-button answer after every real button handler.
         group.register(self.app)
+        export.register(self.app)
         resident.register(self.app)
         group.register_fallbacks(self.app)
         self.app.add_error_handler(_report_error)

@@ -27,6 +27,9 @@ class Renderer:
         moment = datetime.fromtimestamp(ts, self.tz)
         return moment.strftime("%m-%d %H:%M" if with_date else "%H:%M")
 
+    def time_full(self, ts: float) -> str:
+        return datetime.fromtimestamp(ts, self.tz).strftime("%Y-%m-%d %H:%M")
+
     def category(self, key: str) -> str:
         category = self.settings.categories.get(key)
         return category.name if category else key

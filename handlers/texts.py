@@ -169,6 +169,25 @@ DIGEST_WHAT = {"accept": "待受理", "resolve": "待办结"}
 DIGEST_QUIET = "昨日以来没有新反映，也没有到期或逾期的工单 👍"
 DIGEST_SENT = "已把今天的简报发给各工作组。"
 DIGEST_NOT_ADMIN = "无权限：只有区创建办管理员可以发送简报。"
+EXPORT_NOT_ADMIN = "无权限：只有区创建办管理员可以导出工单。"
+EXPORT_USAGE = "用法：/export（最近30天），或 /export 2026-11-01 2026-11-30"
+EXPORT_CAPTION = "工单导出：共 {count} 件（不含群众身份信息）。"
+EXPORT_HEADERS = {
+    "ticket": "工单号",
+    "category": "类别",
+    "group_key": "工作组",
+    "status": "状态",
+    "created_at": "提交时间",
+    "accepted_at": "受理时间",
+    "resolved_at": "办结时间",
+    "rated_at": "评价时间",
+    "rating": "评价",
+    "reopened": "重新办理次数",
+    "latitude": "纬度",
+    "longitude": "经度",
+    "address": "地址",
+    "text": "内容",
+}
 DEADLINE_REMIND = {
     "accept": "⏰ 提醒：工单 {ticket}（{category}）已超过受理时限 {late}，请尽快受理。",
     "resolve": "⏰ 提醒：工单 {ticket}（{category}）已超过办结时限 {late}，请尽快办结。",

@@ -6,8 +6,9 @@ transaction, so a crash can delay a message but never lose it.
 
 from __future__ import annotations
 
+import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -734,6 +735,20 @@ class ReportService:
                 await outbox.enqueue(conn, DIGEST, f"digest:{key}", now, None, payload)
         self.outbox_listener()
         return len(self.settings.groups)
+
+    async def export(
+        self, since: float, until: float, chunk: int = 2000
+    ) -> AsyncIterator[list[sqlite3.Row]]:
+        """Cases filed in [since, until), chunk by chunk: memory stays flat however many
+        there are, and the bot keeps working between chunks."""
+        after = 0
+        while True:
+            async with self.db.session() as conn:
+                rows = await reports.export_chunk(conn, since, until, after, chunk)
+            if not rows:
+                return
+            after = rows[-1]["id"]
+            yield rows
 
     async def report_at_alert(self, chat_id: int, message_id: int) -> Report | None:
         async with self.db.session() as conn:

@@ -33,6 +33,8 @@ class Report:
     rating: str | None = None
     rated_at: float | None = None
     reopened: int = 0
+    accepted_at: float | None = None
+    resolved_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,37 @@ async def follower_chats(conn: Connection, report_id: int) -> list[int]:
     return [r[0] for r in rows]
 
 
+EXPORT_COLUMNS = (
+    "ticket",
+    "category",
+    "group_key",
+    "status",
+    "created_at",
+    "accepted_at",
+    "resolved_at",
+    "rated_at",
+    "rating",
+    "reopened",
+    "latitude",
+    "longitude",
+    "address",
+    "text",
+)
+
+
+async def export_chunk(
+    conn: Connection, since: float, until: float, after_id: int, limit: int
+) -> list[sqlite3.Row]:
+    """The next `limit` cases filed in [since, until) after id `after_id` (no resident ids)."""
+    columns = ", ".join(EXPORT_COLUMNS)
+    return await fetch_all(
+        conn,
+        f"SELECT id, {columns} FROM reports WHERE created_at >= ? AND created_at < ?"
+        " AND id > ? ORDER BY id LIMIT ?",
+        (since, until, after_id, limit),
+    )
+
+
 async def by_ticket(conn: Connection, ticket: str) -> Report | None:
     return _report(await fetch_one(conn, "SELECT * FROM reports WHERE ticket = ?", (ticket,)))
 
@@ -219,9 +252,12 @@ async def set_status(
     """Change the status only if it is still `expected` (two staff pressing at once)."""
     row = await fetch_one(
         conn,
-        "UPDATE reports SET status = ?, note = COALESCE(?, note), updated_at = ?"
+        "UPDATE reports SET status = ?, note = COALESCE(?, note), updated_at = ?,"
+        " accepted_at = CASE WHEN ? = 'accepted' THEN COALESCE(accepted_at, ?)"
+        " ELSE accepted_at END,"
+        " resolved_at = CASE WHEN ? = 'resolved' THEN ? ELSE resolved_at END"
         " WHERE id = ? AND status = ? RETURNING *",
-        (status, note, now, report_id, expected),
+        (status, note, now, status, now, status, now, report_id, expected),
     )
     return _report(row)
 

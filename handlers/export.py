@@ -1,0 +1,119 @@
+"""/export for the district office: a CSV of cases that Excel opens, without residents."""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+from datetime import datetime, timedelta
+from typing import TextIO
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler, ContextTypes
+
+from handlers import texts
+from handlers.deps import deps
+from handlers.render import Renderer
+from reports.service import ReportService
+from storage.reports import EXPORT_COLUMNS
+
+DEFAULT_DAYS = 30
+
+
+async def export_cases(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send admins a CSV of the cases filed between two dates (default: the last 30 days)."""
+    d = deps(context)
+    message = update.effective_message
+    if update.effective_user.id not in d.settings.admins:
+        await message.reply_text(texts.EXPORT_NOT_ADMIN)
+        return
+    try:
+        since, until = export_range(context.args or [], d.render)
+    except ValueError:
+        await message.reply_text(texts.EXPORT_USAGE)
+        return
+    # A spooled file: small exports stay in memory, big ones go to disk, never all rows.
+    with tempfile.SpooledTemporaryFile(max_size=8 << 20, mode="w+b") as raw:
+        text = TextWrapper(raw)
+        count = await write_csv(d.service, d.render, since, until, text)
+        text.flush()
+        raw.seek(0)
+        name = f"cases-{_day(since, d.render)}-{_day(until - 1, d.render)}.csv"
+        # Telegram takes the upload whole; rows were never all in memory before this.
+        await message.reply_document(
+            raw.read(), filename=name, caption=texts.EXPORT_CAPTION.format(count=count)
+        )
+
+
+class TextWrapper:
+    """Write str to a binary file as UTF-8 (csv needs a text file; Telegram reads bytes)."""
+
+    def __init__(self, raw: tempfile.SpooledTemporaryFile[bytes]) -> None:
+        self.raw = raw
+
+    def write(self, text: str) -> int:
+        return self.raw.write(text.encode("utf-8"))
+
+    def flush(self) -> None:
+        self.raw.flush()
+
+
+async def write_csv(
+    service: ReportService, render: Renderer, since: float, until: float, out: TextIO | TextWrapper
+) -> int:
+    """Write the CSV (with a BOM, so Excel reads it as UTF-8); return the number of cases."""
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow([texts.EXPORT_HEADERS[c] for c in EXPORT_COLUMNS])
+    count = 0
+    async for rows in service.export(since, until):
+        for row in rows:
+            writer.writerow(_cells(row, render))
+        count += len(rows)
+    return count
+
+
+def _cells(row: object, render: Renderer) -> list[object]:
+    cells: list[object] = []
+    for column in EXPORT_COLUMNS:
+        value = row[column]  # type: ignore[index]
+        if value is None:
+            cells.append("")
+        elif column.endswith("_at"):
+            cells.append(render.time_full(value))
+        elif column == "category":
+            cells.append(render.category(value))
+        elif column == "group_key":
+            cells.append(render.group(value))
+        elif column == "status":
+            cells.append(texts.STATUS_NAMES.get(value, value))
+        elif column == "rating":
+            cells.append(texts.RATING_NAMES.get(value, value))
+        else:
+            cells.append(value)
+    return cells
+
+
+def export_range(args: list[str], render: Renderer) -> tuple[float, float]:
+    """[from, to] as typed (YYYY-MM-DD, local dates, `to` included) → unix [since, until)."""
+    today = datetime.now(render.tz).replace(hour=0, minute=0, second=0, microsecond=0)
+    if len(args) > 2:
+        raise ValueError("too many dates")
+    until = _parse_day(args[1], render) if len(args) == 2 else today
+    since = _parse_day(args[0], render) if args else today - timedelta(days=DEFAULT_DAYS - 1)
+    until += timedelta(days=1)
+    if since >= until:
+        raise ValueError("empty range")
+    return since.timestamp(), until.timestamp()
+
+
+def _parse_day(text: str, render: Renderer) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=render.tz)
+
+
+def _day(ts: float, render: Renderer) -> str:
+    return datetime.fromtimestamp(ts, render.tz).strftime("%Y%m%d")
+
+
+def register(app: Application) -> None:
+    """Add /export (before the resident's unknown-command catch-all)."""
+    app.add_handler(CommandHandler("export", export_cases))
