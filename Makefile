@@ -11,6 +11,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
 		-r requirements.txt -r requirements-dev.txt
+	bash scripts/ensure-cjk-font
 	touch $(STAMP)
 
 test: $(STAMP)

@@ -66,7 +66,7 @@ class Runtime:
     ) -> None:
         from telegram.ext import ApplicationBuilder, Defaults
 
-        from handlers import export, group, resident
+        from handlers import export, group, resident, stats
         from handlers.delivery import Courier
         from handlers.deps import KEY, Deps
         from handlers.group import MembershipCache
@@ -123,6 +123,7 @@ class Runtime:
         # and the stale-button answer after every real button handler.
         group.register(self.app)
         export.register(self.app)
+        stats.register(self.app)
         resident.register(self.app)
         group.register_fallbacks(self.app)
         self.app.add_error_handler(_report_error)
@@ -150,6 +151,13 @@ class Runtime:
         tz = ZoneInfo(self.settings.timezone)
         self.app.job_queue.run_daily(
             jobs.send_digests, time=dt_time(hour, minute, tzinfo=tz), name="digest"
+        )
+        hour, minute = map(int, self.settings.weekly_time.split(":"))
+        self.app.job_queue.run_daily(
+            jobs.send_weekly_report,
+            time=dt_time(hour, minute, tzinfo=tz),
+            days=(self.settings.weekly_day % 7,),  # PTB counts 0 = Sunday
+            name="weekly",
         )
         for key in self.settings.groups:
             if self.service.group_chat(key) is None:

@@ -98,6 +98,9 @@ class Settings:
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
     timezone: str = "Asia/Shanghai"
     source: Path | None = None
+    stats_font_file: str | None = None  # a CJK font for charts, if none is installed
+    weekly_day: int = 1  # 1 = Monday … 7 = Sunday
+    weekly_time: str = "09:00"
 
     def group_of(self, category_key: str) -> Group:
         return self.groups[self.categories[category_key].group]
@@ -133,7 +136,7 @@ def parse_settings(raw: Mapping[str, Any], base_dir: Path, source: Path | None =
         raw,
         "",
         {"admins", "timezone", "telegram", "storage", "reports", "outbox", "groups"}
-        | {"categories", "classifier", "quizzes", "survey", "demo"},
+        | {"categories", "classifier", "quizzes", "survey", "demo", "stats"},
     )
     admins = v.int_list(raw, "admins", default=[])
     timezone = v.string(raw, "timezone", "", default="Asia/Shanghai")
@@ -232,6 +235,15 @@ def parse_settings(raw: Mapping[str, Any], base_dir: Path, source: Path | None =
     model_weight = v.number(classifier, "model_weight", "classifier", 4.0, 0.0, 10.0)
     model_temperature = v.number(classifier, "model_temperature", "classifier", 4.0, 0.1, 100.0)
     categories = _parse_categories(v, v.table(raw, "categories"), groups, base_dir)
+    stats_table = v.table(raw, "stats")
+    v.unknown_keys(stats_table, "stats", {"font_file", "weekly_day", "weekly_time"})
+    font_file = v.string(stats_table, "font_file", "stats", default="") or None
+    if font_file and not Path(font_file).is_absolute():
+        font_file = str(base_dir / font_file)
+    weekly_day = v.integer(stats_table, "weekly_day", "stats", 1, 1, 7)
+    weekly_time = v.string(stats_table, "weekly_time", "stats", default="09:00")
+    if not _is_clock_time(weekly_time):
+        v.problem("stats.weekly_time", f'"{weekly_time}" is not a time like "09:00"')
 
     if v.problems:
         raise ConfigError(v.problems)
@@ -249,6 +261,9 @@ def parse_settings(raw: Mapping[str, Any], base_dir: Path, source: Path | None =
         outbox=outbox,
         timezone=timezone,
         source=source,
+        stats_font_file=font_file,
+        weekly_day=weekly_day,
+        weekly_time=weekly_time,
     )
 
 

@@ -25,6 +25,7 @@ from reports.service import (
     NOTIFY_RESIDENT,
     RELAY_ANSWER,
     RELAY_QUESTION,
+    WEEKLY_REPORT,
     ReportService,
 )
 from storage.outbox import OutboxItem
@@ -122,6 +123,9 @@ class Courier:
                 return
             elif item.kind == RELAY_ANSWER:
                 await self._relay_answer(item)
+            elif item.kind == WEEKLY_REPORT:
+                await self._weekly_report(item)
+                return
             elif item.kind == DIGEST:
                 chat_id = self._group_chat(item.payload["group"])
                 await self.bot.send_message(chat_id, self.render.digest(item.payload))
@@ -250,6 +254,25 @@ class Courier:
         if report.alert_message_id is not None and report.alert_chat_id == chat_id:
             reply = ReplyParameters(report.alert_message_id, allow_sending_without_reply=True)
         await self.bot.send_message(chat_id, text, reply_parameters=reply)
+
+    async def _weekly_report(self, item: OutboxItem) -> None:
+        """This week's figures and chart, against last week's, to 办公室 (two parts)."""
+        from handlers.stats import chart_png, stats_text, trend_text
+
+        chat_id = self._group_chat("office")
+        until = float(item.payload["until"])
+        week = await self.service.statistics(7, until)
+        if item.step == 0:
+            before = await self.service.statistics(7, until - 7 * 86400)
+            text = "\n".join(
+                [texts.WEEKLY_TITLE, stats_text(week, 7, self.render), trend_text(week, before)]
+            )
+            await self.bot.send_message(chat_id, text)
+            await self.outbox.advance(item, 1)
+        chart = await chart_png(self.render, week, 7)
+        if chart:
+            await self.bot.send_photo(chat_id, chart)
+        await self.outbox.sent(item)
 
     async def _relay_question(self, item: OutboxItem) -> None:
         """A group's question, in the resident's chat, under the group's name only."""

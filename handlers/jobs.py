@@ -23,3 +23,8 @@ async def check_deadlines(context: ContextTypes.DEFAULT_TYPE) -> None:
 async def send_digests(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Queue every group's daily digest."""
     await deps(context).service.queue_digests()
+
+
+async def send_weekly_report(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Queue the office's weekly report."""
+    await deps(context).service.queue_weekly_report()

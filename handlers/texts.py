@@ -169,6 +169,28 @@ DIGEST_WHAT = {"accept": "待受理", "resolve": "待办结"}
 DIGEST_QUIET = "昨日以来没有新反映，也没有到期或逾期的工单 👍"
 DIGEST_SENT = "已把今天的简报发给各工作组。"
 DIGEST_NOT_ADMIN = "无权限：只有区创建办管理员可以发送简报。"
+STATS_NOT_ADMIN = "无权限：只有区创建办管理员可以查看统计。"
+STATS_USAGE = "用法：/stats（最近30天），或 /stats 天数，例如 /stats 7"
+STATS_TITLE = "📊 最近 {days} 天（{since} 至 {until}）办理情况"
+STATS_EMPTY = "这段时间没有反映。"
+STATS_DISTRICT = "全区"
+STATS_BY_GROUP = "— 按工作组 —"
+STATS_BY_CATEGORY = "— 按类别 —"
+STATS_LINE = (
+    "{name}：{cases} 件｜按时受理 {response}｜办结 {resolution}｜按时办结 {on_time}"
+    "｜满意 {satisfaction}（{rated} 人评价）"
+)
+STATS_MEDIANS = "｜受理中位 {accept}｜办结中位 {resolve}"
+STATS_CHART_TITLE = "最近 {days} 天各工作组办理情况（虚线为 90% 目标）"
+STATS_SERIES = {
+    "按时受理率": "response_rate",
+    "办结率": "resolution_rate",
+    "按时办结率": "on_time_rate",
+    "满意率": "satisfaction_rate",
+}
+STATS_NO_FONT = "（图表未生成：服务器缺少中文字体，请管理员安装 fonts-wqy-microhei。）"
+WEEKLY_TITLE = "🗓 周报"
+WEEKLY_TREND = "与上周相比：反映 {cases}｜办结率 {resolution}｜满意率 {satisfaction}"
 EXPORT_NOT_ADMIN = "无权限：只有区创建办管理员可以导出工单。"
 EXPORT_USAGE = "用法：/export（最近30天），或 /export 2026-11-01 2026-11-30"
 EXPORT_CAPTION = "工单导出：共 {count} 件（不含群众身份信息）。"

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from reports import stats
 from reports.classifier import Classification, Classifier
 from reports.deadlines import HOUR, Level, next_due, notices
 from reports.geo import box, distance_m
 from reports.states import Action, Status, next_status
+from reports.stats import Statistics
 from reports.tickets import make_ticket, ticket_prefix
 from settings import FALLBACK_CATEGORY, Settings
 from storage import bindings, drafts, outbox, prompts, reports
@@ -32,6 +34,7 @@ DEADLINE_NOTICE = "deadline_notice"
 RELAY_QUESTION = "relay_question"
 RELAY_ANSWER = "relay_answer"
 DIGEST = "digest"
+WEEKLY_REPORT = "weekly_report"
 SUPERVISION = "supervision"
 
 
@@ -749,6 +752,25 @@ class ReportService:
                 return
             after = rows[-1]["id"]
             yield rows
+
+    async def statistics(self, days: float, until: float | None = None) -> Statistics:
+        """Every figure of the office's report over the `days` before `until` (default now)."""
+        until = self.clock() if until is None else until
+        limits = []
+        for key in self.settings.categories:
+            limit = self.settings.limits(key)
+            limits.append((key, limit.accept_hours * HOUR, limit.resolve_hours * HOUR))
+        async with self.db.session() as conn:
+            return await stats.collect(
+                conn, until - days * 86400, until, limits, self.settings.groups
+            )
+
+    async def queue_weekly_report(self) -> None:
+        """Queue the office's weekly report (this week's figures against last week's)."""
+        now = self.clock()
+        async with self.db.session() as conn:
+            await outbox.enqueue(conn, WEEKLY_REPORT, "office", now, None, {"until": now})
+        self.outbox_listener()
 
     async def report_at_alert(self, chat_id: int, message_id: int) -> Report | None:
         async with self.db.session() as conn:

@@ -7,3 +7,9 @@ UPDATE reports SET
                    AND e.action = 'accept'),
     resolved_at = (SELECT MAX(at) FROM report_events e WHERE e.report_id = reports.id
                    AND e.action = 'resolve');
+
+-- The office's figures read only these columns of a period's cases: an index
+-- that holds them all answers /stats without touching the table.
+DROP INDEX reports_created;
+CREATE INDEX reports_stats
+    ON reports (created_at, group_key, category, accepted_at, resolved_at, rating);
