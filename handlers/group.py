@@ -21,7 +21,7 @@ from telegram.ext import (
 from handlers import callbacks, texts
 from handlers.deps import deps
 from handlers.render import ACTIONS_BY_CODE
-from reports.service import NoteTooLong, PromptUsed, ReportNotFound
+from reports.service import NoteTooLong, PromptUsed, ReportNotFound, UnknownTicket
 from reports.states import Action, TransitionRefused, next_status
 from settings import GROUP_KEYS
 from storage.reports import Report
@@ -167,6 +167,9 @@ async def receive_note_reply(update: Update, context: ContextTypes.DEFAULT_TYPE)
         )
     except NoteTooLong as exc:
         await message.reply_text(texts.NOTE_TOO_LONG.format(limit=exc.limit))
+        return
+    except UnknownTicket:
+        await message.reply_text(texts.MERGE_UNKNOWN)
         return
     except PromptUsed:
         await message.reply_text(texts.NOTE_USED)

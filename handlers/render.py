@@ -280,10 +280,13 @@ class Renderer:
             "resolve": texts.NOTIFY_RESOLVED,
             "reject": texts.NOTIFY_REJECTED,
             "reassign": texts.NOTIFY_REASSIGNED,
+            "merge": texts.NOTIFY_MERGED,
         }[action]
         lines = [template.format(ticket=ticket, group=self.group(group_key))]
         if note:
             reason = action in ("reject", "reassign")
+            if action == "merge":
+                note = f"{texts.ACTION_NAMES['merge']}：{note}"
             lines.append((texts.NOTIFY_REASON if reason else texts.NOTIFY_NOTE).format(note=note))
         if action == "resolve":
             lines.append(texts.NOTIFY_FOOTER)
@@ -338,12 +341,14 @@ _ACTION_LABELS = {
     Action.RESOLVE: texts.BUTTON_RESOLVE,
     Action.REASSIGN: texts.BUTTON_REASSIGN,
     Action.REJECT: texts.BUTTON_REJECT,
+    Action.MERGE: texts.BUTTON_MERGE,
 }
 _ACTION_CODES = {
     Action.ACCEPT: "acc",
     Action.RESOLVE: "res",
     Action.REASSIGN: "mv",
     Action.REJECT: "rej",
+    Action.MERGE: "dup",
 }
 _FIRST_ROW = frozenset({Action.ACCEPT, Action.RESOLVE})
 ACTIONS_BY_CODE = {code: action for action, code in _ACTION_CODES.items()}

@@ -101,6 +101,7 @@ STATUS_NAMES = {
     "accepted": "已受理",
     "resolved": "已办结",
     "rejected": "已退回",
+    "duplicate": "重复已合并",
     "reopened": "重新办理",
     "closed": "已结案",
 }
@@ -110,6 +111,8 @@ ACTION_NAMES = {
     "resolve": "办结",
     "reject": "退回",
     "reassign": "转派",
+    "merge": "合并重复",
+    "follow": "另一位群众反映了同一问题",
     "reopen": "群众不满意，重新办理",
     "close": "结案",
     "rate": "群众评价",
@@ -123,6 +126,7 @@ NOTIFY_ACCEPTED = "🔔 工单 {ticket}：{group}已受理您的反映，正在�
 NOTIFY_RESOLVED = "✅ 工单 {ticket}：{group}已办结您的反映。"
 NOTIFY_REJECTED = "↩️ 工单 {ticket}：{group}已退回您的反映。"
 NOTIFY_REASSIGNED = "🔀 工单 {ticket}：已转交{group}办理，进展会继续通知您。"
+NOTIFY_MERGED = "🔗 工单 {ticket}：您反映的问题已有人先反映过，已合并到该工单，进展会继续通知您。"
 NOTIFY_NOTE = "办理说明：{note}"
 NOTIFY_REASON = "理由：{note}"
 NOTIFY_FOOTER = "感谢您为文明城区出力！请为这次办理打个分："
@@ -226,6 +230,7 @@ BUTTON_ACCEPT = "✅ 受理"
 BUTTON_RESOLVE = "🏁 办结"
 BUTTON_REASSIGN = "🔀 转派"
 BUTTON_REJECT = "↩️ 退回"
+BUTTON_MERGE = "🔗 重复"
 
 ACT_DONE = {"accept": "已受理，群众会收到通知。"}
 ACT_ASK_NOTE = "请在群里回复机器人的提示，写一句说明。"
@@ -240,12 +245,15 @@ PROMPT = {
     "resolve": "✍️ 工单 {ticket}：请直接回复本消息，写一句办结说明（群众会看到，{limit}字以内）。",
     "reject": "✍️ 工单 {ticket}：请直接回复本消息，写明退回理由（群众会看到，{limit}字以内）。",
     "reassign": "✍️ 工单 {ticket}：请直接回复本消息，写明转派给{group}的理由（{limit}字以内）。",
+    "merge": "🔗 工单 {ticket}：请直接回复本消息，输入与它重复的较早工单号。",
 }
 NOTE_DONE = {
     "resolve": "🏁 工单 {ticket} 已办结，群众会收到说明。",
     "reject": "↩️ 工单 {ticket} 已退回，群众会收到理由。",
     "reassign": "🔀 工单 {ticket} 已转派给{group}。",
+    "merge": "🔗 工单 {ticket} 已作为重复合并，群众会关注较早的工单。",
 }
+MERGE_UNKNOWN = "没有找到这个工单，或它已办结：请回复一个仍在办理中的较早工单号。"
 NOTE_TOO_LONG = "说明太长（超过 {limit} 字），请精简后重新回复上面的提示。"
 NOTE_USED = "这条提示已经回复过了。"
 NO_PERMISSION = "无权限：只有本工作组成员和管理员可以操作。"

@@ -19,7 +19,7 @@ from reports.deadlines import HOUR, Level, next_due, notices
 from reports.geo import box, distance_m
 from reports.states import Action, Status, next_status
 from reports.stats import Statistics
-from reports.tickets import make_ticket, ticket_prefix
+from reports.tickets import make_ticket, parse_ticket, ticket_prefix
 from settings import FALLBACK_CATEGORY, Settings
 from storage import bindings, drafts, outbox, prompts, reports
 from storage.db import Connection, Database
@@ -103,6 +103,10 @@ class DuplicateFound(ReportError):
         super().__init__(f"report {report.ticket} is {distance:.0f} m away")
         self.report = report
         self.distance = distance
+
+
+class UnknownTicket(ReportError):
+    """Not the ticket of another open case (to merge a duplicate into)."""
 
 
 class AlreadyRated(ReportError):
@@ -483,6 +487,10 @@ class ReportService:
             if prompt_id is not None and not await prompts.use(conn, prompt_id):
                 raise PromptUsed()
             now = self.clock()
+            into: Report | None = None
+            if action == Action.MERGE:
+                into = await self._merge_target(conn, report, note or "")
+                note = into.ticket
             if action == Action.REASSIGN:
                 if to_group not in self.settings.groups or to_group == report.group_key:
                     raise UnknownGroup(to_group or "")
@@ -514,6 +522,23 @@ class ReportService:
                 "note": note,
             }
             await self._notify_all(conn, updated, payload, now)
+            if into is not None:
+                # Its resident now follows the earlier case, which counts one more.
+                await reports.follow(conn, into.id, report.resident_id, report.chat_id, now)
+                await reports.add_event(
+                    conn,
+                    into.id,
+                    action="follow",
+                    status=into.status,
+                    actor_id=None,
+                    actor_name=None,
+                    note=report.ticket,
+                    now=now,
+                    group_key=into.group_key,
+                )
+                await outbox.enqueue(
+                    conn, EDIT_ALERT, alert_target(into.id), now, into.id, self._alert_of(into)
+                )
             old_alert = {**self._alert_of(report), "to_group": to_group}
             await outbox.enqueue(
                 conn, EDIT_ALERT, alert_target(report.id), now, report.id, old_alert
@@ -523,6 +548,14 @@ class ReportService:
                 await outbox.enqueue(conn, GROUP_ALERT, alert_target(report.id), now, report.id)
         self.outbox_listener()
         return updated
+
+    async def _merge_target(self, conn: Connection, report: Report, typed: str) -> Report:
+        """The earlier open case a duplicate is merged into, from the ticket staff typed."""
+        ticket = parse_ticket(typed)
+        into = await reports.by_ticket(conn, ticket) if ticket else None
+        if into is None or into.id == report.id or into.status not in OPEN_STATUSES:
+            raise UnknownTicket(typed)
+        return into
 
     async def open_prompt(
         self,

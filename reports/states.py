@@ -12,6 +12,7 @@ class Status(StrEnum):
     REJECTED = "rejected"
     REOPENED = "reopened"
     CLOSED = "closed"
+    DUPLICATE = "duplicate"
 
 
 class Action(StrEnum):
@@ -19,12 +20,13 @@ class Action(StrEnum):
     RESOLVE = "resolve"
     REASSIGN = "reassign"
     REJECT = "reject"
+    MERGE = "merge"  # a duplicate of an earlier case: its resident follows that one
     # The resident's (or time's) word on a resolved case.
     REOPEN = "reopen"
     CLOSE = "close"
 
 
-GROUP_ACTIONS = (Action.ACCEPT, Action.RESOLVE, Action.REASSIGN, Action.REJECT)
+GROUP_ACTIONS = (Action.ACCEPT, Action.RESOLVE, Action.REASSIGN, Action.REJECT, Action.MERGE)
 
 
 class TransitionRefused(Exception):
@@ -46,11 +48,12 @@ _NEXT: dict[tuple[Status, Action], Status] = {
     **{(s, Action.RESOLVE): Status.RESOLVED for s in _OPEN},
     **{(s, Action.REASSIGN): Status.SUBMITTED for s in _OPEN},
     **{(s, Action.REJECT): Status.REJECTED for s in _OPEN},
+    **{(s, Action.MERGE): Status.DUPLICATE for s in _OPEN},
     (Status.RESOLVED, Action.REOPEN): Status.REOPENED,
     (Status.RESOLVED, Action.CLOSE): Status.CLOSED,
 }
 # Actions whose note the resident reads, so the group is asked for one.
-NOTED_ACTIONS = frozenset({Action.RESOLVE, Action.REJECT, Action.REASSIGN})
+NOTED_ACTIONS = frozenset({Action.RESOLVE, Action.REJECT, Action.REASSIGN, Action.MERGE})
 
 
 def next_status(status: Status | str, action: Action | str) -> Status:

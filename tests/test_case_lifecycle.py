@@ -145,3 +145,42 @@ async def test_status_shows_the_history_by_group_name_with_reasons(world: World)
         assert fragment in detail.text, detail.text
     for staff in ("张工", "赵警官"):
         assert staff not in detail.text
+
+
+async def test_a_duplicate_is_merged_into_the_earlier_case_whose_followers_grow(
+    world: World,
+) -> None:
+    from tests.world import NEIGHBOUR
+
+    first, first_alert = await filed(world)
+    _, second = await world.file("东门垃圾桶又满了，好几天没人管", NEIGHBOUR)
+    second_alert = await world.alert("urban", after=1)
+    after = len(world.api.sent_to(NEIGHBOUR))
+    done = await world.act_with_note(URBAN_STAFF, second_alert, "重复", first)
+    assert "已作为重复合并" in done.text
+    notice = await world.api.next_sent(NEIGHBOUR, after=after)
+    assert second in notice.text and first in notice.text
+    await world.wait_text(second_alert, "状态：重复已合并")
+    await world.wait_text(first_alert, "另有 1 位群众")
+    after = len(world.api.sent_to(NEIGHBOUR))
+    await world.press(URBAN_STAFF, first_alert, "受理")
+    followed = await world.api.next_sent(NEIGHBOUR, after=after)
+    assert first in followed.text and "已受理" in followed.text
+
+
+async def test_merging_into_an_unknown_ticket_is_refused_and_can_be_retried(
+    world: World,
+) -> None:
+    ticket, alert = await filed(world)
+    chat = GROUP_CHATS["urban"]
+    after = len(world.api.sent_to(chat))
+    await world.press(URBAN_STAFF, alert, "重复")
+    prompt = await world.api.next_sent(chat, after=after)
+    refused = await world.say(
+        "999999-001", URBAN_STAFF, chat_id=chat, reply_to_message_id=prompt.message_id
+    )
+    assert "没有找到" in refused.text
+    itself = await world.say(
+        ticket, URBAN_STAFF, chat_id=chat, reply_to_message_id=prompt.message_id
+    )
+    assert "没有找到" in itself.text

@@ -21,11 +21,17 @@ def test_a_submitted_case_can_be_accepted_or_resolved() -> None:
         Action.RESOLVE,
         Action.REASSIGN,
         Action.REJECT,
+        Action.MERGE,
     ]
 
 
 def test_an_accepted_case_can_be_resolved_reassigned_or_rejected_but_not_accepted() -> None:
-    assert allowed_actions(Status.ACCEPTED) == [Action.RESOLVE, Action.REASSIGN, Action.REJECT]
+    assert allowed_actions(Status.ACCEPTED) == [
+        Action.RESOLVE,
+        Action.REASSIGN,
+        Action.REJECT,
+        Action.MERGE,
+    ]
 
 
 def test_a_reassigned_case_starts_again_at_its_new_group() -> None:
