@@ -66,13 +66,15 @@ class Runtime:
     ) -> None:
         from telegram.ext import ApplicationBuilder, Defaults
 
-        from handlers import export, group, resident, stats
+        from handlers import export, group, quiz, resident, stats
         from handlers.delivery import Courier
         from handlers.deps import KEY, Deps
         from handlers.group import MembershipCache
         from handlers.processor import PerChatUpdateProcessor
         from handlers.render import Renderer
         from handlers.transport import AiohttpRequest
+        from quizzes.bank import load_bank
+        from quizzes.service import QuizService
         from reports.delivery import OutboxService
         from reports.service import ReportService
         from storage.db import Database
@@ -118,12 +120,16 @@ class Runtime:
             render=render,
             members=MembershipCache(settings.reports.member_cache_seconds),
             courier=self.courier,
+            quizzes=QuizService(
+                self.db, load_bank(settings.quiz_bank_dir), settings.quiz_round_size
+            ),
         )
         # Order matters: /bind before the resident's unknown-command catch-all,
         # and the stale-button answer after every real button handler.
         group.register(self.app)
         export.register(self.app)
         stats.register(self.app)
+        quiz.register(self.app)
         resident.register(self.app)
         group.register_fallbacks(self.app)
         self.app.add_error_handler(_report_error)
@@ -279,8 +285,16 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         settings = load_settings(args.config)
+        if args.verb != "classify":
+            from quizzes.bank import load_bank
+
+            load_bank(settings.quiz_bank_dir)  # every problem of every question file, named
     except ConfigError as exc:
         for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # BankError: the question files
+        for problem in getattr(exc, "problems", [str(exc)]):
             print(f"error: {problem}", file=sys.stderr)
         return 1
     verbs: dict[str, Callable[[], int]] = {

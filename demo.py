@@ -65,6 +65,8 @@ def standin_config(
             raw["classifier"][key] = str(base / raw["classifier"][key])
     for key, chat_id in group_chats.items():
         raw["groups"][key]["chat_id"] = chat_id
+    quizzes = raw.setdefault("quizzes", {})
+    quizzes["bank_dir"] = str(base / quizzes.get("bank_dir", "quizzes/bank"))
     for category in raw["categories"].values():
         if "keywords_file" in category:
             category["keywords_file"] = str(base / category["keywords_file"])

@@ -101,6 +101,9 @@ class Settings:
     stats_font_file: str | None = None  # a CJK font for charts, if none is installed
     weekly_day: int = 1  # 1 = Monday … 7 = Sunday
     weekly_time: str = "09:00"
+    quiz_bank_dir: Path | None = None
+    quiz_round_size: int = 5
+    quiz_open_period: int = 30
 
     def group_of(self, category_key: str) -> Group:
         return self.groups[self.categories[category_key].group]
@@ -235,6 +238,14 @@ def parse_settings(raw: Mapping[str, Any], base_dir: Path, source: Path | None =
     model_weight = v.number(classifier, "model_weight", "classifier", 4.0, 0.0, 10.0)
     model_temperature = v.number(classifier, "model_temperature", "classifier", 4.0, 0.1, 100.0)
     categories = _parse_categories(v, v.table(raw, "categories"), groups, base_dir)
+    quiz = v.table(raw, "quizzes")
+    v.unknown_keys(quiz, "quizzes", {"bank_dir", "round_size", "open_period"})
+    bank = v.string(quiz, "bank_dir", "quizzes", default="quizzes/bank")
+    quiz_bank_dir = base_dir / bank
+    if not quiz_bank_dir.is_dir():
+        v.problem("quizzes.bank_dir", f"{quiz_bank_dir} is not a folder")
+    round_size = v.integer(quiz, "round_size", "quizzes", 5, 1, 20)
+    open_period = v.integer(quiz, "open_period", "quizzes", 30, 5, 600)
     stats_table = v.table(raw, "stats")
     v.unknown_keys(stats_table, "stats", {"font_file", "weekly_day", "weekly_time"})
     font_file = v.string(stats_table, "font_file", "stats", default="") or None
@@ -264,6 +275,9 @@ def parse_settings(raw: Mapping[str, Any], base_dir: Path, source: Path | None =
         stats_font_file=font_file,
         weekly_day=weekly_day,
         weekly_time=weekly_time,
+        quiz_bank_dir=quiz_bank_dir,
+        quiz_round_size=round_size,
+        quiz_open_period=open_period,
     )
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from handlers.render import Renderer
+from quizzes.service import QuizService
 from reports.service import ReportService
 from settings import Settings
 
@@ -23,6 +24,7 @@ class Deps:
     render: Renderer
     members: MembershipCache
     courier: Courier
+    quizzes: QuizService
 
 
 def deps(context: Any) -> Deps:

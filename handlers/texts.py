@@ -267,9 +267,15 @@ BIND_DONE = "已绑定：本群现在是「{group}」的工作群，相关反映
 
 ERROR = "抱歉，出了点问题，请稍后再试。您已提交的反映不会丢失。"
 
+QUIZ_START = "📝 文明知识小测验开始！共 {count} 题，每题限时作答。"
+QUIZ_TOPICS = "可选的题目类别：{topics}\n例如：/quiz 垃圾分类"
+QUIZ_DONE = "🎉 本轮答对 {right}/{total} 题，得 {points} 分！"
+QUIZ_MISSED = "❌ {question}\n正确答案：{answer}\n{explanation}"
+
 BOT_COMMANDS = [
     ("start", "开始使用"),
     ("myreports", "我的反映"),
     ("status", "查询工单"),
+    ("quiz", "文明知识小测验"),
     ("help", "使用帮助"),
 ]

@@ -112,6 +112,7 @@ def test_check_config_prints_each_problem_with_its_key_and_fails(tmp_path: Path)
     bad = tmp_path / "config.toml"
     bad.write_text(text, encoding="utf-8")
     (tmp_path / "keywords").symlink_to(ROOT / "keywords")
+    (tmp_path / "quizzes").symlink_to(ROOT / "quizzes")
     result = run_cli("check-config", "--config", str(bad))
     assert result.returncode == 1
     assert (
@@ -140,6 +141,7 @@ def test_run_refuses_an_invalid_config_with_the_same_explanation(tmp_path: Path)
         encoding="utf-8",
     )
     (tmp_path / "keywords").symlink_to(ROOT / "keywords")
+    (tmp_path / "quizzes").symlink_to(ROOT / "quizzes")
     result = run_cli("run", "--config", str(bad), env={"BOT_TOKEN": "1:x"})
     assert result.returncode == 1
     assert result.stderr.strip() == "error: reports.max_per_hour: 0 is out of range 1..1000"
@@ -157,3 +159,25 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
         env=full_env,
         timeout=60,
     )
+
+
+def test_a_broken_question_file_stops_the_bot_with_file_question_and_field(
+    tmp_path: Path,
+) -> None:
+    bank = tmp_path / "bank"
+    bank.mkdir()
+    (bank / "t.toml").write_text(
+        '[topic]\nkey = "t"\nname = "测试"\n\n[[questions]]\nid = "t-1"\ndifficulty = 9\n'
+        'question = "问？"\noptions = ["甲", "乙"]\ncorrect = [0]\nexplanation = "因为"\n'
+        'source = "某法"\n',
+        encoding="utf-8",
+    )
+    text = (ROOT / "config.toml").read_text("utf-8")
+    text = text.replace('bank_dir = "quizzes/bank"', f'bank_dir = "{bank}"')
+    config = tmp_path / "config.toml"
+    config.write_text(text, encoding="utf-8")
+    (tmp_path / "keywords").symlink_to(ROOT / "keywords")
+    result = run_cli("check-config", "--config", str(config))
+    assert result.returncode == 1
+    assert 't.toml: question "t-1": difficulty' in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,135 @@
+"""Quizzes in the resident's chat: native Telegram quiz polls, one round at a time."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Poll, Update
+from telegram.ext import (
+    Application,
+    CommandHandler,
+    ContextTypes,
+    PollAnswerHandler,
+    filters,
+)
+
+from handlers import texts
+from handlers.deps import deps
+from quizzes.service import POINTS_PER_CORRECT, Round, UnknownTopic
+
+log = logging.getLogger(__name__)
+# A question expires a little after its poll closes, so a last-second answer counts.
+EXPIRY_GRACE = 2.0
+
+
+async def start_quiz(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Start a round of questions, on every topic or the one named."""
+    d = deps(context)
+    quiz = d.quizzes
+    message = update.effective_message
+    topic = _topic(" ".join(context.args or []), context)
+    if topic == "?":
+        await message.reply_text(texts.QUIZ_TOPICS.format(topics=_topic_list(context)))
+        return
+    try:
+        round_ = await quiz.start_round(update.effective_user.id, message.chat_id, topic)
+    except UnknownTopic:
+        await message.reply_text(texts.QUIZ_TOPICS.format(topics=_topic_list(context)))
+        return
+    await message.reply_text(texts.QUIZ_START.format(count=len(round_.questions)))
+    await send_next(context, round_)
+
+
+async def send_next(context: ContextTypes.DEFAULT_TYPE, round_: Round) -> None:
+    """Send the round's next question as a quiz poll, or its results when it is over."""
+    d = deps(context)
+    question = d.quizzes.question(round_)
+    if question is None:
+        await send_results(context, round_)
+        return
+    period = d.settings.quiz_open_period
+    message = await context.bot.send_poll(
+        round_.chat_id,
+        question.question,
+        list(question.options),
+        is_anonymous=False,  # answers of anonymous polls never reach the bot
+        type=Poll.QUIZ,
+        allows_multiple_answers=len(question.correct) > 1,
+        correct_option_ids=list(question.correct),
+        explanation=question.explanation,
+        open_period=period,
+    )
+    await d.quizzes.sent(round_, question, message.poll.id)
+    context.job_queue.run_once(
+        expire_question, when=period + EXPIRY_GRACE, data=message.poll.id, name="quiz-expiry"
+    )
+
+
+async def receive_quiz_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Score an answer and send the next question (or the results)."""
+    answer = update.poll_answer
+    if answer.user is None:
+        return
+    answered = await deps(context).quizzes.answer(
+        answer.poll_id, answer.user.id, list(answer.option_ids)
+    )
+    if answered is None:
+        return  # not our poll, or answered already
+    current = await deps(context).quizzes.current(answered.round.id)
+    if answered.finished:
+        await send_results(context, current)
+    elif current.position < len(current.questions):
+        await send_next(context, current)
+
+
+async def expire_question(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A question's time ran out unanswered: move the round on."""
+    quiz = deps(context).quizzes
+    round_ = await quiz.expire(str(context.job.data))
+    if round_ is None:
+        return
+    current = await quiz.current(round_.id)
+    if current.status == "finished":
+        await send_results(context, current)
+    elif current.position < len(current.questions):
+        await send_next(context, current)
+
+
+async def send_results(context: ContextTypes.DEFAULT_TYPE, round_: Round) -> None:
+    """The score of a finished round and what was missed, with the explanations."""
+    right, missed = await deps(context).quizzes.results(round_)
+    lines = [
+        texts.QUIZ_DONE.format(
+            right=right, total=len(round_.questions), points=right * POINTS_PER_CORRECT
+        )
+    ]
+    for question in missed:
+        answer = "、".join(question.options[i] for i in question.correct)
+        lines.append(
+            texts.QUIZ_MISSED.format(
+                question=question.question, answer=answer, explanation=question.explanation
+            )
+        )
+    await context.bot.send_message(round_.chat_id, "\n\n".join(lines))
+
+
+def _topic(text: str, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+    """A topic key from what the resident typed (key or Chinese name); '?' if unknown."""
+    text = text.strip()
+    if not text:
+        return None
+    for key, topic in deps(context).quizzes.bank.topics.items():
+        if text in (key, topic.name):
+            return key
+    return "?"
+
+
+def _topic_list(context: ContextTypes.DEFAULT_TYPE) -> str:
+    topics = deps(context).quizzes.bank.topics.values()
+    return "、".join(t.name for t in topics)
+
+
+def register(app: Application) -> None:
+    """Add /quiz and the poll answers (before the unknown-command catch-all)."""
+    app.add_handler(CommandHandler("quiz", start_quiz, filters=filters.ChatType.PRIVATE))
+    app.add_handler(PollAnswerHandler(receive_quiz_answer))
