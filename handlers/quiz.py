@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 from telegram import Poll, Update
 from telegram.ext import (
@@ -15,7 +16,7 @@ from telegram.ext import (
 
 from handlers import texts
 from handlers.deps import deps
-from quizzes.service import POINTS_PER_CORRECT, Round, UnknownTopic
+from quizzes.service import POINTS_PER_CORRECT, Round, UnknownTopic, mask
 
 log = logging.getLogger(__name__)
 # A question expires a little after its poll closes, so a last-second answer counts.
@@ -31,6 +32,7 @@ async def start_quiz(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if topic == "?":
         await message.reply_text(texts.QUIZ_TOPICS.format(topics=_topic_list(context)))
         return
+    await quiz.remember_player(update.effective_user.id, update.effective_user.full_name)
     try:
         round_ = await quiz.start_round(update.effective_user.id, message.chat_id, topic)
     except UnknownTopic:
@@ -113,6 +115,34 @@ async def send_results(context: ContextTypes.DEFAULT_TYPE, round_: Round) -> Non
     await context.bot.send_message(round_.chat_id, "\n\n".join(lines))
 
 
+async def show_rank(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The week's and all-time top 10 (names masked), the resident's own rank and streak."""
+    d = deps(context)
+    resident = update.effective_user.id
+    tz = d.render.tz
+
+    def day_start(ts: float) -> float:
+        moment = datetime.fromtimestamp(ts, tz)
+        return moment.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+    now = datetime.now(tz)
+    monday = day_start((now - timedelta(days=now.weekday())).timestamp())
+    lines = []
+    for title, since in ((texts.RANK_WEEK, monday), (texts.RANK_ALL, None)):
+        board = await d.quizzes.leaderboard(resident, since, day_start)
+        lines.append(title)
+        if not board.top:
+            lines.append(texts.RANK_EMPTY)
+        for s in board.top:
+            lines.append(texts.RANK_LINE.format(rank=s.rank, name=mask(s.name), points=s.points))
+        if board.mine is not None:
+            lines.append(texts.RANK_MINE.format(rank=board.mine.rank, points=board.mine.points))
+        else:
+            lines.append(texts.RANK_NONE)
+    lines.append(texts.RANK_STREAK.format(days=board.streak))
+    await update.effective_message.reply_text("\n".join(lines))
+
+
 def _topic(text: str, context: ContextTypes.DEFAULT_TYPE) -> str | None:
     """A topic key from what the resident typed (key or Chinese name); '?' if unknown."""
     text = text.strip()
@@ -132,4 +162,5 @@ def _topic_list(context: ContextTypes.DEFAULT_TYPE) -> str:
 def register(app: Application) -> None:
     """Add /quiz and the poll answers (before the unknown-command catch-all)."""
     app.add_handler(CommandHandler("quiz", start_quiz, filters=filters.ChatType.PRIVATE))
+    app.add_handler(CommandHandler("rank", show_rank, filters=filters.ChatType.PRIVATE))
     app.add_handler(PollAnswerHandler(receive_quiz_answer))

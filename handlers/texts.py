@@ -271,11 +271,19 @@ QUIZ_START = "📝 文明知识小测验开始！共 {count} 题，每题限时�
 QUIZ_TOPICS = "可选的题目类别：{topics}\n例如：/quiz 垃圾分类"
 QUIZ_DONE = "🎉 本轮答对 {right}/{total} 题，得 {points} 分！"
 QUIZ_MISSED = "❌ {question}\n正确答案：{answer}\n{explanation}"
+RANK_WEEK = "🏆 本周排行"
+RANK_ALL = "🏅 总排行"
+RANK_LINE = "{rank}. {name}　{points} 分"
+RANK_MINE = "您：第 {rank} 名，{points} 分"
+RANK_NONE = "您还没有得分，发 /quiz 来答题吧！"
+RANK_EMPTY = "（还没有人得分）"
+RANK_STREAK = "🔥 连续答题 {days} 天"
 
 BOT_COMMANDS = [
     ("start", "开始使用"),
     ("myreports", "我的反映"),
     ("status", "查询工单"),
     ("quiz", "文明知识小测验"),
+    ("rank", "答题排行"),
     ("help", "使用帮助"),
 ]

@@ -35,6 +35,21 @@ class Round:
 
 
 @dataclass(frozen=True)
+class Standing:
+    rank: int
+    resident_id: int
+    name: str
+    points: int
+
+
+@dataclass(frozen=True)
+class Board:
+    top: list[Standing]
+    mine: Standing | None
+    streak: int  # days in a row, up to today, with at least one answer
+
+
+@dataclass(frozen=True)
 class Answered:
     round: Round
     question: Question
@@ -73,6 +88,39 @@ class QuizService:
         self.round_size = round_size
         self.clock = clock
         self.rng = rng or random.Random()
+
+    async def remember_player(self, resident_id: int, name: str) -> None:
+        async with self.db.session() as conn:
+            await execute(
+                conn,
+                "INSERT INTO quiz_players (resident_id, name) VALUES (?, ?)"
+                " ON CONFLICT (resident_id) DO UPDATE SET name = excluded.name",
+                (resident_id, name),
+            )
+
+    async def leaderboard(
+        self, resident_id: int, since: float | None, day_start: Callable[[float], float]
+    ) -> Board:
+        """The top 10 by points since `since` (None: all time), and the resident's own place."""
+        start = 0.0 if since is None else since
+        async with self.db.session() as conn:
+            rows = await fetch_all(
+                conn,
+                "SELECT a.resident_id, COALESCE(p.name, '') AS name, SUM(a.points) AS points,"
+                " RANK() OVER (ORDER BY SUM(a.points) DESC) AS rank"
+                " FROM quiz_answers a LEFT JOIN quiz_players p USING (resident_id)"
+                " WHERE a.at >= ? GROUP BY a.resident_id HAVING SUM(a.points) > 0"
+                " ORDER BY points DESC, a.resident_id",
+                (start,),
+            )
+            days = await fetch_all(
+                conn,
+                "SELECT at FROM quiz_answers WHERE resident_id = ? ORDER BY at DESC LIMIT 1000",
+                (resident_id,),
+            )
+        board = [Standing(r["rank"], r["resident_id"], r["name"], r["points"]) for r in rows]
+        mine = next((s for s in board if s.resident_id == resident_id), None)
+        return Board(board[:10], mine, streak([d[0] for d in days], self.clock(), day_start))
 
     async def start_round(self, resident_id: int, chat_id: int, topic: str | None) -> Round:
         """A new round; questions answered in the last 30 days only if nothing else is left."""
@@ -225,3 +273,21 @@ class QuizService:
         right = sum(1 for r in rows if r["correct"])
         missed = [self.bank.by_id(r["question_id"]) for r in rows if not r["correct"]]
         return right, missed
+
+
+def streak(times: list[float], now: float, day_start: Callable[[float], float]) -> int:
+    """Consecutive local days with an answer, counting back from today (or yesterday)."""
+    days = {day_start(t) for t in times}
+    today = day_start(now)
+    day = today if today in days else day_start(today - 1)
+    count = 0
+    while day in days:
+        count += 1
+        day = day_start(day - 1)
+    return count
+
+
+def mask(name: str) -> str:
+    """王小明 → 王**: enough to recognise oneself, not to find anyone."""
+    name = name.strip() or "匿名"
+    return name[0] + "*" * max(1, len(name) - 1)

@@ -89,3 +89,72 @@ async def test_questions_answered_lately_are_not_asked_again_while_others_remain
                 )
             )
         assert len(set(asked)) == 6
+
+
+async def play_one_round(world: World, user: int, right: bool) -> None:
+    """/quiz with two questions, both answered right or both wrong."""
+    world.api.send_text(user, "/quiz")
+    for n in range(2):
+        poll = await world.api.wait_for(
+            lambda n=n: (
+                [m for m in world.api.sent_to(user) if m.poll][n]
+                if len([m for m in world.api.sent_to(user) if m.poll]) > n
+                else None
+            )
+        )
+        right_ids = poll.poll["correct_option_ids"]
+        choice = right_ids if right else [next(i for i in range(9) if i not in right_ids)]
+        world.api.answer_poll(user, poll.poll["id"], choice)
+    await world.api.wait_for(
+        lambda: any("本轮答对" in (m.text or "") for m in world.api.sent_to(user))
+    )
+
+
+async def test_rank_shows_the_top_masked_and_ones_own_place_and_streak(
+    tmp_path: Path, classifier: object
+) -> None:
+    from tests.world import NEIGHBOUR
+
+    async with started_world(tmp_path, classifier, **TWO) as world:
+        await play_one_round(world, NEIGHBOUR, right=True)
+        await play_one_round(world, RESIDENT, right=False)
+        reply = await world.say("/rank")
+        assert "1. 李**　20 分" in reply.text  # 李阿姨, masked
+        assert "王小明" not in reply.text and "王**" not in reply.text  # no points, not listed
+        assert "您还没有得分" in reply.text
+        assert "连续答题 1 天" in reply.text
+
+
+def test_names_are_masked_after_the_first_character() -> None:
+    from quizzes.service import mask
+
+    assert mask("王小明") == "王**" and mask("李") == "李*" and mask(" ") == "匿*"
+
+
+def test_a_streak_counts_consecutive_days_up_to_today_or_yesterday() -> None:
+    from quizzes.service import streak
+
+    day = 86400.0
+
+    def start(t: float) -> float:
+        return t - t % day
+
+    now = 10 * day + 100
+    assert streak([now, now - day, now - 2 * day], now, start) == 3
+    assert streak([now - day, now - 2 * day], now, start) == 2  # today not played yet
+    assert streak([now - 3 * day], now, start) == 0
+
+
+async def test_an_unanswered_question_expires_and_the_round_goes_on(
+    tmp_path: Path, classifier: object
+) -> None:
+    quick = {"quizzes": {"round_size": 2, "open_period": 5}}  # Telegram's shortest period
+    async with started_world(tmp_path, classifier, **quick) as world:
+        await world.say("/quiz")
+        await poll_no(world, 0)
+        second = await world.api.wait_for(
+            lambda: polls(world)[1] if len(polls(world)) > 1 else None, timeout=15
+        )
+        world.api.answer_poll(RESIDENT, second.poll["id"], second.poll["correct_option_ids"])
+        [text] = await world.api.wait_for(lambda: results(world))
+        assert "答对 1/2 题" in text
