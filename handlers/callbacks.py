@@ -16,7 +16,8 @@ REPORT_ACTIONS = frozenset({"acc", "res", "rej", "mv", "to", "back", "rt", "dup"
 WITH_ARG = frozenset({"set", "to", "rt", "fol"})
 # The resident's buttons on a filed report; the others are the groups'.
 RESIDENT_REPORT_ACTIONS = frozenset({"rt"})
-_PATTERN = re.compile(r"^v1:(d|r):([a-z]{2,4}):(\d{1,12})(?::([a-z0-9_]{1,32}))?$")
+QUIZ_ACTIONS = frozenset({"sub"})
+_PATTERN = re.compile(r"^v1:(d|r|q):([a-z]{2,4}):(\d{1,12})(?::([a-z0-9_]{1,32}))?$")
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,11 @@ def report_button(action: str, report_id: int, arg: str | None = None) -> str:
     return _encode("r", action, report_id, arg)
 
 
+def quiz_button(action: str) -> str:
+    assert action in QUIZ_ACTIONS
+    return _encode("q", action, 0, None)
+
+
 def _encode(scope: str, action: str, item_id: int, arg: str | None) -> str:
     data = f"{VERSION}:{scope}:{action}:{item_id}" + (f":{arg}" if arg else "")
     assert len(data.encode()) <= 64, data
@@ -51,7 +57,7 @@ def parse(data: str | None) -> Button | None:
     if not match:
         return None
     scope, action, item_id, arg = match.groups()
-    allowed = DRAFT_ACTIONS if scope == "d" else REPORT_ACTIONS
+    allowed = {"d": DRAFT_ACTIONS, "r": REPORT_ACTIONS, "q": QUIZ_ACTIONS}[scope]
     if action not in allowed or (arg is not None) != (action in WITH_ARG):
         return None
     return Button(scope, action, int(item_id), arg)

@@ -8,13 +8,14 @@ from datetime import datetime, timedelta
 from telegram import Poll, Update
 from telegram.ext import (
     Application,
+    CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     PollAnswerHandler,
     filters,
 )
 
-from handlers import texts
+from handlers import callbacks, texts
 from handlers.deps import deps
 from quizzes.service import POINTS_PER_CORRECT, Round, UnknownTopic, mask
 
@@ -143,6 +144,29 @@ async def show_rank(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.effective_message.reply_text("\n".join(lines))
 
 
+async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Opt in to the daily quiz push."""
+    d = deps(context)
+    await d.quizzes.subscribe(update.effective_user.id, update.effective_chat.id, True)
+    await update.effective_message.reply_text(texts.SUBSCRIBED)
+
+
+async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Opt out of the daily quiz push."""
+    d = deps(context)
+    await d.quizzes.subscribe(update.effective_user.id, update.effective_chat.id, False)
+    await update.effective_message.reply_text(texts.UNSUBSCRIBED)
+
+
+async def press_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The 订阅 button /start offers."""
+    d = deps(context)
+    query = update.callback_query
+    await d.quizzes.subscribe(query.from_user.id, query.message.chat.id, True)
+    await query.answer(texts.SUBSCRIBED, show_alert=True)
+    await query.edit_message_reply_markup(None)
+
+
 def _topic(text: str, context: ContextTypes.DEFAULT_TYPE) -> str | None:
     """A topic key from what the resident typed (key or Chinese name); '?' if unknown."""
     text = text.strip()
@@ -159,8 +183,16 @@ def _topic_list(context: ContextTypes.DEFAULT_TYPE) -> str:
     return "、".join(t.name for t in topics)
 
 
+def _is_subscribe(data: object) -> bool:
+    button = callbacks.parse(data) if isinstance(data, str) else None
+    return button is not None and button.scope == "q" and button.action == "sub"
+
+
 def register(app: Application) -> None:
     """Add /quiz and the poll answers (before the unknown-command catch-all)."""
     app.add_handler(CommandHandler("quiz", start_quiz, filters=filters.ChatType.PRIVATE))
     app.add_handler(CommandHandler("rank", show_rank, filters=filters.ChatType.PRIVATE))
+    app.add_handler(CommandHandler("subscribe", subscribe, filters=filters.ChatType.PRIVATE))
+    app.add_handler(CommandHandler("unsubscribe", unsubscribe, filters=filters.ChatType.PRIVATE))
+    app.add_handler(CallbackQueryHandler(press_subscribe, pattern=_is_subscribe))
     app.add_handler(PollAnswerHandler(receive_quiz_answer))

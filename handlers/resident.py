@@ -7,6 +7,8 @@ import logging
 from telegram import (
     CallbackQuery,
     ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
     KeyboardButton,
     Message,
     ReplyKeyboardMarkup,
@@ -52,8 +54,13 @@ CHITCHAT_MAX_CHARS = 6
 
 
 async def show_welcome(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Explain what the bot is for, how to report, and what is stored."""
-    await update.effective_message.reply_text(texts.WELCOME, reply_markup=ReplyKeyboardRemove())
+    """Explain what the bot is for, how to report, and what is stored; offer the daily quiz."""
+    message = update.effective_message
+    await message.reply_text(texts.WELCOME, reply_markup=ReplyKeyboardRemove())
+    offer = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(texts.BUTTON_SUBSCRIBE, callback_data=callbacks.quiz_button("sub"))]]
+    )
+    await message.reply_text(texts.QUIZ_OFFER, reply_markup=offer)
 
 
 async def show_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -271,6 +271,10 @@ QUIZ_START = "📝 文明知识小测验开始！共 {count} 题，每题限时�
 QUIZ_TOPICS = "可选的题目类别：{topics}\n例如：/quiz 垃圾分类"
 QUIZ_DONE = "🎉 本轮答对 {right}/{total} 题，得 {points} 分！"
 QUIZ_MISSED = "❌ {question}\n正确答案：{answer}\n{explanation}"
+QUIZ_OFFER = "📬 想每天学一点文明知识吗？订阅后每天早上推送一轮小测验，随时可以 /unsubscribe 退订。"
+BUTTON_SUBSCRIBE = "📬 订阅每日答题"
+SUBSCRIBED = "已订阅每日答题推送，每天早上见！退订请发 /unsubscribe。"
+UNSUBSCRIBED = "已退订每日答题推送。想答题随时发 /quiz。"
 RANK_WEEK = "🏆 本周排行"
 RANK_ALL = "🏅 总排行"
 RANK_LINE = "{rank}. {name}　{points} 分"
@@ -285,5 +289,6 @@ BOT_COMMANDS = [
     ("status", "查询工单"),
     ("quiz", "文明知识小测验"),
     ("rank", "答题排行"),
+    ("subscribe", "订阅每日答题"),
     ("help", "使用帮助"),
 ]

@@ -89,6 +89,24 @@ class QuizService:
         self.clock = clock
         self.rng = rng or random.Random()
 
+    async def subscribe(self, resident_id: int, chat_id: int, active: bool) -> bool:
+        """Opt in to (or out of) the daily push; return whether that changed anything."""
+        async with self.db.session() as conn:
+            row = await fetch_one(
+                conn,
+                "SELECT active FROM quiz_subscribers WHERE resident_id = ?",
+                (resident_id,),
+            )
+            await execute(
+                conn,
+                "INSERT INTO quiz_subscribers (resident_id, chat_id, active, changed_at)"
+                " VALUES (?,?,?,?) ON CONFLICT (resident_id) DO UPDATE SET"
+                " chat_id = excluded.chat_id, active = excluded.active,"
+                " changed_at = excluded.changed_at",
+                (resident_id, chat_id, int(active), self.clock()),
+            )
+        return row is None or bool(row[0]) != active
+
     async def remember_player(self, resident_id: int, name: str) -> None:
         async with self.db.session() as conn:
             await execute(

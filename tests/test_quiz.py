@@ -158,3 +158,24 @@ async def test_an_unanswered_question_expires_and_the_round_goes_on(
         world.api.answer_poll(RESIDENT, second.poll["id"], second.poll["correct_option_ids"])
         [text] = await world.api.wait_for(lambda: results(world))
         assert "答对 1/2 题" in text
+
+
+async def subscribed(world: World) -> list[tuple[int, int]]:
+    async with world.db.session() as conn:
+        rows = await conn.execute_fetchall("SELECT resident_id, active FROM quiz_subscribers")
+    return [tuple(r) for r in rows]
+
+
+async def test_start_offers_the_daily_quiz_and_the_button_subscribes(world: World) -> None:
+    await world.say("/start")
+    offer = await world.api.next_sent(RESIDENT, after=1)
+    assert "订阅" in offer.text and "/unsubscribe" in offer.text
+    answer = await world.press(RESIDENT, offer, "订阅")
+    assert "已订阅" in answer["text"]
+    assert await subscribed(world) == [(RESIDENT, 1)]
+
+
+async def test_subscribe_and_unsubscribe_commands(world: World) -> None:
+    assert "已订阅" in (await world.say("/subscribe")).text
+    assert "已退订" in (await world.say("/unsubscribe")).text
+    assert await subscribed(world) == [(RESIDENT, 0)]
