@@ -374,17 +374,7 @@ class ReportService:
                 status=Status.SUBMITTED,
                 now=now,
             )
-            await reports.add_event(
-                conn,
-                report.id,
-                action="submit",
-                status=Status.SUBMITTED,
-                actor_id=None,
-                actor_name=None,
-                note=None,
-                now=now,
-                group_key=group_key,
-            )
+            await self._record(conn, report.id, "submit", Status.SUBMITTED, now, group_key)
             await drafts.close(conn, draft.id, "submitted", now, report.id)
             await outbox.enqueue(conn, GROUP_ALERT, alert_target(report.id), now, report.id)
         self.outbox_listener()
@@ -419,17 +409,7 @@ class ReportService:
             now = self.clock()
             await reports.follow(conn, report.id, resident_id, draft.chat_id, now)
             await drafts.close(conn, draft.id, "followed", now, report.id)
-            await reports.add_event(
-                conn,
-                report.id,
-                action="follow",
-                status=report.status,
-                actor_id=None,
-                actor_name=None,
-                note=None,
-                now=now,
-                group_key=report.group_key,
-            )
+            await self._record(conn, report.id, "follow", report.status, now, report.group_key)
             await outbox.enqueue(
                 conn, EDIT_ALERT, alert_target(report.id), now, report.id, self._alert_of(report)
             )
@@ -503,16 +483,15 @@ class ReportService:
                     conn, report.id, expected=report.status, status=status, now=now, note=note
                 )
             assert updated is not None  # the write lock keeps the status as read
-            await reports.add_event(
+            await self._record(
                 conn,
                 report.id,
-                action=action,
-                status=status,
-                actor_id=actor_id,
-                actor_name=actor_name,
+                action,
+                status,
+                now,
+                report.group_key,
+                actor=(actor_id, actor_name),
                 note=note,
-                now=now,
-                group_key=report.group_key,
                 to_group=to_group,
             )
             payload = {
@@ -525,16 +504,8 @@ class ReportService:
             if into is not None:
                 # Its resident now follows the earlier case, which counts one more.
                 await reports.follow(conn, into.id, report.resident_id, report.chat_id, now)
-                await reports.add_event(
-                    conn,
-                    into.id,
-                    action="follow",
-                    status=into.status,
-                    actor_id=None,
-                    actor_name=None,
-                    note=report.ticket,
-                    now=now,
-                    group_key=into.group_key,
+                await self._record(
+                    conn, into.id, "follow", into.status, now, into.group_key, note=report.ticket
                 )
                 await outbox.enqueue(
                     conn, EDIT_ALERT, alert_target(into.id), now, into.id, self._alert_of(into)
@@ -648,16 +619,8 @@ class ReportService:
                 now=now,
             )
             assert rated is not None
-            await reports.add_event(
-                conn,
-                report.id,
-                action="rate",
-                status=Status.CLOSED,
-                actor_id=None,
-                actor_name=None,
-                note=rating,
-                now=now,
-                group_key=report.group_key,
+            await self._record(
+                conn, report.id, "rate", Status.CLOSED, now, report.group_key, note=rating
             )
             await outbox.enqueue(
                 conn, EDIT_ALERT, alert_target(report.id), now, report.id, self._alert_of(report)
@@ -685,16 +648,8 @@ class ReportService:
             next_status(report.status, Action.REOPEN)
             reopened = await reports.reopen(conn, report.id, now=now)
             assert reopened is not None
-            await reports.add_event(
-                conn,
-                report.id,
-                action=Action.REOPEN,
-                status=Status.REOPENED,
-                actor_id=None,
-                actor_name=None,
-                note=comment,
-                now=now,
-                group_key=report.group_key,
+            await self._record(
+                conn, report.id, Action.REOPEN, Status.REOPENED, now, report.group_key, note=comment
             )
             old = {**self._alert_of(report), "reopened": True}
             await outbox.enqueue(conn, EDIT_ALERT, alert_target(report.id), now, report.id, old)
@@ -712,23 +667,39 @@ class ReportService:
                 await reports.set_status(
                     conn, case.id, expected=Status.RESOLVED, status=Status.CLOSED, now=now
                 )
-                await reports.add_event(
-                    conn,
-                    case.id,
-                    action=Action.CLOSE,
-                    status=Status.CLOSED,
-                    actor_id=None,
-                    actor_name=None,
-                    note=None,
-                    now=now,
-                    group_key=case.group_key,
-                )
+                await self._record(conn, case.id, Action.CLOSE, Status.CLOSED, now, case.group_key)
                 await outbox.enqueue(
                     conn, EDIT_ALERT, alert_target(case.id), now, case.id, self._alert_of(case)
                 )
         if cases:
             self.outbox_listener()
         return len(cases)
+
+    @staticmethod
+    async def _record(
+        conn: Connection,
+        report_id: int,
+        action: str,
+        status: str,
+        now: float,
+        group_key: str,
+        actor: tuple[int, str] | None = None,
+        note: str | None = None,
+        to_group: str | None = None,
+    ) -> None:
+        """Write one step of a case's history: what, by whom (staff only), why, where."""
+        await reports.add_event(
+            conn,
+            report_id,
+            action=action,
+            status=status,
+            actor_id=actor[0] if actor else None,
+            actor_name=actor[1] if actor else None,
+            note=note,
+            now=now,
+            group_key=group_key,
+            to_group=to_group,
+        )
 
     async def _own_report(self, conn: Connection, report_id: int, resident_id: int) -> Report:
         report = await reports.get(conn, report_id)
@@ -840,16 +811,15 @@ class ReportService:
         now = self.clock()
         target = chat_target(report.chat_id) if kind == RELAY_QUESTION else alert_target(report.id)
         async with self.db.transaction() as conn:
-            await reports.add_event(
+            await self._record(
                 conn,
                 report.id,
-                action=action,
-                status=report.status,
-                actor_id=actor_id,
-                actor_name=actor_name,
+                action,
+                report.status,
+                now,
+                report.group_key,
+                actor=(actor_id, actor_name or "") if actor_id is not None else None,
                 note=text,
-                now=now,
-                group_key=report.group_key,
             )
             await outbox.enqueue(
                 conn, kind, target, now, report.id, {"text": text, "group": report.group_key}
