@@ -66,14 +66,16 @@ class Runtime:
     ) -> None:
         from telegram.ext import ApplicationBuilder, Defaults
 
-        from handlers import export, group, quiz, resident, stats
+        from handlers import export, group, push, quiz, resident, stats
         from handlers.delivery import Courier
         from handlers.deps import KEY, Deps
         from handlers.group import MembershipCache
         from handlers.processor import PerChatUpdateProcessor
+        from handlers.push import Pusher
         from handlers.render import Renderer
         from handlers.transport import AiohttpRequest
         from quizzes.bank import load_bank
+        from quizzes.push import PushService
         from quizzes.service import QuizService
         from reports.delivery import OutboxService
         from reports.service import ReportService
@@ -114,6 +116,8 @@ class Runtime:
             idle_poll=settings.outbox.idle_poll_seconds,
         )
         self.service.outbox_listener = self.courier.wake
+        self.pushes = PushService(self.db)
+        self.pusher = Pusher(self.app.bot, self.pushes, settings.quiz_push_rate)
         self.app.bot_data[KEY] = Deps(
             settings=settings,
             service=self.service,
@@ -123,6 +127,8 @@ class Runtime:
             quizzes=QuizService(
                 self.db, load_bank(settings.quiz_bank_dir), settings.quiz_round_size
             ),
+            pushes=self.pushes,
+            pusher=self.pusher,
         )
         # Order matters: /bind before the resident's unknown-command catch-all,
         # and the stale-button answer after every real button handler.
@@ -130,6 +136,7 @@ class Runtime:
         export.register(self.app)
         stats.register(self.app)
         quiz.register(self.app)
+        push.register(self.app)
         resident.register(self.app)
         group.register_fallbacks(self.app)
         self.app.add_error_handler(_report_error)
@@ -137,7 +144,7 @@ class Runtime:
     async def start(self) -> None:
         from telegram import BotCommand
 
-        from handlers import jobs, texts
+        from handlers import jobs, push, texts
 
         await self.db.open()
         await self.service.load_bindings()
@@ -149,6 +156,7 @@ class Runtime:
         )
         await self.app.start()
         self.courier.start()
+        self.pusher.start()
         interval = self.settings.reports.overdue_check_seconds
         self.app.job_queue.run_repeating(
             jobs.check_deadlines, interval=interval, first=interval, name="deadlines"
@@ -157,6 +165,10 @@ class Runtime:
         tz = ZoneInfo(self.settings.timezone)
         self.app.job_queue.run_daily(
             jobs.send_digests, time=dt_time(hour, minute, tzinfo=tz), name="digest"
+        )
+        hour, minute = map(int, self.settings.quiz_daily_time.split(":"))
+        self.app.job_queue.run_daily(
+            push.push_daily_quiz, time=dt_time(hour, minute, tzinfo=tz), name="quiz-push"
         )
         hour, minute = map(int, self.settings.weekly_time.split(":"))
         self.app.job_queue.run_daily(
@@ -170,6 +182,7 @@ class Runtime:
                 log.warning("group %s has no chat yet: set chat_id or send /bind %s", key, key)
 
     async def stop(self) -> None:
+        await self.pusher.stop()
         await self.courier.stop()
         if self.app.updater.running:
             await self.app.updater.stop()

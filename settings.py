@@ -104,6 +104,8 @@ class Settings:
     quiz_bank_dir: Path | None = None
     quiz_round_size: int = 5
     quiz_open_period: int = 30
+    quiz_daily_time: str = "09:00"
+    quiz_push_rate: float = 25.0
 
     def group_of(self, category_key: str) -> Group:
         return self.groups[self.categories[category_key].group]
@@ -239,7 +241,13 @@ def parse_settings(raw: Mapping[str, Any], base_dir: Path, source: Path | None =
     model_temperature = v.number(classifier, "model_temperature", "classifier", 4.0, 0.1, 100.0)
     categories = _parse_categories(v, v.table(raw, "categories"), groups, base_dir)
     quiz = v.table(raw, "quizzes")
-    v.unknown_keys(quiz, "quizzes", {"bank_dir", "round_size", "open_period"})
+    v.unknown_keys(
+        quiz, "quizzes", {"bank_dir", "round_size", "open_period", "daily_time", "push_rate"}
+    )
+    daily_time = v.string(quiz, "daily_time", "quizzes", default="09:00")
+    if not _is_clock_time(daily_time):
+        v.problem("quizzes.daily_time", f'"{daily_time}" is not a time like "09:00"')
+    push_rate = v.number(quiz, "push_rate", "quizzes", 25.0, 0.1, 30.0)
     bank = v.string(quiz, "bank_dir", "quizzes", default="quizzes/bank")
     quiz_bank_dir = base_dir / bank
     if not quiz_bank_dir.is_dir():
@@ -278,6 +286,8 @@ def parse_settings(raw: Mapping[str, Any], base_dir: Path, source: Path | None =
         quiz_bank_dir=quiz_bank_dir,
         quiz_round_size=round_size,
         quiz_open_period=open_period,
+        quiz_daily_time=daily_time,
+        quiz_push_rate=push_rate,
     )
 
 

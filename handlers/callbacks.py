@@ -16,7 +16,7 @@ REPORT_ACTIONS = frozenset({"acc", "res", "rej", "mv", "to", "back", "rt", "dup"
 WITH_ARG = frozenset({"set", "to", "rt", "fol"})
 # The resident's buttons on a filed report; the others are the groups'.
 RESIDENT_REPORT_ACTIONS = frozenset({"rt"})
-QUIZ_ACTIONS = frozenset({"sub"})
+QUIZ_ACTIONS = frozenset({"sub", "go"})
 _PATTERN = re.compile(r"^v1:(d|r|q):([a-z]{2,4}):(\d{1,12})(?::([a-z0-9_]{1,32}))?$")
 
 

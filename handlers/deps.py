@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from handlers.render import Renderer
+from quizzes.push import PushService
 from quizzes.service import QuizService
 from reports.service import ReportService
 from settings import Settings
@@ -13,6 +14,7 @@ from settings import Settings
 if TYPE_CHECKING:
     from handlers.delivery import Courier
     from handlers.group import MembershipCache
+    from handlers.push import Pusher
 
 KEY = "deps"
 
@@ -25,6 +27,8 @@ class Deps:
     members: MembershipCache
     courier: Courier
     quizzes: QuizService
+    pushes: PushService
+    pusher: Pusher
 
 
 def deps(context: Any) -> Deps:

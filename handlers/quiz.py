@@ -158,10 +158,18 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await update.effective_message.reply_text(texts.UNSUBSCRIBED)
 
 
-async def press_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The 订阅 button /start offers."""
+async def press_quiz_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The 订阅 button /start offers, or the push's 开始答题."""
     d = deps(context)
     query = update.callback_query
+    button = callbacks.parse(query.data)
+    if button is not None and button.action == "go":
+        await query.answer()
+        await query.edit_message_reply_markup(None)
+        round_ = await d.quizzes.start_round(query.from_user.id, query.message.chat.id, None)
+        await d.quizzes.remember_player(query.from_user.id, query.from_user.full_name)
+        await send_next(context, round_)
+        return
     await d.quizzes.subscribe(query.from_user.id, query.message.chat.id, True)
     await query.answer(texts.SUBSCRIBED, show_alert=True)
     await query.edit_message_reply_markup(None)
@@ -183,9 +191,9 @@ def _topic_list(context: ContextTypes.DEFAULT_TYPE) -> str:
     return "、".join(t.name for t in topics)
 
 
-def _is_subscribe(data: object) -> bool:
+def _is_quiz_button(data: object) -> bool:
     button = callbacks.parse(data) if isinstance(data, str) else None
-    return button is not None and button.scope == "q" and button.action == "sub"
+    return button is not None and button.scope == "q"
 
 
 def register(app: Application) -> None:
@@ -194,5 +202,5 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("rank", show_rank, filters=filters.ChatType.PRIVATE))
     app.add_handler(CommandHandler("subscribe", subscribe, filters=filters.ChatType.PRIVATE))
     app.add_handler(CommandHandler("unsubscribe", unsubscribe, filters=filters.ChatType.PRIVATE))
-    app.add_handler(CallbackQueryHandler(press_subscribe, pattern=_is_subscribe))
+    app.add_handler(CallbackQueryHandler(press_quiz_button, pattern=_is_quiz_button))
     app.add_handler(PollAnswerHandler(receive_quiz_answer))

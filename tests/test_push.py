@@ -1,0 +1,77 @@
+"""The daily push: every subscriber once, blocked ones unsubscribed, progress for admins."""
+
+from __future__ import annotations
+
+from tests.world import ADMIN, NEIGHBOUR, OUTSIDER, RESIDENT, URBAN_STAFF, World
+
+PUSHED = "今天的文明知识小测验"
+
+
+def pushes_to(world: World, user: int) -> list:
+    return [m for m in world.api.sent_to(user) if PUSHED in (m.text or "")]
+
+
+async def subscribe(world: World, *users: int) -> None:
+    for user in users:
+        await world.say("/subscribe", user=user)
+
+
+async def test_a_push_reaches_every_subscriber_once_and_blocked_ones_are_dropped(
+    world: World,
+) -> None:
+    await subscribe(world, RESIDENT, NEIGHBOUR, OUTSIDER)
+    world.api.fail_chat(OUTSIDER, "forbidden")
+    reply = await world.say("/push_quiz", user=ADMIN)
+    assert "共 3 位订阅者" in reply.text
+    await world.api.wait_for(lambda: pushes_to(world, RESIDENT) and pushes_to(world, NEIGHBOUR))
+    status = await world.eventually(lambda: _status_when(world, "已发送 2，待发送 0，失败 1"))
+    assert status
+    again = await world.say("/push_quiz", user=ADMIN)
+    assert "不会重复发送" in again.text
+    assert len(pushes_to(world, RESIDENT)) == 1
+    async with world.db.session() as conn:
+        rows = await conn.execute_fetchall(
+            "SELECT resident_id, active FROM quiz_subscribers ORDER BY resident_id"
+        )
+    assert dict(tuple(r) for r in rows)[OUTSIDER] == 0
+
+
+async def _status_when(world: World, fragment: str) -> str | None:
+    text = (await world.say("/push_status", user=ADMIN)).text
+    return text if fragment in text else None
+
+
+async def test_the_pushed_button_starts_todays_round(world: World) -> None:
+    await subscribe(world, RESIDENT)
+    await world.say("/push_quiz", user=ADMIN)
+    [push] = await world.api.wait_for(lambda: pushes_to(world, RESIDENT))
+    assert "开始" in push.buttons[0]["text"]
+    await world.press(RESIDENT, push, "开始")
+    await world.api.wait_for(lambda: any(m.poll for m in world.api.sent_to(RESIDENT)))
+
+
+async def test_flood_control_slows_the_push_without_losing_anyone(world: World) -> None:
+    await subscribe(world, RESIDENT, NEIGHBOUR)
+    world.api.fail_chat(RESIDENT, "flood", times=1, retry_after=1)
+    await world.say("/push_quiz", user=ADMIN)
+    await world.api.wait_for(
+        lambda: pushes_to(world, RESIDENT) and pushes_to(world, NEIGHBOUR), timeout=10
+    )
+    assert len(pushes_to(world, RESIDENT)) == 1
+
+
+async def test_only_admins_push(world: World) -> None:
+    assert "无权限" in (await world.say("/push_quiz", user=URBAN_STAFF)).text
+    assert "无权限" in (await world.say("/push_status", user=URBAN_STAFF)).text
+
+
+async def test_a_restart_resumes_the_push_where_it_stopped(world: World) -> None:
+    await subscribe(world, RESIDENT, NEIGHBOUR)
+    world.api.fail_chat(NEIGHBOUR, "server_error")
+    await world.say("/push_quiz", user=ADMIN)
+    await world.api.wait_for(lambda: pushes_to(world, RESIDENT))
+    await world.runtime.stop()
+    world.api.clear_failures()
+    await world.restart()
+    await world.api.wait_for(lambda: pushes_to(world, NEIGHBOUR), timeout=10)
+    assert len(pushes_to(world, RESIDENT)) == 1 and len(pushes_to(world, NEIGHBOUR)) == 1
