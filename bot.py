@@ -66,7 +66,7 @@ class Runtime:
     ) -> None:
         from telegram.ext import ApplicationBuilder, Defaults
 
-        from handlers import export, group, push, quiz, resident, stats
+        from handlers import export, group, push, quiz, resident, stats, survey
         from handlers.delivery import Courier
         from handlers.deps import KEY, Deps
         from handlers.group import MembershipCache
@@ -77,6 +77,7 @@ class Runtime:
         from quizzes.bank import load_bank
         from quizzes.push import PushService
         from quizzes.service import QuizService
+        from quizzes.survey import SurveyService
         from reports.delivery import OutboxService
         from reports.service import ReportService
         from storage.db import Database
@@ -129,6 +130,7 @@ class Runtime:
             ),
             pushes=self.pushes,
             pusher=self.pusher,
+            surveys=SurveyService(self.db, settings.survey_every_days),
         )
         # Order matters: /bind before the resident's unknown-command catch-all,
         # and the stale-button answer after every real button handler.
@@ -137,6 +139,7 @@ class Runtime:
         stats.register(self.app)
         quiz.register(self.app)
         push.register(self.app)
+        survey.register(self.app)
         resident.register(self.app)
         group.register_fallbacks(self.app)
         self.app.add_error_handler(_report_error)

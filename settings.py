@@ -106,6 +106,7 @@ class Settings:
     quiz_open_period: int = 30
     quiz_daily_time: str = "09:00"
     quiz_push_rate: float = 25.0
+    survey_every_days: float = 30.0
 
     def group_of(self, category_key: str) -> Group:
         return self.groups[self.categories[category_key].group]
@@ -254,6 +255,9 @@ def parse_settings(raw: Mapping[str, Any], base_dir: Path, source: Path | None =
         v.problem("quizzes.bank_dir", f"{quiz_bank_dir} is not a folder")
     round_size = v.integer(quiz, "round_size", "quizzes", 5, 1, 20)
     open_period = v.integer(quiz, "open_period", "quizzes", 30, 5, 600)
+    survey = v.table(raw, "survey")
+    v.unknown_keys(survey, "survey", {"every_days"})
+    every_days = v.number(survey, "every_days", "survey", 30.0, 1e-6, 366)
     stats_table = v.table(raw, "stats")
     v.unknown_keys(stats_table, "stats", {"font_file", "weekly_day", "weekly_time"})
     font_file = v.string(stats_table, "font_file", "stats", default="") or None
@@ -288,6 +292,7 @@ def parse_settings(raw: Mapping[str, Any], base_dir: Path, source: Path | None =
         quiz_open_period=open_period,
         quiz_daily_time=daily_time,
         quiz_push_rate=push_rate,
+        survey_every_days=every_days,
     )
 
 

@@ -13,10 +13,10 @@ VERSION = "v1"
 DRAFT_ACTIONS = frozenset({"ok", "cat", "set", "no", "back", "loc", "fol", "new"})
 REPORT_ACTIONS = frozenset({"acc", "res", "rej", "mv", "to", "back", "rt", "dup"})
 # Actions whose button carries an argument: a category, a group key or a rating.
-WITH_ARG = frozenset({"set", "to", "rt", "fol"})
+WITH_ARG = frozenset({"set", "to", "rt", "fol", "sv"})
 # The resident's buttons on a filed report; the others are the groups'.
 RESIDENT_REPORT_ACTIONS = frozenset({"rt"})
-QUIZ_ACTIONS = frozenset({"sub", "go"})
+QUIZ_ACTIONS = frozenset({"sub", "go", "sv"})
 _PATTERN = re.compile(r"^v1:(d|r|q):([a-z]{2,4}):(\d{1,12})(?::([a-z0-9_]{1,32}))?$")
 
 
@@ -41,6 +41,10 @@ def report_button(action: str, report_id: int, arg: str | None = None) -> str:
 def quiz_button(action: str) -> str:
     assert action in QUIZ_ACTIONS
     return _encode("q", action, 0, None)
+
+
+def survey_button(answer: str) -> str:
+    return _encode("q", "sv", 0, answer)
 
 
 def _encode(scope: str, action: str, item_id: int, arg: str | None) -> str:

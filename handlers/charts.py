@@ -87,3 +87,33 @@ def rates_chart(
         return buffer.getvalue()
     finally:
         plt.close(figure)
+
+
+def trend_chart(
+    title: str,
+    labels: list[str],
+    series: dict[str, list[float | None]],
+    target: float,
+    font_file: str | None = None,
+) -> bytes:
+    """Lines over rounds (0–100%), with the target as a dashed line."""
+    font = cjk_font(font_file)
+    figure, axes = plt.subplots(figsize=(9, 4.5), dpi=110)
+    try:
+        for name, values in series.items():
+            axes.plot(
+                labels, [None if v is None else 100 * v for v in values], marker="o", label=name
+            )
+        axes.axhline(100 * target, color="grey", linestyle="--", linewidth=0.8)
+        axes.set_ylim(0, 100)
+        axes.set_ylabel("%")
+        axes.set_title(title, fontproperties=font)
+        axes.legend(prop=font, loc="lower right")
+        for tick in axes.get_xticklabels():
+            tick.set_fontproperties(font)
+        figure.tight_layout()
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png")
+        return buffer.getvalue()
+    finally:
+        plt.close(figure)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from handlers.render import Renderer
 from quizzes.push import PushService
 from quizzes.service import QuizService
+from quizzes.survey import SurveyService
 from reports.service import ReportService
 from settings import Settings
 
@@ -28,6 +29,7 @@ class Deps:
     courier: Courier
     quizzes: QuizService
     pushes: PushService
+    surveys: SurveyService
     pusher: Pusher
 
 

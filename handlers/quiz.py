@@ -193,7 +193,7 @@ def _topic_list(context: ContextTypes.DEFAULT_TYPE) -> str:
 
 def _is_quiz_button(data: object) -> bool:
     button = callbacks.parse(data) if isinstance(data, str) else None
-    return button is not None and button.scope == "q"
+    return button is not None and button.scope == "q" and button.action in ("sub", "go")
 
 
 def register(app: Application) -> None:

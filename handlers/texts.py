@@ -282,6 +282,24 @@ PUSH_STARTED = "已开始推送今天的答题，共 {total} 位订阅者。进�
 PUSH_ALREADY = "今天的答题已经推送过（共 {total} 位订阅者），不会重复发送。进度：/push_status"
 PUSH_NONE = "还没有推送过。"
 PUSH_STATUS = "📬 {day} 的答题推送：已发送 {sent}，待发送 {pending}，失败 {failed}"
+SURVEY_QUESTION = "📋 您是否支持我区创建全国文明城区？"
+SURVEY_CHOICES = {
+    "support": "支持",
+    "rather": "比较支持",
+    "rather_not": "不太支持",
+    "against": "不支持",
+    "unaware": "不了解",
+}
+SURVEY_AWARE_QUESTION = "您知道我区正在创建全国文明城区吗？"
+SURVEY_AWARE_YES = "知道"
+SURVEY_AWARE_NO = "不知道"
+SURVEY_THANKS = "感谢您的回答！本轮内可随时修改。"
+SURVEY_NONE = "还没有调查数据。"
+SURVEY_STATS_TITLE = "📋 创建支持率调查（目标 90%）"
+SURVEY_STATS_LINE = "{mark} {day} 起：{respondents} 人参与｜支持率 {support}｜知晓率 {aware}"
+SURVEY_SUPPORT_RATE = "支持率"
+SURVEY_AWARENESS_RATE = "知晓率"
+SURVEY_CHART_TITLE = "各轮调查支持率与知晓率（虚线为 90% 目标）"
 RANK_WEEK = "🏆 本周排行"
 RANK_ALL = "🏅 总排行"
 RANK_LINE = "{rank}. {name}　{points} 分"
@@ -297,5 +315,6 @@ BOT_COMMANDS = [
     ("quiz", "文明知识小测验"),
     ("rank", "答题排行"),
     ("subscribe", "订阅每日答题"),
+    ("survey", "创建支持率调查"),
     ("help", "使用帮助"),
 ]

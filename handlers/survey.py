@@ -1,0 +1,117 @@
+"""The support-rate survey in the chat, and its figures for the office."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+
+from handlers import callbacks, texts
+from handlers.charts import FontMissing, trend_chart
+from handlers.deps import deps
+from quizzes.survey import SUPPORT, TARGET
+
+log = logging.getLogger(__name__)
+
+
+async def ask_survey(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Ask whether the resident supports the campaign (one answer a round, changeable)."""
+    buttons = [
+        InlineKeyboardButton(texts.SURVEY_CHOICES[key], callback_data=callbacks.survey_button(key))
+        for key in SUPPORT
+    ]
+    markup = InlineKeyboardMarkup([buttons[:2], buttons[2:4], buttons[4:]])
+    await update.effective_message.reply_text(texts.SURVEY_QUESTION, reply_markup=markup)
+
+
+async def answer_survey(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Record a support answer (then ask about awareness), or an awareness answer."""
+    d = deps(context)
+    query = update.callback_query
+    button = callbacks.parse(query.data)
+    assert button is not None and button.arg is not None
+    if button.arg in SUPPORT:
+        await d.surveys.answer(query.from_user.id, support=button.arg)
+        await query.answer(texts.SURVEY_THANKS)
+        markup = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        texts.SURVEY_AWARE_YES, callback_data=callbacks.survey_button("yes")
+                    ),
+                    InlineKeyboardButton(
+                        texts.SURVEY_AWARE_NO, callback_data=callbacks.survey_button("no")
+                    ),
+                ]
+            ]
+        )
+        await query.message.reply_text(texts.SURVEY_AWARE_QUESTION, reply_markup=markup)
+    else:
+        await d.surveys.answer(query.from_user.id, aware=button.arg == "yes")
+        await query.answer(texts.SURVEY_THANKS)
+        await query.edit_message_reply_markup(None)
+
+
+async def show_survey_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Per round: respondents, support and awareness rates against 90%, and the trend."""
+    d = deps(context)
+    message = update.effective_message
+    if update.effective_user.id not in d.settings.admins:
+        await message.reply_text(texts.STATS_NOT_ADMIN)
+        return
+    rounds = await d.surveys.figures()
+    if not rounds:
+        await message.reply_text(texts.SURVEY_NONE)
+        return
+    lines = [texts.SURVEY_STATS_TITLE]
+    labels = []
+    for r in rounds:
+        label = datetime.fromtimestamp(r.started_at, d.render.tz).strftime("%m-%d")
+        labels.append(label)
+        lines.append(
+            texts.SURVEY_STATS_LINE.format(
+                day=label,
+                respondents=r.respondents,
+                support=_pct(r.support_rate),
+                aware=_pct(r.awareness_rate),
+                mark="✅" if (r.support_rate or 0) >= TARGET else "⚠️",
+            )
+        )
+    await message.reply_text("\n".join(lines))
+    series = {
+        texts.SURVEY_SUPPORT_RATE: [r.support_rate for r in rounds],
+        texts.SURVEY_AWARENESS_RATE: [r.awareness_rate for r in rounds],
+    }
+    try:
+        chart = await asyncio.to_thread(
+            trend_chart,
+            texts.SURVEY_CHART_TITLE,
+            labels,
+            series,
+            TARGET,
+            d.settings.stats_font_file,
+        )
+    except FontMissing as exc:
+        log.error("%s", exc)
+        await message.reply_text(texts.STATS_NO_FONT)
+        return
+    await message.reply_photo(chart)
+
+
+def _pct(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate:.0%}"
+
+
+def _is_survey(data: object) -> bool:
+    button = callbacks.parse(data) if isinstance(data, str) else None
+    return button is not None and button.scope == "q" and button.action == "sv"
+
+
+def register(app: Application) -> None:
+    """Add /survey, its buttons, and /survey_stats."""
+    app.add_handler(CommandHandler("survey", ask_survey, filters=filters.ChatType.PRIVATE))
+    app.add_handler(CommandHandler("survey_stats", show_survey_stats))
+    app.add_handler(CallbackQueryHandler(answer_survey, pattern=_is_survey))
