@@ -175,6 +175,23 @@ async def press_quiz_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     await query.edit_message_reply_markup(None)
 
 
+async def show_quiz_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Participants, answers and accuracy per topic, weakest first (admins)."""
+    d = deps(context)
+    message = update.effective_message
+    if update.effective_user.id not in d.settings.admins:
+        await message.reply_text(texts.STATS_NOT_ADMIN)
+        return
+    people, topics = await d.quizzes.topic_figures()
+    lines = [texts.QUIZ_STATS_TITLE.format(people=people, answers=sum(n for _, n, _ in topics))]
+    for key, answers, accuracy in topics:
+        name = d.quizzes.bank.topics[key].name if key in d.quizzes.bank.topics else key
+        lines.append(texts.QUIZ_STATS_LINE.format(topic=name, answers=answers, accuracy=accuracy))
+    if topics:
+        lines.append(texts.QUIZ_STATS_HINT)
+    await message.reply_text("\n".join(lines))
+
+
 def _topic(text: str, context: ContextTypes.DEFAULT_TYPE) -> str | None:
     """A topic key from what the resident typed (key or Chinese name); '?' if unknown."""
     text = text.strip()
@@ -200,6 +217,7 @@ def register(app: Application) -> None:
     """Add /quiz and the poll answers (before the unknown-command catch-all)."""
     app.add_handler(CommandHandler("quiz", start_quiz, filters=filters.ChatType.PRIVATE))
     app.add_handler(CommandHandler("rank", show_rank, filters=filters.ChatType.PRIVATE))
+    app.add_handler(CommandHandler("quiz_stats", show_quiz_stats))
     app.add_handler(CommandHandler("subscribe", subscribe, filters=filters.ChatType.PRIVATE))
     app.add_handler(CommandHandler("unsubscribe", unsubscribe, filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(press_quiz_button, pattern=_is_quiz_button))

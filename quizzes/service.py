@@ -107,6 +107,17 @@ class QuizService:
             )
         return row is None or bool(row[0]) != active
 
+    async def topic_figures(self) -> tuple[int, list[tuple[str, int, float]]]:
+        """Participants, and per topic the answers and the share right, weakest first."""
+        async with self.db.session() as conn:
+            people = await fetch_one(conn, "SELECT COUNT(DISTINCT resident_id) FROM quiz_answers")
+            rows = await fetch_all(
+                conn,
+                "SELECT topic, COUNT(*), AVG(correct) FROM quiz_answers"
+                " GROUP BY topic ORDER BY AVG(correct), topic",
+            )
+        return int(people[0]) if people else 0, [(r[0], int(r[1]), float(r[2])) for r in rows]
+
     async def remember_player(self, resident_id: int, name: str) -> None:
         async with self.db.session() as conn:
             await execute(

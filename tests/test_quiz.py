@@ -179,3 +179,15 @@ async def test_subscribe_and_unsubscribe_commands(world: World) -> None:
     assert "已订阅" in (await world.say("/subscribe")).text
     assert "已退订" in (await world.say("/unsubscribe")).text
     assert await subscribed(world) == [(RESIDENT, 0)]
+
+
+async def test_quiz_stats_show_accuracy_per_topic_weakest_first(
+    tmp_path: Path, classifier: object
+) -> None:
+    from tests.world import ADMIN
+
+    async with started_world(tmp_path, classifier, **TWO) as world:
+        await play_one_round(world, RESIDENT, right=False)
+        reply = await world.say("/quiz_stats", user=ADMIN)
+        assert "1 人参与，共答 2 题" in reply.text and "正确率 0%" in reply.text
+        assert "宣传教育组" in reply.text
