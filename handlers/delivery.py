@@ -7,7 +7,6 @@ that queued something, or until the next retry is due.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 
@@ -16,6 +15,8 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from handlers import texts
 from handlers.render import Renderer
+from handlers.stats import chart_png, stats_text, trend_text
+from handlers.worker import Worker
 from reports.delivery import OutboxService
 from reports.service import (
     DEADLINE_NOTICE,
@@ -37,8 +38,10 @@ class GroupNotBound(Exception):
     """A group has no chat yet; its alerts wait until one is configured or bound."""
 
 
-class Courier:
+class Courier(Worker):
     """Delivers outbox items; one item per target at a time, several targets at once."""
+
+    name = "outbox-courier"
 
     def __init__(
         self,
@@ -49,28 +52,13 @@ class Courier:
         concurrency: int = 4,
         idle_poll: float = 5.0,
     ) -> None:
+        super().__init__()
         self.bot = bot
         self.outbox = outbox
         self.service = service
         self.render = render
         self.concurrency = concurrency
         self.idle_poll = idle_poll
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="outbox-courier")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
 
     async def _run(self) -> None:
         """Keep up to `concurrency` deliveries going, never two for the same target."""
@@ -257,8 +245,6 @@ class Courier:
 
     async def _weekly_report(self, item: OutboxItem) -> None:
         """This week's figures and chart, against last week's, to 办公室 (two parts)."""
-        from handlers.stats import chart_png, stats_text, trend_text
-
         chat_id = self._group_chat("office")
         until = float(item.payload["until"])
         week = await self.service.statistics(7, until)

@@ -13,6 +13,7 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 
 from handlers import callbacks, texts
 from handlers.deps import deps
+from handlers.worker import Worker
 from quizzes.push import PushService, Recipient
 from reports.delivery import backoff_seconds
 
@@ -20,29 +21,16 @@ log = logging.getLogger(__name__)
 QUIZ_PUSH = "quiz"
 
 
-class Pusher:
+class Pusher(Worker):
     """Sends due recipients one at a time, at most `rate` a second overall."""
 
+    name = "pusher"
+
     def __init__(self, bot: Bot, pushes: PushService, rate: float) -> None:
+        super().__init__()
         self.bot = bot
         self.pushes = pushes
         self.interval = 1.0 / rate
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="pusher")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
