@@ -13,12 +13,14 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 
 from handlers import callbacks, texts
 from handlers.deps import deps
+from handlers.survey import survey_markup
 from handlers.worker import Worker
 from quizzes.push import PushService, Recipient
 from reports.delivery import backoff_seconds
 
 log = logging.getLogger(__name__)
 QUIZ_PUSH = "quiz"
+SURVEY_PUSH = "survey"
 
 
 class Pusher(Worker):
@@ -56,11 +58,9 @@ class Pusher(Worker):
 
     async def deliver(self, r: Recipient) -> float:
         """Send one recipient today's quiz; return how long everyone must now wait."""
-        markup = InlineKeyboardMarkup(
-            [[InlineKeyboardButton(texts.PUSH_START, callback_data=callbacks.quiz_button("go"))]]
-        )
+        text, markup = push_message(r.kind)
         try:
-            await self.bot.send_message(r.chat_id, texts.PUSH_TEXT, reply_markup=markup)
+            await self.bot.send_message(r.chat_id, text, reply_markup=markup)
         except RetryAfter as exc:
             after = _seconds(exc.retry_after)
             await self.pushes.retry(r, after, str(exc))
@@ -74,6 +74,14 @@ class Pusher(Worker):
         return 0.0
 
 
+def push_message(kind: str) -> tuple[str, InlineKeyboardMarkup]:
+    """Today's quiz with its 开始 button, or the survey with its answers."""
+    if kind == SURVEY_PUSH:
+        return texts.SURVEY_QUESTION, survey_markup()
+    start = InlineKeyboardButton(texts.PUSH_START, callback_data=callbacks.quiz_button("go"))
+    return texts.PUSH_TEXT, InlineKeyboardMarkup([[start]])
+
+
 def _seconds(value: object) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)  # type: ignore[arg-type]
 
@@ -83,9 +91,12 @@ def today(context: ContextTypes.DEFAULT_TYPE) -> str:
 
 
 async def push_daily_quiz(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Create today's quiz push (once a day) and start sending it."""
+    """Create today's quiz push (once a day), and a new survey round's, and send them."""
     d = deps(context)
     await d.pushes.create_run(QUIZ_PUSH, today(context))
+    _, new_round = await d.surveys.open_round()
+    if new_round:
+        await d.pushes.create_run(SURVEY_PUSH, today(context))
     d.pusher.wake()
 
 

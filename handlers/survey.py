@@ -17,14 +17,18 @@ from quizzes.survey import SUPPORT, TARGET
 log = logging.getLogger(__name__)
 
 
-async def ask_survey(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Ask whether the resident supports the campaign (one answer a round, changeable)."""
+def survey_markup() -> InlineKeyboardMarkup:
+    """The five answers, two a row."""
     buttons = [
         InlineKeyboardButton(texts.SURVEY_CHOICES[key], callback_data=callbacks.survey_button(key))
         for key in SUPPORT
     ]
-    markup = InlineKeyboardMarkup([buttons[:2], buttons[2:4], buttons[4:]])
-    await update.effective_message.reply_text(texts.SURVEY_QUESTION, reply_markup=markup)
+    return InlineKeyboardMarkup([buttons[:2], buttons[2:4], buttons[4:]])
+
+
+async def ask_survey(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Ask whether the resident supports the campaign (one answer a round, changeable)."""
+    await update.effective_message.reply_text(texts.SURVEY_QUESTION, reply_markup=survey_markup())
 
 
 async def answer_survey(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

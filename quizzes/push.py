@@ -15,6 +15,7 @@ class Recipient:
     resident_id: int
     chat_id: int
     attempts: int
+    kind: str  # what is pushed: "quiz" or "survey"
 
 
 @dataclass(frozen=True)
@@ -80,8 +81,9 @@ class PushService:
         async with self.db.session() as conn:
             rows = await fetch_all(
                 conn,
-                "SELECT run_id, resident_id, chat_id, attempts FROM push_recipients"
-                " WHERE status = 'pending' AND next_at <= ? ORDER BY next_at LIMIT ?",
+                "SELECT x.run_id, x.resident_id, x.chat_id, x.attempts, r.kind"
+                " FROM push_recipients x JOIN push_runs r ON r.id = x.run_id"
+                " WHERE x.status = 'pending' AND x.next_at <= ? ORDER BY x.next_at LIMIT ?",
                 (self.clock(), limit),
             )
         return [Recipient(*tuple(r)) for r in rows]

@@ -40,18 +40,23 @@ class SurveyService:
 
     async def current_round(self) -> int:
         """The round now open; a new one starts every `every_days`."""
+        round_id, _ = await self.open_round()
+        return round_id
+
+    async def open_round(self) -> tuple[int, bool]:
+        """The round now open, and whether it started just now."""
         now = self.clock()
         async with self.db.transaction() as conn:
             row = await fetch_one(
                 conn, "SELECT id, started_at FROM survey_rounds ORDER BY id DESC LIMIT 1"
             )
             if row is not None and now - row[1] < self.every_days * 86400:
-                return int(row[0])
+                return int(row[0]), False
             created = await fetch_one(
                 conn, "INSERT INTO survey_rounds (started_at) VALUES (?) RETURNING id", (now,)
             )
         assert created is not None
-        return int(created[0])
+        return int(created[0]), True
 
     async def answer(
         self, resident_id: int, support: str | None = None, aware: bool | None = None

@@ -75,3 +75,27 @@ async def test_a_restart_resumes_the_push_where_it_stopped(world: World) -> None
     await world.restart()
     await world.api.wait_for(lambda: pushes_to(world, NEIGHBOUR), timeout=10)
     assert len(pushes_to(world, RESIDENT)) == 1 and len(pushes_to(world, NEIGHBOUR)) == 1
+
+
+async def test_a_new_survey_round_is_pushed_to_subscribers_with_the_daily_quiz(
+    world: World,
+) -> None:
+    from telegram.ext import CallbackContext
+
+    from handlers.push import push_daily_quiz
+
+    await subscribe(world, RESIDENT)
+    context = CallbackContext(world.runtime.app)
+    await push_daily_quiz(context)
+    survey = await world.api.wait_for(
+        lambda: next(
+            (m for m in world.api.sent_to(RESIDENT) if "支持我区创建" in (m.text or "")), None
+        )
+    )
+    await world.api.wait_for(lambda: pushes_to(world, RESIDENT))
+    answer = await world.press(RESIDENT, survey, "比较支持")
+    assert "感谢" in answer["text"]
+    await push_daily_quiz(context)  # the same day, the same round: nothing again
+    async with world.db.session() as conn:
+        rows = await conn.execute_fetchall("SELECT kind FROM push_runs ORDER BY id")
+    assert [r[0] for r in rows] == ["quiz", "survey"]
