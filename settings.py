@@ -108,9 +108,6 @@ class Settings:
     quiz_push_rate: float = 25.0
     survey_every_days: float = 30.0
 
-    def group_of(self, category_key: str) -> Group:
-        return self.groups[self.categories[category_key].group]
-
     def limits(self, category_key: str) -> Limits:
         """The deadlines of a category: its own, else the defaults in [reports]."""
         category = self.categories[category_key]

@@ -36,3 +36,11 @@ class Deps:
 def deps(context: Any) -> Deps:
     """The dependencies of the running application."""
     return context.bot_data[KEY]
+
+
+async def refused_unless_admin(update: Any, context: Any, refusal: str) -> bool:
+    """Reply `refusal` and return True unless the sender is one of the office's admins."""
+    if update.effective_user.id in deps(context).settings.admins:
+        return False
+    await update.effective_message.reply_text(refusal)
+    return True

@@ -11,7 +11,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
 from handlers import texts
-from handlers.deps import deps
+from handlers.deps import deps, refused_unless_admin
 from handlers.render import Renderer
 from reports.service import ReportService
 from storage.reports import EXPORT_COLUMNS
@@ -23,8 +23,7 @@ async def export_cases(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     """Send admins a CSV of the cases filed between two dates (default: the last 30 days)."""
     d = deps(context)
     message = update.effective_message
-    if update.effective_user.id not in d.settings.admins:
-        await message.reply_text(texts.EXPORT_NOT_ADMIN)
+    if await refused_unless_admin(update, context, texts.EXPORT_NOT_ADMIN):
         return
     try:
         since, until = export_range(context.args or [], d.render)

@@ -19,7 +19,7 @@ from telegram.ext import (
 )
 
 from handlers import callbacks, texts
-from handlers.deps import deps
+from handlers.deps import deps, refused_unless_admin
 from handlers.render import ACTIONS_BY_CODE
 from reports.service import NoteTooLong, PromptUsed, ReportNotFound, UnknownTicket
 from reports.states import Action, TransitionRefused, next_status
@@ -231,8 +231,7 @@ async def bind_group_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if chat.type not in ("group", "supergroup"):
         await message.reply_text(texts.BIND_ONLY_GROUPS)
         return
-    if update.effective_user.id not in d.settings.admins:
-        await message.reply_text(texts.BIND_NOT_ADMIN)
+    if await refused_unless_admin(update, context, texts.BIND_NOT_ADMIN):
         return
     key = (context.args or [""])[0].strip().lower()
     if key not in GROUP_KEYS:
@@ -247,8 +246,7 @@ async def send_digests_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     """Send every group its digest now (admins only)."""
     d = deps(context)
     message = update.effective_message
-    if update.effective_user.id not in d.settings.admins:
-        await message.reply_text(texts.DIGEST_NOT_ADMIN)
+    if await refused_unless_admin(update, context, texts.DIGEST_NOT_ADMIN):
         return
     await d.service.queue_digests()
     await message.reply_text(texts.DIGEST_SENT)

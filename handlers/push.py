@@ -12,7 +12,7 @@ from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, CommandHandler, ContextTypes
 
 from handlers import callbacks, texts
-from handlers.deps import deps
+from handlers.deps import deps, refused_unless_admin
 from handlers.survey import survey_markup
 from handlers.worker import Worker
 from quizzes.push import PushService, Recipient
@@ -104,8 +104,7 @@ async def push_quiz_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     """Send today's quiz push now (admins); a second call reports the same run."""
     d = deps(context)
     message = update.effective_message
-    if update.effective_user.id not in d.settings.admins:
-        await message.reply_text(texts.PUSH_NOT_ADMIN)
+    if await refused_unless_admin(update, context, texts.PUSH_NOT_ADMIN):
         return
     progress, created = await d.pushes.create_run(QUIZ_PUSH, today(context))
     d.pusher.wake()
@@ -119,8 +118,7 @@ async def show_push_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     """How the latest push is going: sent, pending, failed (admins)."""
     d = deps(context)
     message = update.effective_message
-    if update.effective_user.id not in d.settings.admins:
-        await message.reply_text(texts.PUSH_NOT_ADMIN)
+    if await refused_unless_admin(update, context, texts.PUSH_NOT_ADMIN):
         return
     progress = await d.pushes.progress(QUIZ_PUSH)
     if progress is None:

@@ -54,11 +54,6 @@ class Classification:
     keywords: tuple[str, ...]
     scores: Mapping[str, float]
 
-    @property
-    def ranked(self) -> list[str]:
-        """Categories with any evidence, strongest first."""
-        return [k for k, s in sorted(self.scores.items(), key=lambda kv: -kv[1]) if s > 0]
-
 
 @dataclass
 class _Entry:

@@ -84,7 +84,3 @@ class OutboxService:
         async with self.db.session() as conn:
             await outbox.retry_later(conn, item.id, self.clock() + delay, error[:500])
         return delay
-
-    async def counts(self) -> dict[str, int]:
-        async with self.db.session() as conn:
-            return await outbox.counts(conn)

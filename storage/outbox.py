@@ -108,8 +108,3 @@ async def retry_group_now(conn: Connection, group_key: str, now: float) -> None:
         " AND report_id IN (SELECT id FROM reports WHERE group_key = ?)",
         (now, now, group_key),
     )
-
-
-async def counts(conn: Connection) -> dict[str, int]:
-    rows = await fetch_all(conn, "SELECT status, COUNT(*) FROM outbox GROUP BY status")
-    return {r[0]: r[1] for r in rows}
