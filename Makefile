@@ -31,3 +31,5 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/classify.py
 	$(BIN)/python bench/e2e.py
+	$(BIN)/python bench/office.py
+	$(BIN)/python bench/push.py
