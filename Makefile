@@ -12,6 +12,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
 		-r requirements.txt -r requirements-dev.txt
 	bash scripts/ensure-cjk-font
+	bash scripts/ensure-chromium
 	touch $(STAMP)
 
 test: $(STAMP)

@@ -251,11 +251,20 @@ def cmd_run(settings: Settings) -> int:
     return 0
 
 
-def cmd_demo(settings: Settings, port: int) -> int:
+def cmd_demo(settings: Settings, port: int | None) -> int:
     from demo import Demo
 
     demo = Demo(settings, port=port)
-    _run(_serve(demo.start, demo.stop))
+    try:
+        _run(_serve(demo.start, demo.stop))
+    except OSError as exc:  # the port is taken, most likely
+        print(
+            f"error: the demo cannot listen on 127.0.0.1:{demo.api.port}: {exc.strerror}."
+            " Stop what uses that port, or choose another with [demo] port in the config"
+            " or --port",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 
@@ -293,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bot.py", description="文明城区 resident bot")
     parser.add_argument("verb", choices=["run", "demo", "classify", "check-config"])
     parser.add_argument("--config", type=Path, default=None, help="config file (config.toml)")
-    parser.add_argument("--port", type=int, default=8080, help="demo: web chat port")
+    parser.add_argument("--port", type=int, default=None, help="demo: web chat port ([demo] port)")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

@@ -1,8 +1,10 @@
-"""The demo: the real bot against the local Bot API stand-in, with a web chat.
+"""The demo: the real bot against the local Bot API simulator, with a web chat.
 
 `python bot.py demo` (or `make run` without BOT_TOKEN) needs no token and no
-network: open the printed address, pick a resident or a staff member, and try
-the whole flow. Its database is separate from the real one.
+network: open the printed address, pick a resident, a staff member or the
+admin, and try the whole flow. Each start begins from a fresh demo database
+(`data/demo.db`, apart from the real one), seeded through the real bot with a
+few residents' cases in different states, so there is something to look at.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from typing import Any
 
 from bot import Runtime
 from settings import Settings
-from simulator import BotApiStandIn
+from simulator import BotApiStandIn, SentMessage, png
+from simulator.driver import Driver
 
 log = logging.getLogger("civic.demo")
 
-RESIDENTS = {1001: "王小明", 1002: "李阿姨"}
+RESIDENTS = {1001: "王小明", 1002: "李阿姨", 1003: "张大爷", 1004: "陈女士"}
 ADMIN = (9001, "区创建办")
 STAFF = {
     "office": (2000, "办公室小陈"),
@@ -30,7 +33,20 @@ STAFF = {
     "social": (2005, "社会事业组刘老师"),
     "rural": (2006, "农村组孙书记"),
 }
+ROLE_RESIDENT = "居民"
+ROLE_STAFF = "工作组成员"
+ROLE_ADMIN = "区创建办（管理员）"
 FIRST_GROUP_CHAT = -1001000
+CONFIRM = "确认"
+# Sample spots on the web chat's map (a made-up district around the default location).
+PLACES = [
+    ("人民广场", 31.2304, 121.4737),
+    ("幸福路菜市场", 31.2338, 121.4790),
+    ("中山公园东门", 31.2271, 121.4682),
+    ("学府路小学", 31.2352, 121.4701),
+    ("光明小区", 31.2282, 121.4801),
+    ("滨江步道", 31.2259, 121.4769),
+]
 
 
 def demo_settings(settings: Settings) -> Settings:
@@ -48,23 +64,17 @@ def demo_settings(settings: Settings) -> Settings:
     )
 
 
-def standin_config(
-    config: Path, api: BotApiStandIn, db_path: Path, group_chats: dict[str, int]
-) -> dict[str, Any]:
-    """A config file's content pointed at a stand-in (for tests and benchmarks).
+def relocated_config(config: Path, db_path: Path) -> dict[str, Any]:
+    """A config file's content with its own database, writable anywhere.
 
-    Relative paths become absolute, so the result can be written anywhere.
+    Relative paths become absolute, so the result can be written to another folder.
     """
     raw = tomllib.loads(config.read_text("utf-8"))
     base = config.resolve().parent
-    raw["telegram"] = {"base_url": api.base_url, "base_file_url": api.base_file_url}
-    raw["telegram"]["poll_timeout"] = 1
     raw["storage"]["path"] = str(db_path)
     for key in ("negations_file", "examples_dir"):
         if key in raw.get("classifier", {}):
             raw["classifier"][key] = str(base / raw["classifier"][key])
-    for key, chat_id in group_chats.items():
-        raw["groups"][key]["chat_id"] = chat_id
     quizzes = raw.setdefault("quizzes", {})
     quizzes["bank_dir"] = str(base / quizzes.get("bank_dir", "quizzes/bank"))
     for category in raw["categories"].values():
@@ -73,23 +83,111 @@ def standin_config(
     return raw
 
 
-class Demo:
-    """Starts the stand-in (residents, staff, seven group chats) and the bot on it."""
+def standin_config(
+    config: Path, api: BotApiStandIn, db_path: Path, group_chats: dict[str, int]
+) -> dict[str, Any]:
+    """A config file's content pointed at a simulator (for tests and benchmarks)."""
+    raw = relocated_config(config, db_path)
+    raw["telegram"] = {"base_url": api.base_url, "base_file_url": api.base_file_url}
+    raw["telegram"]["poll_timeout"] = 1
+    for key, chat_id in group_chats.items():
+        raw["groups"][key]["chat_id"] = chat_id
+    return raw
 
-    def __init__(self, settings: Settings, port: int = 8080, host: str = "127.0.0.1") -> None:
+
+class Walkthrough(Driver):
+    """The civic verbs of a scenario: file a report, act on its alert, rate the result."""
+
+    async def file(
+        self,
+        text: str,
+        user: int,
+        photo: bytes | None = None,
+        place: tuple[float, float] | None = None,
+    ) -> tuple[SentMessage, str]:
+        """Report (a text, or a photo with it as caption; then a location) and confirm.
+
+        Returns the card (now saying 已提交) and the ticket.
+        """
+        if photo is None:
+            card = await self.say(text, user)
+        else:
+            card = await self.reply(user, lambda: self.api.send_photo(user, text, data=photo))
+        if place is not None:
+            card = await self.reply(user, lambda: self.api.send_location(user, *place))
+        assert card.buttons, f"expected a draft card, got {card.text!r}"
+        await self.press(user, card, CONFIRM)
+        body = await self.wait_text(card, "工单号")
+        return card, body.split("工单号：", 1)[1].split()[0]
+
+    async def alert(self, chat_id: int, ticket: str) -> SentMessage:
+        """The group's alert (the message with buttons) about a ticket."""
+
+        def check() -> SentMessage | None:
+            for sent in reversed(self.api.sent_to(chat_id)):
+                if ticket in (sent.text or "") and sent.buttons:
+                    return sent
+            return None
+
+        return await self.api.wait_for(check, self.timeout)
+
+    async def notice(self, user: int, ticket: str, label: str) -> SentMessage:
+        """The message to a resident about a ticket that offers a button `label`."""
+
+        def check() -> SentMessage | None:
+            for sent in reversed(self.api.sent_to(user)):
+                if ticket in (sent.text or "") and label in str(sent.buttons):
+                    return sent
+            return None
+
+        return await self.api.wait_for(check, self.timeout)
+
+    async def act_with_note(
+        self, user: int, alert: SentMessage, label: str, note: str, then: str = ""
+    ) -> SentMessage:
+        """Press 办结/退回/转派 (then a group button), reply to the prompt; return the reply."""
+        chat = alert.chat_id
+        after = len(self.api.sent_to(chat))
+        await self.press(user, alert, label)
+        if then:
+            await self.wait_button(alert, then)
+            await self.press(user, alert, then)
+        # The prompt asks for a reply; other messages (an alert's location) may come first.
+        prompt = await self.api.wait_for(
+            lambda: next(
+                (m for m in self.api.sent_to(chat)[after:] if "回复" in (m.text or "")), None
+            ),
+            self.timeout,
+        )
+        return await self.say(note, user=user, chat_id=chat, reply_to_message_id=prompt.message_id)
+
+
+class Demo:
+    """Starts the simulator (residents, staff, seven group chats) and the bot on it."""
+
+    def __init__(self, settings: Settings, port: int | None = None, seed: bool = True) -> None:
         self.settings = demo_settings(settings)
-        self.api = BotApiStandIn(host=host, port=port, bot_username="civic_demo_bot")
+        self.api = BotApiStandIn(
+            port=settings.demo_port if port is None else port, bot_username="civic_demo_bot"
+        )
+        self.api.bot_user["first_name"] = "文明城区随手拍"
+        self.seed_cases = seed
         self.runtime: Runtime | None = None
 
     async def start(self) -> None:
         await self.api.start()
+        self.api.places = list(PLACES)
         for user_id, name in RESIDENTS.items():
             self.api.add_user(user_id, name)
+            self.api.roles[user_id] = ROLE_RESIDENT
         self.api.add_user(*ADMIN)
+        self.api.roles[ADMIN[0]] = ROLE_ADMIN
         for key, group in self.settings.groups.items():
             staff_id, staff_name = STAFF[key]
             self.api.add_user(staff_id, staff_name)
+            self.api.roles[staff_id] = ROLE_STAFF
             self.api.add_group(group.chat_id, f"{group.name}工作群", [staff_id, ADMIN[0]])
+        fresh_database(self.settings.storage_path)
         self.runtime = Runtime(
             self.settings,
             token=self.api.token,
@@ -97,10 +195,89 @@ class Demo:
             base_file_url=self.api.base_file_url,
         )
         await self.runtime.start()
+        if self.seed_cases:
+            try:
+                await self.seed()
+            except AssertionError as exc:  # the demo still works, only emptier
+                log.warning("seeding the demo cases stopped: %s", exc)
         log.info("demo ready: open %s in a browser (Ctrl+C to stop)", self.api.web_url)
         print(f"\n  文明城区随手拍 demo: {self.api.web_url}\n", flush=True)
+
+    async def seed(self) -> None:
+        """A few residents' cases in different states, made through the real bot."""
+        w = Walkthrough(self.api, timeout=15)
+        groups = self.settings.groups
+        urban, order = STAFF["urban"][0], STAFF["order"][0]
+        wang, li, zhang, chen = RESIDENTS
+
+        # Waiting for 城镇建设管理组, with a photo and a location.
+        await w.file(
+            "小区门口的垃圾堆了好几天，没人清运",
+            li,
+            photo=street_photo(),
+            place=PLACES[4][1:],
+        )
+        # Accepted, being handled.
+        _, ticket = await w.file("幸福路菜市场门口有流动摊贩占道经营", wang, place=PLACES[1][1:])
+        alert = await w.alert(groups["urban"].chat_id, ticket)
+        await w.press(urban, alert, "受理")
+        await w.wait_button(alert, "办结")
+        # Resolved, waiting for the resident's rating.
+        _, ticket = await w.file("中山公园东门的路灯坏了，晚上一片漆黑", zhang, place=PLACES[2][1:])
+        alert = await w.alert(groups["urban"].chat_id, ticket)
+        await w.press(urban, alert, "受理")
+        await w.wait_button(alert, "办结")
+        await w.act_with_note(urban, alert, "办结", "已更换灯泡，今晚起恢复照明")
+        await w.notice(zhang, ticket, "满意")
+        # Resolved and rated: closed.
+        _, ticket = await w.file("人民广场路口好多人闯红灯", chen, place=PLACES[0][1:])
+        alert = await w.alert(groups["order"].chat_id, ticket)
+        await w.press(order, alert, "受理")
+        await w.wait_button(alert, "办结")
+        await w.act_with_note(order, alert, "办结", "已在早晚高峰安排文明交通劝导员")
+        rating = await w.notice(chen, ticket, "满意")
+        await w.press(chen, rating, "😊")
+        # Returned to the resident with a reason.
+        _, ticket = await w.file("学府路小学门口的电线杆上贴满了小广告", wang)
+        alert = await w.alert(groups["urban"].chat_id, ticket)
+        await w.act_with_note(
+            urban, alert, "退回", "请补充是哪一根电线杆（附近门牌号），我们马上派人清理"
+        )
+        # Waiting for 社会事业组.
+        await w.file("商场里有人抽烟，没人管", chen)
 
     async def stop(self) -> None:
         if self.runtime is not None:
             await self.runtime.stop()
         await self.api.stop()
+
+
+def fresh_database(path: Path) -> None:
+    """Remove the demo database: the simulator's chats start empty, so must the cases."""
+    for suffix in ("", "-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+
+
+def street_photo(litter: tuple[int, int, int] = (200, 60, 50)) -> bytes:
+    """A small drawn street scene (sky, buildings, pavement, something left on it) as PNG."""
+    width, height = 320, 240
+    rows = []
+    for y in range(height):
+        row = bytearray()
+        for x in range(width):
+            if y < 70:
+                pixel = (150 + y // 2, 190 + y // 4, 235)  # sky
+            elif y < 150:
+                block = (x // 64) % 3
+                window = (x % 64) in range(12, 26) and (y % 30) in range(8, 20)
+                base = ((196, 180, 160), (170, 176, 190), (205, 200, 185))[block]
+                pixel = (120, 150, 190) if window else base
+            elif y < 165:
+                pixel = (70, 130, 70) if (x // 10) % 2 else (60, 118, 62)  # hedge
+            else:
+                pixel = (150, 150, 148) if (x // 40 + y // 20) % 2 else (160, 160, 158)
+            if 190 < y < 215 and (60 < x < 95 or 150 < x < 170 or 220 < x < 262):
+                pixel = litter
+            row += bytes(pixel)
+        rows.append(bytes(row))
+    return png(width, height, rows)

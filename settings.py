@@ -107,6 +107,7 @@ class Settings:
     quiz_daily_time: str = "09:00"
     quiz_push_rate: float = 25.0
     survey_every_days: float = 30.0
+    demo_port: int = 8080  # the demo's web chat, on 127.0.0.1
 
     def limits(self, category_key: str) -> Limits:
         """The deadlines of a category: its own, else the defaults in [reports]."""
@@ -265,6 +266,10 @@ def parse_settings(raw: Mapping[str, Any], base_dir: Path, source: Path | None =
     if not _is_clock_time(weekly_time):
         v.problem("stats.weekly_time", f'"{weekly_time}" is not a time like "09:00"')
 
+    demo = v.table(raw, "demo")
+    v.unknown_keys(demo, "demo", {"port"})
+    demo_port = v.integer(demo, "port", "demo", 8080, 1, 65535)
+
     if v.problems:
         raise ConfigError(v.problems)
     return Settings(
@@ -290,6 +295,7 @@ def parse_settings(raw: Mapping[str, Any], base_dir: Path, source: Path | None =
         quiz_daily_time=daily_time,
         quiz_push_rate=push_rate,
         survey_every_days=every_days,
+        demo_port=demo_port,
     )
 
 

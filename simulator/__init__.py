@@ -29,6 +29,8 @@ from simulator.server import (
     SentMessage,
     StoredFile,
     UploadedFile,
+    png,
+    solid_png,
 )
 
 __all__ = [
@@ -39,4 +41,6 @@ __all__ = [
     "SentMessage",
     "StoredFile",
     "UploadedFile",
+    "png",
+    "solid_png",
 ]

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import copy
 import functools
+import ipaddress
 import json
 import logging
 import re
@@ -45,7 +46,7 @@ T = TypeVar("T")
 FailureKind = Literal["chat_not_found", "forbidden", "server_error", "flood", "disconnect"]
 
 _LOG = logging.getLogger("simulator")
-_WEBCHAT_HTML = Path(__file__).with_name("webchat.html")
+_WEB_DIR = Path(__file__).with_name("web")
 _json_dumps = functools.partial(json.dumps, ensure_ascii=False)
 
 # Fallback re-check interval of wait_for().
@@ -55,6 +56,11 @@ _WAIT_TICK = 0.01
 MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
 MAX_CALLBACK_DATA_BYTES = 64
+MAX_PHOTO_BYTES = 10 * 1024 * 1024  # a photo a bot uploads, or a client sends
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # any other file a bot uploads
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # getFile refuses larger files
+TOO_BIG = "Bad Request: file is too big"
+TOO_LARGE = "Request Entity Too Large"
 
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
@@ -425,19 +431,32 @@ def _image_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
-def _placeholder_png(
-    width: int = 64, height: int = 48, rgb: tuple[int, int, int] = (90, 150, 220)
-) -> bytes:
-    """A small solid-colour PNG, used as the content of files that have no real bytes."""
+def png(width: int, height: int, rows: Sequence[bytes]) -> bytes:
+    """An RGB PNG from its rows of pixels (3 bytes each), with no imaging library."""
 
     def chunk(tag: bytes, payload: bytes) -> bytes:
         body = tag + payload
         return struct.pack(">I", len(payload)) + body + struct.pack(">I", zlib.crc32(body))
 
-    row = b"\x00" + bytes(rgb) * width
-    raw = zlib.compress(row * height)
+    raw = zlib.compress(b"".join(b"\x00" + row for row in rows))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
+
+
+def solid_png(
+    width: int = 64, height: int = 48, rgb: tuple[int, int, int] = (90, 150, 220)
+) -> bytes:
+    """A small solid-colour PNG, used as the content of files that have no real bytes."""
+    return png(width, height, [bytes(rgb) * width] * height)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _is_truthy_result(value: object) -> bool:
@@ -458,6 +477,10 @@ class BotApiStandIn:
         bot_user_id: int = 100000,
         bot_username: str = "civic_test_bot",
     ) -> None:
+        if not _is_loopback(host):
+            raise ValueError(
+                f"the simulator serves on a loopback address only (127.0.0.1), not {host!r}"
+            )
         self.token = token
         self.host = host
         self.port = port
@@ -472,6 +495,10 @@ class BotApiStandIn:
         }
         #: Reject send* calls with file ids the stand-in never issued (like Telegram).
         self.strict_file_ids = True
+        #: For the web chat: named spots on its map (name, latitude, longitude) ...
+        self.places: list[tuple[str, float, float]] = []
+        #: ... and a label per user ("居民", "管理员" …) to group the "I am" list by.
+        self.roles: dict[int, str] = {}
 
         # Inspection.
         self.requests: list[ApiRequest] = []
@@ -527,10 +554,12 @@ class BotApiStandIn:
 
     def build_app(self) -> web.Application:
         """The aiohttp application (``start()`` runs it; useful for embedding)."""
-        app = web.Application(client_max_size=64 * 1024 * 1024)
+        # A little over Telegram's upload limit, so that the limit itself answers.
+        app = web.Application(client_max_size=MAX_UPLOAD_BYTES + 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file_download)
         app.router.add_get("/", self._ui_page)
+        app.router.add_static("/web/", _WEB_DIR, append_version=True)
         app.router.add_get("/ui/world", self._ui_world)
         app.router.add_get("/ui/state", self._ui_state)
         app.router.add_post("/ui/send", self._ui_send)
@@ -940,7 +969,7 @@ class BotApiStandIn:
         else:
             stored = self._store_file(
                 "photo",
-                data if data is not None else _placeholder_png(),
+                data if data is not None else solid_png(),
                 "image/jpeg",
                 file_id=file_id,
             )
@@ -965,7 +994,7 @@ class BotApiStandIn:
 
     def send_sticker(self, user_id: int, chat_id: int | None = None, emoji: str = "👍") -> JSON:
         """Inject a sticker message."""
-        stored = self._store_file("sticker", _placeholder_png(128, 128), "image/webp")
+        stored = self._store_file("sticker", solid_png(128, 128), "image/webp")
         sticker = {
             "file_id": stored.file_id,
             "file_unique_id": stored.file_unique_id,
@@ -1247,13 +1276,13 @@ class BotApiStandIn:
             return self._store_upload(upload, kind)
         if value.startswith(("http://", "https://")):
             name = value.rsplit("/", 1)[-1] or None
-            placeholder = _placeholder_png() if kind == "photo" else b""
+            placeholder = solid_png() if kind == "photo" else b""
             return self._store_file(kind, placeholder, "image/jpeg", file_name=name)
         stored = self._files.get(value)
         if stored is None:
             if self.strict_file_ids:
                 raise ApiError(400, WRONG_FILE_ID)
-            data = _placeholder_png() if kind == "photo" else b""
+            data = solid_png() if kind == "photo" else b""
             return self._store_file(kind, data, "application/octet-stream", file_id=value)
         if (
             kind in {"photo", "document"}
@@ -1274,6 +1303,10 @@ class BotApiStandIn:
     def _store_upload(self, upload: UploadedFile, kind: str) -> StoredFile:
         if not upload.data:
             raise ApiError(400, "Bad Request: file must be non-empty")
+        if kind == "photo" and len(upload.data) > MAX_PHOTO_BYTES:
+            raise ApiError(400, TOO_BIG)
+        if len(upload.data) > MAX_UPLOAD_BYTES:
+            raise ApiError(413, TOO_LARGE)
         mime = upload.content_type or "application/octet-stream"
         if kind == "photo":
             if _image_size(upload.data) is None and not mime.startswith("image/"):
@@ -1284,6 +1317,12 @@ class BotApiStandIn:
     # ------------------------------------------------------------------ HTTP plumbing
 
     async def _read_params(self, request: web.Request) -> _Params:
+        try:
+            return await self._read_body(request)
+        except web.HTTPRequestEntityTooLarge:
+            raise ApiError(413, TOO_LARGE) from None
+
+    async def _read_body(self, request: web.Request) -> _Params:
         raw: JSON = dict(request.query)
         files: dict[str, UploadedFile] = {}
         if request.method == "POST" and request.can_read_body:
@@ -1327,7 +1366,7 @@ class BotApiStandIn:
                 raise ApiError(401, "Unauthorized")
             entry = self._methods.get(method_name.lower())
             if entry is None:
-                raise ApiError(404, "Not Found: method not found")
+                raise ApiError(404, "Not Found")
             record.method, handler = entry
             params = await self._read_params(request)
             record.params, record.files = params.values, params.files
@@ -2219,6 +2258,8 @@ class BotApiStandIn:
         stored = self._files.get(p.req_str("file_id"))
         if stored is None:
             raise ApiError(400, "Bad Request: invalid file_id")
+        if len(stored.data) > MAX_DOWNLOAD_BYTES:
+            raise ApiError(400, TOO_BIG)
         return {
             "file_id": stored.file_id,
             "file_unique_id": stored.file_unique_id,
@@ -2235,23 +2276,23 @@ class BotApiStandIn:
     # ------------------------------------------------------------------ web chat
 
     async def _ui_page(self, request: web.Request) -> web.StreamResponse:
-        return web.Response(
-            text=_WEBCHAT_HTML.read_text(encoding="utf-8"),
-            content_type="text/html",
-            charset="utf-8",
-        )
+        return web.FileResponse(_WEB_DIR / "index.html", headers={"Cache-Control": "no-cache"})
 
-    @staticmethod
-    def _ui_error(message: str, status: int = 400) -> web.Response:
-        return web.json_response({"error": message}, status=status, dumps=_json_dumps)
+    @classmethod
+    def _ui_error(cls, message: str, status: int = 400) -> web.Response:
+        """A refusal in the Bot API's shape, as a Telegram client would get it."""
+        return web.json_response(cls._error_body(status, message), status=status)
 
     async def _ui_json(self, request: web.Request) -> JSON:
         try:
             body = await request.json()
         except ValueError:
-            raise web.HTTPBadRequest(text="invalid JSON") from None
+            body = None
         if not isinstance(body, dict):
-            raise web.HTTPBadRequest(text="JSON object expected")
+            raise web.HTTPBadRequest(
+                text=_json_dumps(self._error_body(400, "Bad Request: can't parse JSON object")),
+                content_type="application/json",
+            )
         return body
 
     async def _ui_world(self, request: web.Request) -> web.StreamResponse:
@@ -2269,6 +2310,8 @@ class BotApiStandIn:
             "users": list(self._users.values()),
             "groups": groups,
             "default_location": list(self.default_location),
+            "places": [{"name": n, "latitude": la, "longitude": lo} for n, la, lo in self.places],
+            "roles": {str(uid): role for uid, role in self.roles.items()},
             "commands": self.default_commands(),
         }
         return web.json_response(body, dumps=_json_dumps)
@@ -2310,7 +2353,9 @@ class BotApiStandIn:
         body = await self._ui_json(request)
         text = str(body.get("text") or "").strip()
         if not text:
-            return self._ui_error("empty text")
+            return self._ui_error("Bad Request: message text is empty")
+        if utf16_len(text) > MAX_TEXT_LENGTH:
+            return self._ui_error("Bad Request: message is too long")
         try:
             message = self.send_text(
                 int(body["user_id"]),
@@ -2343,10 +2388,16 @@ class BotApiStandIn:
     async def _ui_location(self, request: web.Request) -> web.StreamResponse:
         body = await self._ui_json(request)
         try:
+            latitude, longitude = float(body["latitude"]), float(body["longitude"])
+        except (KeyError, ValueError, TypeError):
+            return self._ui_error("Bad Request: wrong latitude or longitude")
+        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+            return self._ui_error("Bad Request: wrong latitude or longitude")
+        try:
             message = self.send_location(
                 int(body["user_id"]),
-                float(body["latitude"]),
-                float(body["longitude"]),
+                latitude,
+                longitude,
                 chat_id=self._opt_int(body.get("chat_id")),
                 reply_to_message_id=self._opt_int(body.get("reply_to")),
             )
@@ -2367,7 +2418,10 @@ class BotApiStandIn:
         return web.json_response(message, dumps=_json_dumps)
 
     async def _ui_photo(self, request: web.Request) -> web.StreamResponse:
-        form = await request.post()
+        try:
+            form = await request.post()
+        except web.HTTPRequestEntityTooLarge:
+            return self._ui_error(TOO_LARGE, 413)
         upload = form.get("photo")
         try:
             user_id = int(str(form["user_id"]))
@@ -2375,11 +2429,17 @@ class BotApiStandIn:
         except (KeyError, ValueError):
             return self._ui_error("user_id required")
         if not isinstance(upload, web.FileField):
-            return self._ui_error("photo file required")
+            return self._ui_error("Bad Request: there is no photo in the request")
         data = upload.file.read()
         if not data:
-            return self._ui_error("empty file")
+            return self._ui_error("Bad Request: file must be non-empty")
+        if len(data) > MAX_PHOTO_BYTES:
+            return self._ui_error(TOO_BIG)
+        if _image_size(data) is None and not (upload.content_type or "").startswith("image/"):
+            return self._ui_error("Bad Request: IMAGE_PROCESS_FAILED")
         caption = str(form.get("caption") or "").strip() or None
+        if caption is not None and utf16_len(caption) > MAX_CAPTION_LENGTH:
+            return self._ui_error("Bad Request: message caption is too long")
         try:
             message = self.send_photo(user_id, caption=caption, chat_id=chat_id, data=data)
         except ValueError as exc:
@@ -2402,6 +2462,7 @@ class BotApiStandIn:
         if not name:
             return self._ui_error("name required")
         user_id = max([*self._users, 700000]) + 1
+        self.roles[user_id] = "居民"  # the web chat's button says ＋新居民
         return web.json_response(self.add_user(user_id, name[:64]), dumps=_json_dumps)
 
     async def _ui_file(self, request: web.Request) -> web.StreamResponse:

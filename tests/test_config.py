@@ -181,3 +181,11 @@ def test_a_broken_question_file_stops_the_bot_with_file_question_and_field(
     assert result.returncode == 1
     assert 't.toml: question "t-1": difficulty' in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_demo_port_comes_from_the_demo_table() -> None:
+    raw = committed()
+    raw["demo"]["port"] = 8181
+    assert parse_settings(raw, base_dir=ROOT).demo_port == 8181
+    raw["demo"]["port"] = 70000
+    assert problems_of(raw)[0].startswith("demo.port:")

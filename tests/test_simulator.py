@@ -34,7 +34,7 @@ from telegram.ext import (
     filters,
 )
 
-from simulator import BotApiStandIn
+from simulator import BotApiStandIn, solid_png
 from simulator.formatting import EntityParseError, parse_formatted
 
 USER = 1001
@@ -352,7 +352,7 @@ async def test_validation_errors(standin: BotApiStandIn) -> None:
             assert await resp.json() == {
                 "ok": False,
                 "error_code": 404,
-                "description": "Not Found: method not found",
+                "description": "Not Found",
             }
         async with http.post(f"{standin.base_url}1:WRONG/getMe") as resp:
             assert resp.status == 401
@@ -554,7 +554,10 @@ async def test_web_chat_endpoints(standin: BotApiStandIn) -> None:
     async with running(standin, *handlers) as app, aiohttp.ClientSession() as http:
         async with http.get(base + "/") as resp:
             page = await resp.text()
-            assert resp.status == 200 and "<html" in page and "/ui/state" in page
+            assert resp.status == 200 and "<html" in page
+        script = page.split('<script src="', 1)[1].split('"', 1)[0]
+        async with http.get(base + script) as resp:
+            assert resp.status == 200 and "/ui/state" in await resp.text()
         async with http.get(base + "/ui/world") as resp:
             world = await resp.json()
             assert {u["id"] for u in world["users"]} == {USER, OTHER}
@@ -631,3 +634,85 @@ def test_formatting_entities_and_errors() -> None:
     ]:
         with pytest.raises(EntityParseError):
             parse_formatted(bad, mode)
+
+
+# --------------------------------------------------------------------------- refusals
+
+
+async def post_ui(standin: BotApiStandIn, path: str, **kwargs: Any) -> tuple[int, Any]:
+    async with aiohttp.ClientSession() as http:
+        async with http.post(standin.web_url.rstrip("/") + path, **kwargs) as resp:
+            return resp.status, await resp.json()
+
+
+def photo_form(data: bytes, content_type: str = "image/png") -> aiohttp.FormData:
+    form = aiohttp.FormData()
+    form.add_field("user_id", str(USER))
+    form.add_field("photo", data, filename="photo.png", content_type=content_type)
+    return form
+
+
+def refusal(status: int, description: str) -> dict[str, Any]:
+    return {"ok": False, "error_code": status, "description": description}
+
+
+async def test_the_web_chat_refuses_an_empty_text_as_telegram_does(standin: BotApiStandIn) -> None:
+    status, body = await post_ui(standin, "/ui/send", json={"user_id": USER, "text": "  "})
+    assert (status, body) == (400, refusal(400, "Bad Request: message text is empty"))
+    assert standin.pending_updates() == []
+
+
+async def test_the_web_chat_refuses_a_text_over_4096_characters(standin: BotApiStandIn) -> None:
+    status, body = await post_ui(standin, "/ui/send", json={"user_id": USER, "text": "长" * 4097})
+    assert (status, body) == (400, refusal(400, "Bad Request: message is too long"))
+    status, _ = await post_ui(standin, "/ui/send", json={"user_id": USER, "text": "长" * 4096})
+    assert status == 200
+
+
+async def test_the_web_chat_refuses_a_photo_over_10_mb(standin: BotApiStandIn) -> None:
+    big = solid_png(8, 8) + b"\0" * (10 * 1024 * 1024)
+    status, body = await post_ui(standin, "/ui/photo", data=photo_form(big))
+    assert (status, body) == (400, refusal(400, "Bad Request: file is too big"))
+    assert standin.pending_updates() == []
+
+
+async def test_the_web_chat_refuses_a_file_that_is_not_a_picture(standin: BotApiStandIn) -> None:
+    form = photo_form(b"%PDF-1.4", content_type="application/pdf")
+    status, body = await post_ui(standin, "/ui/photo", data=form)
+    assert (status, body) == (400, refusal(400, "Bad Request: IMAGE_PROCESS_FAILED"))
+
+
+async def test_the_web_chat_refuses_a_location_off_the_globe(standin: BotApiStandIn) -> None:
+    place = {"user_id": USER, "latitude": 91, "longitude": 121.5}
+    status, body = await post_ui(standin, "/ui/location", json=place)
+    assert (status, body) == (400, refusal(400, "Bad Request: wrong latitude or longitude"))
+
+
+async def test_a_bot_photo_over_10_mb_is_refused(standin: BotApiStandIn) -> None:
+    big = solid_png(8, 8) + b"\0" * (10 * 1024 * 1024)
+    async with bot_only(standin) as app:
+        with pytest.raises(BadRequest, match=r"(?i)file is too big"):
+            await app.bot.send_photo(USER, big)
+    assert standin.sent_to(USER) == []
+
+
+async def test_a_request_over_the_upload_limit_is_refused_with_413(standin: BotApiStandIn) -> None:
+    form = aiohttp.FormData()
+    form.add_field("chat_id", str(USER))
+    form.add_field("document", b"\0" * (52 * 1024 * 1024), filename="big.bin")
+    url = f"{standin.base_url}{standin.token}/sendDocument"
+    async with aiohttp.ClientSession() as http, http.post(url, data=form) as resp:
+        assert (resp.status, await resp.json()) == (413, refusal(413, "Request Entity Too Large"))
+
+
+async def test_get_file_refuses_a_file_over_20_mb(standin: BotApiStandIn) -> None:
+    big = standin.send_document(USER, "big.zip", data=b"\0" * (20 * 1024 * 1024 + 1))
+    async with bot_only(standin) as app:
+        with pytest.raises(BadRequest, match=r"(?i)file is too big"):
+            await app.bot.get_file(big["document"]["file_id"])
+
+
+def test_the_simulator_listens_on_loopback_only() -> None:
+    with pytest.raises(ValueError, match="loopback"):
+        BotApiStandIn(host="0.0.0.0")
+    assert BotApiStandIn(host="localhost").host == "localhost"

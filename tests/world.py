@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bot import Runtime
+from demo import CONFIRM as CONFIRM
+from demo import Walkthrough
 from settings import GROUP_KEYS, Settings, parse_settings
 from simulator import BotApiStandIn
 from simulator.server import SentMessage
@@ -23,7 +25,6 @@ ORDER_STAFF = 2002
 OUTSIDER = 3001
 ADMIN = 9001
 GROUP_CHATS = {key: -100_000 - i for i, key in enumerate(GROUP_KEYS)}
-CONFIRM = "确认"
 T = TypeVar("T")
 
 
@@ -73,12 +74,13 @@ class World:
         self.runtime = make_runtime(self.api, self.settings, self.runtime.classifier)
         await self.runtime.start()
 
+    @property
+    def driver(self) -> Walkthrough:
+        return Walkthrough(self.api)
+
     async def say(self, text: str, user: int = RESIDENT, **kwargs: Any) -> SentMessage:
         """Send a text as a user and return the bot's first reply in that chat."""
-        chat_id = kwargs.get("chat_id") or user
-        after = len(self.api.sent_to(chat_id))
-        self.api.send_text(user, text, **kwargs)
-        return await self.api.next_sent(chat_id, after=after)
+        return await self.driver.say(text, user, **kwargs)
 
     async def card(self, text: str, user: int = RESIDENT) -> SentMessage:
         """Start a report with a text; return the draft card (the reply with buttons)."""
@@ -88,44 +90,25 @@ class World:
 
     async def press(self, user: int, message: SentMessage, label: str) -> dict[str, Any]:
         """Press the button whose label contains `label`; return the callback answer."""
-        return await self.press_data(user, message, message_now(self, message).button_data(label))
+        return await self.driver.press(user, message, label)
 
     async def press_data(self, user: int, message: SentMessage, data: str) -> dict[str, Any]:
         """Press a button with any callback data (also forged data); return the answer."""
-        query_id = self.api.press(user, message.message_id, data, chat_id=message.chat_id)
-        return await self.api.answer_to(query_id)
+        return await self.driver.press_data(user, message, data)
 
     async def file(self, text: str, user: int = RESIDENT) -> tuple[SentMessage, str]:
         """Report and confirm; return the card (now saying 已提交) and the ticket."""
-        card = await self.card(text, user)
-        await self.press(user, card, CONFIRM)
-        body = await self.wait_text(card, "工单号")
-        ticket = body.split("工单号：", 1)[1].split()[0]
-        return card, ticket
+        return await self.driver.file(text, user)
 
     async def wait_text(self, message: SentMessage, fragment: str) -> str:
         """Wait until a bot message (after edits) contains `fragment`; return its text."""
-
-        def check() -> str | None:
-            now = self.api.message(message.chat_id, message.message_id) or {}
-            text = now.get("text") or now.get("caption") or ""
-            return text if fragment in text else None
-
-        return await self.api.wait_for(check)
+        return await self.driver.wait_text(message, fragment)
 
     async def act_with_note(
         self, user: int, alert: SentMessage, label: str, note: str, then: str = ""
     ) -> SentMessage:
         """Press 办结/退回/转派 (then a group button), reply to the prompt; return the reply."""
-        chat = alert.chat_id
-        after = len(self.api.sent_to(chat))
-        await self.press(user, alert, label)
-        if then:
-            await self.api.wait_for(lambda: then in str(message_now(self, alert).buttons))
-            await self.press(user, alert, then)
-        prompt = await self.api.next_sent(chat, after=after)
-        assert "回复" in prompt.text, prompt.text
-        return await self.say(note, user=user, chat_id=chat, reply_to_message_id=prompt.message_id)
+        return await self.driver.act_with_note(user, alert, label, note, then)
 
     async def alert(self, group: str, after: int = 0) -> SentMessage:
         """The `after`-th message sent to a group's chat (waiting for it)."""
@@ -134,16 +117,7 @@ class World:
 
 def message_now(world: World, message: SentMessage) -> SentMessage:
     """A bot message as it is now, after any edits."""
-    raw = world.api.message(message.chat_id, message.message_id)
-    assert raw is not None
-    return SentMessage(
-        chat_id=message.chat_id,
-        message_id=message.message_id,
-        method=message.method,
-        text=raw.get("text") or raw.get("caption"),
-        reply_markup=raw.get("reply_markup"),
-        raw=raw,
-    )
+    return world.driver.now(message)
 
 
 def populate(api: BotApiStandIn) -> None:

@@ -1,98 +1,3 @@
-<!doctype html>
-<html lang="zh-CN">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>社区问题上报 · 模拟聊天</title>
-<style>
-  * { box-sizing: border-box; }
-  html, body { height: 100%; margin: 0; }
-  body {
-    font-family: -apple-system, "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", sans-serif;
-    font-size: 15px; background: #dfe7ee; color: #1d2733;
-    display: flex; flex-direction: column; max-width: 760px; margin: 0 auto;
-  }
-  header { background: #517da2; color: #fff; padding: 6px 10px; display: flex; flex-wrap: wrap; gap: 6px 12px; align-items: center; }
-  header label { display: flex; align-items: center; gap: 4px; }
-  header select { max-width: 46vw; font-size: 14px; padding: 3px; border-radius: 4px; border: 0; }
-  header button { font-size: 13px; border: 0; border-radius: 4px; padding: 4px 8px; background: #3e6a8f; color: #fff; }
-  #log { flex: 1; overflow-y: auto; padding: 10px 8px 16px; }
-  .msg { display: flex; margin: 6px 0; }
-  .msg.mine { justify-content: flex-end; }
-  .msg.system { justify-content: center; color: #567; font-size: 13px; }
-  .bubble { max-width: 86%; background: #fff; border-radius: 10px; padding: 6px 9px 4px; box-shadow: 0 1px 1px rgba(0,0,0,.12); overflow-wrap: anywhere; }
-  .mine .bubble { background: #e2f7cb; }
-  .sender { font-size: 13px; font-weight: 600; color: #3a79b8; margin-bottom: 2px; }
-  .bot .sender { color: #c0662a; }
-  .quote { border-left: 3px solid #5ea1d6; padding: 1px 6px; margin: 2px 0 4px; font-size: 13px; color: #456; background: rgba(94,161,214,.08); border-radius: 3px; }
-  .text { white-space: pre-wrap; }
-  .meta { font-size: 11px; color: #8a98a6; text-align: right; margin-top: 2px; display: flex; justify-content: flex-end; gap: 8px; }
-  .meta a { color: #3a79b8; cursor: pointer; text-decoration: none; }
-  .photo img { max-width: 100%; max-height: 280px; border-radius: 6px; display: block; margin: 2px 0; }
-  .ikb { display: flex; flex-direction: column; gap: 4px; margin-top: 6px; }
-  .ikb .row { display: flex; gap: 4px; }
-  .ikb button, .ikb a { flex: 1; font-size: 14px; padding: 7px 4px; border: 0; border-radius: 6px; background: #eaf1f7; color: #2b6aa3; cursor: pointer; text-align: center; text-decoration: none; }
-  .ikb button:active { background: #cfe0ee; }
-  .ikb button:disabled { color: #99a; cursor: default; }
-  .poll .q { font-weight: 600; margin-bottom: 2px; }
-  .poll .kind { font-size: 12px; color: #789; margin-bottom: 4px; }
-  .poll button { display: flex; justify-content: space-between; width: 100%; margin: 3px 0; padding: 7px 8px; border: 1px solid #c9d8e5; border-radius: 6px; background: #f6fafd; font-size: 14px; text-align: left; cursor: pointer; }
-  .poll button.chosen { border-color: #4a90d9; background: #e3effa; }
-  .poll button.correct { border-color: #3aa356; background: #e5f6e8; }
-  .poll button.wrong { border-color: #d9534f; background: #fbe9e8; }
-  .poll .expl { font-size: 13px; color: #556; margin-top: 4px; }
-  footer { background: #f4f6f8; border-top: 1px solid #cdd6de; padding: 6px; }
-  .inputRow { display: flex; gap: 5px; align-items: flex-end; }
-  .inputRow textarea { flex: 1; resize: none; font: inherit; padding: 7px; border: 1px solid #c5d0da; border-radius: 8px; max-height: 120px; }
-  .inputRow button, .inputRow label { font-size: 16px; border: 0; border-radius: 8px; padding: 7px 10px; background: #e4eaef; cursor: pointer; }
-  #send { background: #517da2; color: #fff; font-size: 15px; }
-  #kbd { display: flex; flex-direction: column; gap: 4px; margin-bottom: 6px; }
-  #kbd .row { display: flex; gap: 4px; }
-  #kbd button { flex: 1; padding: 9px 4px; border: 0; border-radius: 6px; background: #fff; box-shadow: 0 1px 1px rgba(0,0,0,.15); font-size: 14px; cursor: pointer; }
-  .panel { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; margin-bottom: 6px; font-size: 14px; }
-  .panel input { width: 110px; padding: 4px; }
-  .panel button { padding: 5px 10px; border-radius: 6px; border: 0; background: #517da2; color: #fff; }
-  #replyBar { border-left: 3px solid #5ea1d6; padding-left: 6px; justify-content: space-between; flex-wrap: nowrap; }
-  #replyBar span { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-  #replyBar button { background: none; color: #789; font-size: 16px; }
-  #cmds { display: flex; flex-direction: column; margin-bottom: 6px; background: #fff; border-radius: 6px; }
-  #cmds div { padding: 6px 8px; cursor: pointer; border-bottom: 1px solid #eef; }
-  #cmds div b { color: #2b6aa3; margin-right: 8px; }
-  [hidden] { display: none !important; }
-  #toast { position: fixed; left: 50%; top: 90px; transform: translateX(-50%); background: rgba(30,40,50,.88); color: #fff; padding: 8px 14px; border-radius: 8px; max-width: 80vw; z-index: 10; }
-  .empty { text-align: center; color: #789; margin-top: 30px; }
-  .spoiler { background: #889; color: transparent; border-radius: 3px; cursor: pointer; }
-  .spoiler.shown { background: none; color: inherit; }
-  blockquote { margin: 2px 0; padding-left: 6px; border-left: 3px solid #aac; }
-  code, pre { font-family: ui-monospace, Menlo, Consolas, monospace; background: #f0f2f4; border-radius: 3px; }
-  pre { padding: 4px; white-space: pre-wrap; margin: 2px 0; }
-</style>
-</head>
-<body>
-<header>
-  <label>我是 <select id="who"></select></label>
-  <button id="newUser" type="button">＋新居民</button>
-  <label>聊天 <select id="chat"></select></label>
-</header>
-<main id="log"><div class="empty">加载中…</div></main>
-<div id="toast" hidden></div>
-<footer>
-  <div id="replyBar" class="panel" hidden><span id="replyText"></span><button id="replyCancel" type="button" title="取消回复">✕</button></div>
-  <div id="cmds" hidden></div>
-  <div id="kbd"></div>
-  <div id="locPanel" class="panel" hidden>
-    纬度 <input id="lat" inputmode="decimal"> 经度 <input id="lon" inputmode="decimal">
-    <button id="locSend" type="button">发送位置</button>
-  </div>
-  <div class="inputRow">
-    <button id="cmdBtn" type="button" title="命令菜单">/</button>
-    <button id="locBtn" type="button" title="发送位置">📍</button>
-    <label title="发送照片（输入框中的文字作为说明）">📷<input type="file" id="photo" accept="image/*" hidden></label>
-    <textarea id="text" rows="1" placeholder="输入消息…（Enter 发送，Shift+Enter 换行）"></textarea>
-    <button id="send" type="button">发送</button>
-  </div>
-</footer>
-<script>
 "use strict";
 const $ = (id) => document.getElementById(id);
 const ACTIVE = new Set(["creator", "administrator", "member", "restricted"]);
@@ -125,8 +30,26 @@ async function post(path, body) {
     body: JSON.stringify(body),
   });
   const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(data.error || ("HTTP " + response.status));
+  if (!response.ok) throw new Error(explain(data, response.status));
   return data;
+}
+
+// The simulator refuses what Telegram refuses, in the Bot API's words; say it in Chinese too.
+const REFUSALS = [
+  ["message text is empty", "消息不能为空"],
+  ["message is too long", "消息太长（Telegram 每条最多 4096 字）"],
+  ["message caption is too long", "照片说明太长（最多 1024 字）"],
+  ["file is too big", "文件太大（照片最多 10 MB）"],
+  ["Request Entity Too Large", "文件太大"],
+  ["file must be non-empty", "文件是空的"],
+  ["IMAGE_PROCESS_FAILED", "这不是图片"],
+  ["wrong latitude or longitude", "经纬度无效"],
+];
+
+function explain(data, status) {
+  const description = (data && data.description) || ("HTTP " + status);
+  const known = REFUSALS.find(([en]) => description.includes(en));
+  return known ? known[1] + "（" + description + "）" : description;
 }
 
 let toastTimer = null;
@@ -146,7 +69,15 @@ function userName(u) {
 async function loadWorld() {
   world = await (await fetch("/ui/world")).json();
   const who = $("who");
-  who.replaceChildren(...world.users.map((u) => el("option", { value: u.id }, userName(u))));
+  // Users are listed under their role (居民, 工作组成员, 管理员 …) when the host gave one.
+  const byRole = new Map();
+  for (const u of world.users) {
+    const role = (world.roles || {})[String(u.id)] || "用户";
+    if (!byRole.has(role)) byRole.set(role, []);
+    byRole.get(role).push(el("option", { value: u.id }, userName(u)));
+  }
+  who.replaceChildren(...[...byRole].map(([role, options]) =>
+    byRole.size > 1 ? el("optgroup", { label: role }, options) : options).flat());
   const saved = Number(localStorage.getItem("standin.me"));
   me = world.users.some((u) => u.id === saved) ? saved : (world.users[0] || {}).id || null;
   if (me !== null) who.value = String(me);
@@ -154,6 +85,65 @@ async function loadWorld() {
   const [lat, lon] = world.default_location;
   if (!$("lat").value) { $("lat").value = lat; $("lon").value = lon; }
   renderCommands();
+  renderMap();
+}
+
+// The map is a sketch, not tiles (the simulator needs no network): the sample places are
+// drawn on a street grid, and a click anywhere is turned into coordinates linearly.
+function mapBounds() {
+  const points = (world.places || []).map((p) => [p.latitude, p.longitude]);
+  points.push(world.default_location);
+  const lats = points.map((p) => p[0]);
+  const lons = points.map((p) => p[1]);
+  const pad = 0.004;
+  return {
+    north: Math.max(...lats) + pad, south: Math.min(...lats) - pad,
+    west: Math.min(...lons) - pad, east: Math.max(...lons) + pad,
+  };
+}
+
+function mapPosition(latitude, longitude) {
+  const b = mapBounds();
+  return {
+    left: (100 * (longitude - b.west) / (b.east - b.west)) + "%",
+    top: (100 * (b.north - latitude) / (b.north - b.south)) + "%",
+  };
+}
+
+function placePin(latitude, longitude) {
+  $("lat").value = latitude.toFixed(6);
+  $("lon").value = longitude.toFixed(6);
+  const pin = $("pin");
+  Object.assign(pin.style, mapPosition(latitude, longitude));
+  pin.hidden = false;
+}
+
+function renderMap() {
+  const map = $("map");
+  map.querySelectorAll(".spot").forEach((n) => n.remove());
+  for (const p of world.places || []) {
+    const spot = el("div", { class: "spot" }, p.name);
+    Object.assign(spot.style, mapPosition(p.latitude, p.longitude));
+    map.append(spot);
+  }
+  $("places").replaceChildren(...(world.places || []).map((p) =>
+    el("button", { type: "button", onclick: () => placePin(p.latitude, p.longitude) }, p.name)));
+}
+
+function pickOnMap(ev) {
+  const box = $("map").getBoundingClientRect();
+  const b = mapBounds();
+  const x = (ev.clientX - box.left) / box.width;
+  const y = (ev.clientY - box.top) / box.height;
+  placePin(b.north - y * (b.north - b.south), b.west + x * (b.east - b.west));
+}
+
+// A staff member opens in their group's chat; everyone else in the private chat.
+function homeChat() {
+  const role = (world.roles || {})[String(me)] || "";
+  if (!role.includes("工作组")) return String(me);
+  const group = world.groups.find((g) => ACTIVE.has(g.members[String(me)]));
+  return group ? String(group.id) : String(me);
 }
 
 function fillChats() {
@@ -166,8 +156,8 @@ function fillChats() {
     options.push(el("option", { value: g.id }, label));
   }
   select.replaceChildren(...options);
-  const saved = localStorage.getItem("standin.chat." + me);
-  if (saved && options.some((o) => o.value === saved)) select.value = saved;
+  const saved = localStorage.getItem("standin.chat." + me) || homeChat();
+  if (options.some((o) => o.value === saved)) select.value = saved;
   switchChat(Number(select.value));
 }
 
@@ -328,8 +318,8 @@ function renderMessage(m) {
   const when = new Date(m.date * 1000);
   const hhmm = String(when.getHours()).padStart(2, "0") + ":" + String(when.getMinutes()).padStart(2, "0");
   bubble.append(el("div", { class: "meta" },
-    m.edit_date ? "已编辑" : null,
-    hhmm,
+    m.edit_date ? el("span", {}, "已编辑") : null,
+    el("span", {}, hhmm),
     el("a", { onclick: () => { replyTo = m; updateReplyBar(); $("text").focus(); } }, "回复")));
   return el("div", { class: "msg" + (mine ? " mine" : "") + (isBot ? " bot" : "") }, bubble);
 }
@@ -390,13 +380,14 @@ function updateReplyBar() {
 
 async function sendText(text) {
   text = (text || "").trim();
-  if (!text || me === null) return;
+  if (me === null) return;
   try {
     await post("/ui/send", { user_id: me, chat_id: chatId, text, reply_to: replyTo ? replyTo.message_id : null });
     replyTo = null; updateReplyBar();
     const log = $("log"); log.scrollTop = log.scrollHeight;
     refresh();
-  } catch (e) { toast("发送失败：" + e.message); }
+    return true;
+  } catch (e) { toast("发送失败：" + e.message); return false; }
 }
 
 async function sendLocation() {
@@ -446,15 +437,21 @@ $("newUser").addEventListener("click", async () => {
     await loadWorld();
   } catch (e) { toast("创建失败：" + e.message); }
 });
-$("send").addEventListener("click", () => { const t = $("text"); sendText(t.value); t.value = ""; });
+// What was typed stays in the box when the simulator refuses it (too long, say).
+async function sendTyped() {
+  const box = $("text");
+  if (await sendText(box.value)) box.value = "";
+}
+$("send").addEventListener("click", sendTyped);
 $("text").addEventListener("keydown", (ev) => {
   if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
-    ev.preventDefault(); sendText(ev.target.value); ev.target.value = "";
+    ev.preventDefault(); sendTyped();
   }
 });
 $("replyCancel").addEventListener("click", () => { replyTo = null; updateReplyBar(); });
 $("locBtn").addEventListener("click", () => { $("locPanel").hidden = !$("locPanel").hidden; });
 $("locSend").addEventListener("click", sendLocation);
+$("map").addEventListener("click", pickOnMap);
 $("cmdBtn").addEventListener("click", async () => {
   world = await (await fetch("/ui/world")).json();
   renderCommands();
@@ -470,7 +467,7 @@ $("photo").addEventListener("change", async (ev) => {
   form.append("photo", file, file.name);
   try {
     const response = await fetch("/ui/photo", { method: "POST", body: form });
-    if (!response.ok) throw new Error((await response.json()).error || response.status);
+    if (!response.ok) throw new Error(explain(await response.json().catch(() => ({})), response.status));
     $("text").value = "";
     refresh();
   } catch (e) { toast("上传失败：" + e.message); }
@@ -480,6 +477,3 @@ $("photo").addEventListener("change", async (ev) => {
 loadWorld().then(pollLoop).catch((e) => {
   $("log").replaceChildren(el("div", { class: "empty" }, "无法连接模拟服务器：" + e.message));
 });
-</script>
-</body>
-</html>
