@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import tomli_w
 
-from demo import RESIDENTS, STAFF, relocated_config, street_photo
+from demo import PLACES, RESIDENTS, STAFF, relocated_config, street_photo
 from tests.world import ROOT
 
 playwright_api = pytest.importorskip("playwright.async_api")
@@ -38,6 +38,7 @@ CHROMIUM_FLAGS = [
 RESIDENT = next(iter(RESIDENTS))  # 王小明
 URBAN_STAFF = STAFF["urban"][0]
 REPORT = "路边绿化带里全是塑料袋和饮料瓶，好几天没人清理"
+PLACE, LATITUDE, LONGITUDE = PLACES[3]
 
 
 def chromium_path() -> str:
@@ -106,7 +107,11 @@ async def test_a_report_goes_round_the_loop_in_the_browser(demo_url: str, tmp_pa
         await chat.become(RESIDENT)
         await page.fill("#text", REPORT)
         await page.set_input_files("#photo", str(photo))
-        card = chat.bubble(REPORT[:8], button="确认")
+        await chat.bubble(REPORT[:8], button="确认").wait_for()
+        await page.click("#locBtn")
+        await page.locator("#places").get_by_role("button", name=PLACE).click()
+        await page.click("#locSend")
+        card = chat.bubble("已添加位置", button="确认")
         await card.get_by_role("button", name="确认").click()
         filed = chat.bubble("工单号")
         await filed.wait_for()
@@ -114,8 +119,10 @@ async def test_a_report_goes_round_the_loop_in_the_browser(demo_url: str, tmp_pa
 
         await chat.become(URBAN_STAFF)  # opens in 城镇建设管理组's chat
         alert = chat.bubble(ticket, button="受理")
+        assert f"{LONGITUDE:.6f},{LATITUDE:.6f}" in await alert.inner_text()
         await alert.get_by_role("button", name="受理").click()
-        alert = chat.bubble(ticket, button="办结")
+        await page.locator("#toast", has_text="已受理").wait_for()  # the callback's answer
+        alert = chat.bubble(ticket, button="办结").filter(has_text="状态：已受理")
         await shoot(page, tmp_path, "group-chat.png", alert)
         await alert.get_by_role("button", name="办结").click()
         prompt = chat.bubble("写一句办结说明")
@@ -164,7 +171,7 @@ async def shoot(
     page: playwright_api.Page, folder: Path, name: str, bottom: playwright_api.Locator
 ) -> None:
     """A screenshot ending at `bottom`; with UPDATE_SCREENSHOTS=1 also the README's picture."""
-    await page.evaluate("document.getElementById('toast').hidden = true")
+    await page.add_style_tag(content="#toast { visibility: hidden; }")
     await bottom.evaluate("node => node.scrollIntoView({block: 'end'})")
     await page.screenshot(path=str(folder / name))
     if os.environ.get("UPDATE_SCREENSHOTS") == "1":

@@ -332,7 +332,7 @@ function renderReplyKeyboard(markup) {
     return el("button", {
       type: "button",
       onclick: () => {
-        if (b.request_location) sendLocation();
+        if (b.request_location) { $("locPanel").hidden = false; toast("在地图上点选位置（或选一个地点），再点「发送位置」"); }
         else if (b.request_contact) post("/ui/contact", { user_id: me, chat_id: chatId }).catch((e) => toast("发送失败：" + e.message));
         else sendText(b.text);
         if (markup.one_time_keyboard) box.replaceChildren();
