@@ -12,10 +12,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
 		-r requirements.txt -r requirements-dev.txt
 	bash scripts/ensure-cjk-font
-	bash scripts/ensure-chromium
 	touch $(STAMP)
 
 test: $(STAMP)
+	@bash scripts/ensure-chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q

@@ -196,6 +196,7 @@ class Demo:
         )
         await self.runtime.start()
         if self.seed_cases:
+            log.info("seeding the demo with a few residents' cases through the bot")
             try:
                 await self.seed()
             except AssertionError as exc:  # the demo still works, only emptier
