@@ -6,7 +6,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from storage.db import Database, execute, fetch_all, fetch_one
+from storage import survey
+from storage.db import Database
 
 SUPPORT = ("support", "rather", "rather_not", "against", "unaware")
 TARGET = 0.9
@@ -47,16 +48,11 @@ class SurveyService:
         """The round now open, and whether it started just now."""
         now = self.clock()
         async with self.db.transaction() as conn:
-            row = await fetch_one(
-                conn, "SELECT id, started_at FROM survey_rounds ORDER BY id DESC LIMIT 1"
-            )
-            if row is not None and now - row[1] < self.every_days * 86400:
-                return int(row[0]), False
-            created = await fetch_one(
-                conn, "INSERT INTO survey_rounds (started_at) VALUES (?) RETURNING id", (now,)
-            )
-        assert created is not None
-        return int(created[0]), True
+            latest = await survey.latest_round(conn)
+            if latest is not None and now - latest[1] < self.every_days * 86400:
+                return latest[0], False
+            created = await survey.insert_round(conn, now)
+        return created, True
 
     async def answer(
         self, resident_id: int, support: str | None = None, aware: bool | None = None
@@ -65,35 +61,11 @@ class SurveyService:
         if support is not None and support not in SUPPORT:
             raise ValueError(support)
         round_id = await self.current_round()
-        knows = None if aware is None else int(aware)
         async with self.db.session() as conn:
-            await execute(
-                conn,
-                "INSERT INTO survey_answers (round_id, resident_id, support, aware, at)"
-                " VALUES (?,?,?,?,?) ON CONFLICT (round_id, resident_id) DO UPDATE SET"
-                " support = COALESCE(excluded.support, support),"
-                " aware = COALESCE(excluded.aware, aware), at = excluded.at",
-                (
-                    round_id,
-                    resident_id,
-                    support,
-                    knows,
-                    self.clock(),
-                ),
-            )
+            await survey.save_answer(conn, round_id, resident_id, support, aware, self.clock())
 
     async def figures(self, rounds: int = 6) -> list[RoundFigures]:
         """Each of the latest rounds' figures, oldest first (for the trend)."""
         async with self.db.session() as conn:
-            rows = await fetch_all(
-                conn,
-                "SELECT r.id, r.started_at, COUNT(a.support),"
-                " TOTAL(a.support IN ('support', 'rather')), TOTAL(a.aware = 1), COUNT(a.aware)"
-                " FROM survey_rounds r LEFT JOIN survey_answers a ON a.round_id = r.id"
-                " GROUP BY r.id ORDER BY r.id DESC LIMIT ?",
-                (rounds,),
-            )
-        return [
-            RoundFigures(r[0], r[1], int(r[2]), int(r[3]), int(r[4]), int(r[5]))
-            for r in reversed(rows)
-        ]
+            rows = await survey.figures(conn, rounds)
+        return [RoundFigures(*r) for r in reversed(rows)]
