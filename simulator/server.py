@@ -2340,6 +2340,8 @@ class BotApiStandIn:
             "version": self._ui_version,
             "messages": messages,
             "reply_keyboard": chat.reply_keyboard,
+            # Messages per chat, so the web chat can mark the other chats' new ones.
+            "counts": {str(c.id): len(c.messages) for c in self._chats.values()},
         }
         return web.json_response(body, dumps=_json_dumps)
 

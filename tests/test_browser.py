@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import tomli_w
 
-from demo import PLACES, RESIDENTS, STAFF, relocated_config, street_photo
+from demo import ADMIN, PLACES, RESIDENTS, STAFF, relocated_config, street_photo
 from tests.world import ROOT
 
 playwright_api = pytest.importorskip("playwright.async_api")
@@ -116,6 +116,13 @@ async def test_a_report_goes_round_the_loop_in_the_browser(demo_url: str, tmp_pa
         filed = chat.bubble("工单号")
         await filed.wait_for()
         ticket = re.search(r"工单号：(\S+)", await filed.last.inner_text()).group(1)  # type: ignore[union-attr]
+
+        await chat.become(ADMIN[0])  # in every group: the new alert is marked there
+        await page.wait_for_function(
+            "() => [...document.querySelectorAll('#chat option')].some("
+            "o => o.textContent.includes('城镇建设管理组') && o.textContent.includes('条新消息'))"
+        )
+        assert "条新消息" not in await page.locator("#chat option").first.inner_text()
 
         await chat.become(URBAN_STAFF)  # opens in 城镇建设管理组's chat
         alert = chat.bubble(ticket, button="受理")

@@ -149,11 +149,11 @@ function homeChat() {
 function fillChats() {
   const select = $("chat");
   const options = [];
-  if (me !== null) options.push(el("option", { value: me }, "与机器人私聊"));
+  if (me !== null) options.push(el("option", { value: me, "data-base": "与机器人私聊" }, "与机器人私聊"));
   for (const g of world.groups) {
     const status = g.members[String(me)];
     const label = "群：" + g.title + (ACTIVE.has(status) ? "" : "（未加入）");
-    options.push(el("option", { value: g.id }, label));
+    options.push(el("option", { value: g.id, "data-base": label }, label));
   }
   select.replaceChildren(...options);
   const saved = localStorage.getItem("standin.chat." + me) || homeChat();
@@ -354,6 +354,20 @@ function render(state) {
   if (nearBottom) log.scrollTop = log.scrollHeight;
 }
 
+// Each person's other chats say how many messages came since they last looked there.
+function markUnread(counts) {
+  if (!counts || me === null) return;
+  const key = "standin.seen." + me;
+  const seen = JSON.parse(localStorage.getItem(key) || "{}");
+  seen[String(chatId)] = counts[String(chatId)] || 0;
+  localStorage.setItem(key, JSON.stringify(seen));
+  for (const option of $("chat").options) {
+    const unread = (counts[option.value] || 0) - (seen[option.value] || 0);
+    const text = option.dataset.base + (unread > 0 ? "（" + unread + " 条新消息）" : "");
+    if (option.textContent !== text) option.textContent = text;
+  }
+}
+
 async function refresh() {
   if (chatId === null) return;
   const requested = chatId;
@@ -363,6 +377,7 @@ async function refresh() {
     if (requested !== chatId || state.unchanged || !state.messages) return;
     version = state.version;
     render(state);
+    markUnread(state.counts);
   } catch (e) {
     /* the stand-in may be restarting; try again on the next tick */
   }
