@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from storage.db import Connection, fetch_all
+from storage import stats as stats_db
+from storage.db import Connection
 
 
 @dataclass(frozen=True)
@@ -61,34 +62,6 @@ class Statistics:
     total: Figures
 
 
-# Counted from the covering index reports_stats alone; each category's time
-# limits are inlined as CASE expressions (one pass, no join).
-_COUNTS = """
-SELECT group_key, category, COUNT(*) AS cases,
-  TOTAL(accepted_at - created_at <= CASE category {accept} END),
-  TOTAL(resolved_at IS NOT NULL),
-  TOTAL(resolved_at - created_at <= CASE category {resolve} END),
-  TOTAL(rating IN ('satisfied', 'basically')),
-  TOTAL(rating IS NOT NULL)
-FROM reports INDEXED BY reports_stats
-WHERE created_at >= ? AND created_at < ?
-GROUP BY group_key, category
-"""
-
-# The middle value per group, and over all groups ('*'), in one pass per column.
-_MEDIANS = """
-WITH d AS (
-  SELECT group_key, {column} - created_at AS v FROM reports INDEXED BY reports_stats
-  WHERE created_at >= ? AND created_at < ? AND {column} IS NOT NULL
-), ranked AS (
-  SELECT g, v, ROW_NUMBER() OVER (PARTITION BY g ORDER BY v) AS rn,
-         COUNT(*) OVER (PARTITION BY g) AS n
-  FROM (SELECT group_key AS g, v FROM d UNION ALL SELECT '*' AS g, v FROM d)
-)
-SELECT g, v FROM ranked WHERE rn = n / 2 + 1
-"""
-
-
 async def collect(
     conn: Connection,
     since: float,
@@ -98,25 +71,19 @@ async def collect(
 ) -> Statistics:
     """Count every case filed in [since, until) by group and category, in one pass,
     plus the median times to accept and to resolve per group and overall."""
-    limits = list(limits)
-    accept = " ".join("WHEN ? THEN ?" for _ in limits)
-    params = [x for key, accept_s, _ in limits for x in (key, accept_s)]
-    params += [x for key, _, resolve_s in limits for x in (key, resolve_s)]
-    sql = _COUNTS.format(accept=accept, resolve=accept)
-    rows = await fetch_all(conn, sql, (*params, since, until))
+    rows = await stats_db.counts(conn, since, until, list(limits))
     by_group: dict[str, Figures] = {g: Figures() for g in groups}
     by_category: dict[str, Figures] = {}
     total = Figures()
-    for row in rows:
-        figures = Figures(*(int(v) for v in tuple(row)[2:]))
-        by_group[row["group_key"]] = by_group.get(row["group_key"], Figures()) + figures
-        by_category[row["category"]] = by_category.get(row["category"], Figures()) + figures
+    for group_key, category, *counts in rows:
+        figures = Figures(*counts)
+        by_group[group_key] = by_group.get(group_key, Figures()) + figures
+        by_category[category] = by_category.get(category, Figures()) + figures
         total = total + figures
 
-    medians = {}
+    medians: dict[str, dict[str, float]] = {}
     for column in ("accepted_at", "resolved_at"):
-        rows = await fetch_all(conn, _MEDIANS.format(column=column), (since, until))
-        medians[column] = {row[0]: row[1] for row in rows}
+        medians[column] = await stats_db.medians(conn, since, until, column)
 
     def with_medians(figures: Figures, key: str) -> Figures:
         return Figures(
