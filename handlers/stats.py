@@ -79,7 +79,7 @@ def stats_text(figures: Statistics, days: int, render: Renderer) -> str:
             lines.append(_line(render.group(key), group_figures))
     lines.append(texts.STATS_BY_CATEGORY)
     for key, category_figures in sorted(figures.by_category.items(), key=lambda kv: -kv[1].cases):
-        lines.append(_line(render.category(key), category_figures, medians=False))
+        lines.append(_line(render.category(key), category_figures))
     return "\n".join(lines)
 
 
@@ -99,7 +99,7 @@ def trend_text(week: Statistics, before: Statistics) -> str:
     )
 
 
-def _line(name: str, f: Figures, medians: bool = True) -> str:
+def _line(name: str, f: Figures) -> str:
     text = texts.STATS_LINE.format(
         name=name,
         cases=f.cases,
@@ -109,12 +109,10 @@ def _line(name: str, f: Figures, medians: bool = True) -> str:
         satisfaction=_pct(f.satisfaction_rate),
         rated=f.rated,
     )
-    if medians:
-        text += texts.STATS_MEDIANS.format(
-            accept=lateness(f.median_accept) if f.median_accept is not None else "—",
-            resolve=lateness(f.median_resolve) if f.median_resolve is not None else "—",
-        )
-    return text
+    return text + texts.STATS_MEDIANS.format(
+        accept=lateness(f.median_accept) if f.median_accept is not None else "—",
+        resolve=lateness(f.median_resolve) if f.median_resolve is not None else "—",
+    )
 
 
 def _pct(rate: float | None) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from array import array
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -70,7 +72,7 @@ async def collect(
     groups: Iterable[str],
 ) -> Statistics:
     """Count every case filed in [since, until) by group and category, in one pass,
-    plus the median times to accept and to resolve per group and overall."""
+    plus the median times to accept and to resolve per group, per category and overall."""
     rows = await stats_db.counts(conn, since, until, list(limits))
     by_group: dict[str, Figures] = {g: Figures() for g in groups}
     by_category: dict[str, Figures] = {}
@@ -81,9 +83,7 @@ async def collect(
         by_category[category] = by_category.get(category, Figures()) + figures
         total = total + figures
 
-    medians: dict[str, dict[str, float]] = {}
-    for column in ("accepted_at", "resolved_at"):
-        medians[column] = await stats_db.medians(conn, since, until, column)
+    medians = await _medians(conn, since, until)
 
     def with_medians(figures: Figures, key: str) -> Figures:
         return Figures(
@@ -93,10 +93,25 @@ async def collect(
             figures.resolved_in_time,
             figures.pleased,
             figures.rated,
-            medians["accepted_at"].get(key),
-            medians["resolved_at"].get(key),
+            medians.get(("accept", key)),
+            medians.get(("resolve", key)),
         )
 
-    by_group = {g: with_medians(f, g) for g, f in by_group.items()}
+    by_group = {g: with_medians(f, f"group:{g}") for g, f in by_group.items()}
+    by_category = {c: with_medians(f, f"category:{c}") for c, f in by_category.items()}
     total = with_medians(total, "*")
     return Statistics(since, until, by_group, by_category, total)
+
+
+async def _medians(conn: Connection, since: float, until: float) -> dict[tuple[str, str], float]:
+    """The middle time to accept and to resolve, keyed (what, 'group:<key>' |
+    'category:<key>' | '*'); the upper middle of an even count, as before."""
+    seconds: dict[tuple[str, str], array[float]] = defaultdict(lambda: array("d"))
+    async for rows in stats_db.durations(conn, since, until):
+        for group_key, category, to_accept, to_resolve in rows:
+            for what, value in (("accept", to_accept), ("resolve", to_resolve)):
+                if value is not None:
+                    seconds[what, f"group:{group_key}"].append(value)
+                    seconds[what, f"category:{category}"].append(value)
+                    seconds[what, "*"].append(value)
+    return {key: sorted(values)[len(values) // 2] for key, values in seconds.items()}

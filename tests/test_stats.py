@@ -42,6 +42,17 @@ async def test_stats_gives_each_rate_for_the_district_groups_and_categories(
     assert chart.photo_file_ids
 
 
+async def test_each_category_has_its_own_median_times(world: World) -> None:
+    await one_resolved_and_rated_one_waiting(world)
+    after = len(world.api.sent_to(ADMIN))
+    world.api.send_text(ADMIN, "/stats 7")
+    lines = (await world.api.next_sent(ADMIN, after=after)).text.splitlines()
+    litter = next(line for line in lines if line.startswith("乱扔垃圾："))
+    traffic = next(line for line in lines if line.startswith("交通不文明："))
+    assert "受理中位 1分钟｜办结中位 1分钟" in litter
+    assert "受理中位 —｜办结中位 —" in traffic
+
+
 async def test_only_admins_see_statistics(world: World) -> None:
     reply = await world.say("/stats", user=URBAN_STAFF)
     assert "无权限" in reply.text
