@@ -281,6 +281,9 @@ class _Chat:
     next_message_id: int = 1
     messages: dict[int, JSON] = field(default_factory=dict)
     reply_keyboard: JSON | None = None
+    # Bot messages sent with force_reply (message id -> input placeholder): a client
+    # opens a reply to them, so the web chat does too.
+    force_replies: dict[int, str] = field(default_factory=dict)
 
     @property
     def id(self) -> int:
@@ -1721,6 +1724,10 @@ class BotApiStandIn:
         if reply_to is not None:
             content["reply_to_message"] = reply_to
         message = self._new_message(chat, self._bot_sender(), content)
+        markup = p.raw("reply_markup")
+        if isinstance(markup, dict) and markup.get("force_reply"):
+            placeholder = markup.get("input_field_placeholder")
+            chat.force_replies[message["message_id"]] = str(placeholder or "")
         snapshot = copy.deepcopy(message)
         self.sent.append(
             SentMessage(
@@ -2340,6 +2347,7 @@ class BotApiStandIn:
             "version": self._ui_version,
             "messages": messages,
             "reply_keyboard": chat.reply_keyboard,
+            "force_reply": {str(mid): text for mid, text in chat.force_replies.items()},
             # Messages per chat, so the web chat can mark the other chats' new ones.
             "counts": {str(c.id): len(c.messages) for c in self._chats.values()},
         }

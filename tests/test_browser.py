@@ -100,7 +100,9 @@ async def test_a_report_goes_round_the_loop_in_the_browser(demo_url: str, tmp_pa
     photo.write_bytes(street_photo(litter=(235, 235, 240)))
     async with playwright_api.async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        page = await browser.new_page(viewport={"width": 460, "height": 860})
+        page = await browser.new_page(
+            viewport={"width": 460, "height": 860}, locale="zh-CN", timezone_id="Asia/Shanghai"
+        )
         chat = Chat(page)
         await page.goto(demo_url)
 
@@ -132,8 +134,8 @@ async def test_a_report_goes_round_the_loop_in_the_browser(demo_url: str, tmp_pa
         alert = chat.bubble(ticket, button="办结").filter(has_text="状态：已受理")
         await shoot(page, tmp_path, "group-chat.png", alert)
         await alert.get_by_role("button", name="办结").click()
-        prompt = chat.bubble("写一句办结说明")
-        await prompt.get_by_text("回复", exact=True).click()
+        await chat.bubble("写一句办结说明").wait_for()  # a forced reply: the reply opens itself
+        await page.locator("#replyText", has_text="写一句办结说明").wait_for()
         await page.fill("#text", "已清理干净，并提醒保洁加强巡查")
         await page.click("#send")
         await chat.bubble(ticket).filter(has_text="已办结").first.wait_for()

@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 from telegram import (
     Bot,
+    ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputMediaPhoto,
@@ -716,3 +717,17 @@ def test_the_simulator_listens_on_loopback_only() -> None:
     with pytest.raises(ValueError, match="loopback"):
         BotApiStandIn(host="0.0.0.0")
     assert BotApiStandIn(host="localhost").host == "localhost"
+
+
+async def test_the_web_chat_learns_which_messages_force_a_reply(standin: BotApiStandIn) -> None:
+    async with bot_only(standin) as app:
+        asked = await app.bot.send_message(
+            GROUP, "请回复说明", reply_markup=ForceReply(input_field_placeholder="办结说明")
+        )
+        plain = await app.bot.send_message(GROUP, "普通消息")
+    async with aiohttp.ClientSession() as http:
+        url = standin.web_url.rstrip("/") + "/ui/state"
+        async with http.get(url, params={"chat_id": str(GROUP)}) as resp:
+            state = await resp.json()
+    assert state["force_reply"] == {str(asked.message_id): "办结说明"}
+    assert str(plain.message_id) not in state["force_reply"]

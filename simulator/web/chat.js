@@ -341,6 +341,19 @@ function renderReplyKeyboard(markup) {
   }))));
 }
 
+// Like a Telegram client, a bot message sent with force_reply opens a reply to it (once).
+const forceReplied = new Set();
+function openForcedReply(state) {
+  const last = state.messages[state.messages.length - 1];
+  const forced = state.force_reply || {};
+  const key = chatId + ":" + (last ? last.message_id : "");
+  if (!last || !(String(last.message_id) in forced) || forceReplied.has(key)) return;
+  forceReplied.add(key);
+  replyTo = last;
+  updateReplyBar(forced[String(last.message_id)]);
+  $("text").focus();
+}
+
 function render(state) {
   const log = $("log");
   const nearBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
@@ -351,6 +364,7 @@ function render(state) {
     log.replaceChildren(...state.messages.map(renderMessage));
   }
   renderReplyKeyboard(state.reply_keyboard);
+  openForcedReply(state);
   if (nearBottom) log.scrollTop = log.scrollHeight;
 }
 
@@ -388,9 +402,11 @@ async function pollLoop() {
   setTimeout(pollLoop, 700);
 }
 
-function updateReplyBar() {
+const DEFAULT_PLACEHOLDER = "输入消息…（Enter 发送，Shift+Enter 换行）";
+function updateReplyBar(placeholder) {
   $("replyBar").hidden = !replyTo;
   $("replyText").textContent = replyTo ? "回复：" + summary(replyTo).slice(0, 60) : "";
+  $("text").placeholder = (replyTo && placeholder) ? placeholder : DEFAULT_PLACEHOLDER;
 }
 
 async function sendText(text) {
