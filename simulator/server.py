@@ -17,6 +17,7 @@ import ipaddress
 import json
 import logging
 import re
+import secrets
 import socket
 import struct
 import time
@@ -528,6 +529,7 @@ class BotApiStandIn:
         self._rate_limit: float | None = None
         self._send_times: deque[float] = deque()
         self._ui_version = 0
+        self._instance = secrets.token_hex(4)
         self._poll_generation = 0
         self._closing = False
 
@@ -2319,6 +2321,8 @@ class BotApiStandIn:
             "default_location": list(self.default_location),
             "places": [{"name": n, "latitude": la, "longitude": lo} for n, la, lo in self.places],
             "roles": {str(uid): role for uid, role in self.roles.items()},
+            # Chats start empty on every start: what a browser remembers is per instance.
+            "instance": self._instance,
             "commands": self.default_commands(),
         }
         return web.json_response(body, dumps=_json_dumps)

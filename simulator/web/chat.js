@@ -371,7 +371,7 @@ function render(state) {
 // Each person's other chats say how many messages came since they last looked there.
 function markUnread(counts) {
   if (!counts || me === null) return;
-  const key = "standin.seen." + me;
+  const key = "standin.seen." + world.instance + "." + me;
   const seen = JSON.parse(localStorage.getItem(key) || "{}");
   seen[String(chatId)] = counts[String(chatId)] || 0;
   localStorage.setItem(key, JSON.stringify(seen));
