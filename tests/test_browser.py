@@ -41,7 +41,8 @@ REPORT = "路边绿化带里全是塑料袋和饮料瓶，好几天没人清理"
 PLACE, LATITUDE, LONGITUDE = PLACES[3]
 
 
-def chromium_path() -> str:
+@pytest.fixture
+def chromium() -> str:
     """Debian's Chromium (or $CHROMIUM); skip without one, but never under CI."""
     found = os.environ.get("CHROMIUM") or shutil.which("chromium")
     if found:
@@ -58,7 +59,7 @@ def free_port() -> int:
 
 
 @pytest.fixture
-async def demo_url(tmp_path: Path) -> AsyncIterator[str]:
+async def demo_url(chromium: str, tmp_path: Path) -> AsyncIterator[str]:
     """`python bot.py demo` on a free port with its own database; stopped with Ctrl-C."""
     raw = relocated_config(ROOT / "config.toml", tmp_path / "civic.db")
     raw["demo"] = {"port": free_port()}
@@ -94,68 +95,94 @@ async def demo_url(tmp_path: Path) -> AsyncIterator[str]:
         assert "Traceback" not in output, output[-2000:]
 
 
-async def test_a_report_goes_round_the_loop_in_the_browser(demo_url: str, tmp_path: Path) -> None:
-    executable = chromium_path()
-    photo = tmp_path / "litter.png"
-    photo.write_bytes(street_photo(litter=(235, 235, 240)))
+@pytest.fixture
+async def page(chromium: str, demo_url: str) -> AsyncIterator[playwright_api.Page]:
+    """A phone-sized page of the demo's web chat, in the district's language and time."""
     async with playwright_api.async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
         page = await browser.new_page(
             viewport={"width": 460, "height": 860}, locale="zh-CN", timezone_id="Asia/Shanghai"
         )
-        chat = Chat(page)
         await page.goto(demo_url)
-
-        await chat.become(RESIDENT)
-        await page.fill("#text", REPORT)
-        await page.set_input_files("#photo", str(photo))
-        await chat.bubble(REPORT[:8], button="确认").wait_for()
-        await page.click("#locBtn")
-        await page.locator("#places").get_by_role("button", name=PLACE).click()
-        await page.click("#locSend")
-        card = chat.bubble("已添加位置", button="确认")
-        await card.get_by_role("button", name="确认").click()
-        filed = chat.bubble("工单号")
-        await filed.wait_for()
-        ticket = re.search(r"工单号：(\S+)", await filed.last.inner_text()).group(1)  # type: ignore[union-attr]
-
-        await chat.become(ADMIN[0])  # in every group: the new alert is marked there
-        await page.wait_for_function(
-            "() => [...document.querySelectorAll('#chat option')].some("
-            "o => o.textContent.includes('城镇建设管理组') && o.textContent.includes('条新消息'))"
-        )
-        assert "条新消息" not in await page.locator("#chat option").first.inner_text()
-
-        await chat.become(URBAN_STAFF)  # opens in 城镇建设管理组's chat
-        alert = chat.bubble(ticket, button="受理")
-        assert f"{LONGITUDE:.6f},{LATITUDE:.6f}" in await alert.inner_text()
-        await alert.get_by_role("button", name="受理").click()
-        await page.locator("#toast", has_text="已受理").wait_for()  # the callback's answer
-        alert = chat.bubble(ticket, button="办结").filter(has_text="状态：已受理")
-        await shoot(page, tmp_path, "group-chat.png", alert)
-        await alert.get_by_role("button", name="办结").click()
-        await chat.bubble("写一句办结说明").wait_for()  # a forced reply: the reply opens itself
-        await page.locator("#replyText", has_text="写一句办结说明").wait_for()
-        await page.fill("#text", "已清理干净，并提醒保洁加强巡查")
-        await page.click("#send")
-        await chat.bubble(ticket).filter(has_text="已办结").first.wait_for()
-
-        await chat.become(RESIDENT)
-        await chat.bubble(f"工单 {ticket}：城镇建设管理组已受理").wait_for()
-        rating = chat.bubble(ticket, button="满意")
-        await rating.wait_for()
-        await shoot(page, tmp_path, "resident-chat.png", rating)
-
-        await page.fill("#text", "/quiz")
-        await page.click("#send")
-        first = page.locator(".poll").last
-        await first.wait_for()
-        asked = await first.locator(".q").inner_text()
-        question = page.locator(".poll", has_text=asked)  # the next one follows at once
-        await question.locator("button").first.click()
-        await question.locator(".expl").wait_for()
-        await page.locator(".poll").nth(1).wait_for()
+        yield page
         await browser.close()
+
+
+async def test_a_report_goes_round_the_loop_in_the_browser(
+    page: playwright_api.Page, tmp_path: Path
+) -> None:
+    photo = tmp_path / "litter.png"
+    photo.write_bytes(street_photo(litter=(235, 235, 240)))
+    chat = Chat(page)
+    await chat.become(RESIDENT)
+    await page.fill("#text", REPORT)
+    await page.set_input_files("#photo", str(photo))
+    await chat.bubble(REPORT[:8], button="确认").wait_for()
+    await page.click("#locBtn")
+    await page.locator("#places").get_by_role("button", name=PLACE).click()
+    await page.click("#locSend")
+    card = chat.bubble("已添加位置", button="确认")
+    await card.get_by_role("button", name="确认").click()
+    filed = chat.bubble("工单号")
+    await filed.wait_for()
+    ticket = re.search(r"工单号：(\S+)", await filed.last.inner_text()).group(1)  # type: ignore[union-attr]
+
+    await chat.become(ADMIN[0])  # in every group: the new alert is marked there
+    await page.wait_for_function(
+        "() => [...document.querySelectorAll('#chat option')].some("
+        "o => o.textContent.includes('城镇建设管理组') && o.textContent.includes('条新消息'))"
+    )
+    assert "条新消息" not in await page.locator("#chat option").first.inner_text()
+
+    await chat.become(URBAN_STAFF)  # opens in 城镇建设管理组's chat
+    alert = chat.bubble(ticket, button="受理")
+    assert f"{LONGITUDE:.6f},{LATITUDE:.6f}" in await alert.inner_text()
+    await alert.get_by_role("button", name="受理").click()
+    await page.locator("#toast", has_text="已受理").wait_for()  # the callback's answer
+    alert = chat.bubble(ticket, button="办结").filter(has_text="状态：已受理")
+    await shoot(page, tmp_path, "group-chat.png", alert)
+    await alert.get_by_role("button", name="办结").click()
+    await chat.bubble("写一句办结说明").wait_for()  # a forced reply: the reply opens itself
+    await page.locator("#replyText", has_text="写一句办结说明").wait_for()
+    await page.fill("#text", "已清理干净，并提醒保洁加强巡查")
+    await page.click("#send")
+    await chat.bubble(ticket).filter(has_text="已办结").first.wait_for()
+
+    await chat.become(RESIDENT)
+    await chat.bubble(f"工单 {ticket}：城镇建设管理组已受理").wait_for()
+    rating = chat.bubble(ticket, button="满意")
+    await rating.wait_for()
+    await shoot(page, tmp_path, "resident-chat.png", rating)
+
+    await page.fill("#text", "/quiz")
+    await page.click("#send")
+    first = page.locator(".poll").last
+    await first.wait_for()
+    asked = await first.locator(".q").inner_text()
+    question = page.locator(".poll", has_text=asked)  # the next one follows at once
+    await question.locator("button").first.click()
+    await question.locator(".expl").wait_for()
+    await page.locator(".poll").nth(1).wait_for()
+
+
+async def test_a_text_telegram_would_refuse_is_refused_and_kept(page: playwright_api.Page) -> None:
+    chat = Chat(page)
+    await chat.become(RESIDENT)
+    await page.fill("#text", "长" * 4097)
+    await page.click("#send")
+    await page.locator("#toast", has_text="消息太长").wait_for()
+    assert "message is too long" in await page.locator("#toast").inner_text()
+    assert len(await page.input_value("#text")) == 4097
+
+
+async def test_a_drawn_sample_photo_starts_a_report(page: playwright_api.Page) -> None:
+    chat = Chat(page)
+    await chat.become(RESIDENT)
+    await page.fill("#text", "人行道上全是垃圾")
+    await page.click("#samplePhoto")
+    card = chat.bubble("照片：1 张", button="确认")
+    await card.wait_for()
+    assert "人行道上全是垃圾" in await card.inner_text()
 
 
 class Chat:

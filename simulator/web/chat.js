@@ -488,22 +488,48 @@ $("cmdBtn").addEventListener("click", async () => {
   renderCommands();
   $("cmds").hidden = !$("cmds").hidden;
 });
-$("photo").addEventListener("change", async (ev) => {
-  const file = ev.target.files[0];
-  if (!file) return;
+async function uploadPhoto(blob, name) {
   const form = new FormData();
   form.append("user_id", String(me));
   form.append("chat_id", String(chatId));
   form.append("caption", $("text").value.trim());
-  form.append("photo", file, file.name);
+  form.append("photo", blob, name);
   try {
     const response = await fetch("/ui/photo", { method: "POST", body: form });
     if (!response.ok) throw new Error(explain(await response.json().catch(() => ({})), response.status));
     $("text").value = "";
     refresh();
   } catch (e) { toast("上传失败：" + e.message); }
+}
+
+// Someone trying the demo on a server may have no picture at hand: draw a street scene.
+function samplePhoto() {
+  const canvas = el("canvas", { width: 320, height: 240 });
+  const g = canvas.getContext("2d");
+  const sky = g.createLinearGradient(0, 0, 0, 80);
+  sky.addColorStop(0, "#8fb8e8"); sky.addColorStop(1, "#d4e6f7");
+  g.fillStyle = sky; g.fillRect(0, 0, 320, 80);
+  ["#c4b4a0", "#aab0be", "#cdc8b9", "#b9a890", "#a9b6c4"].forEach((colour, i) => {
+    g.fillStyle = colour; g.fillRect(i * 64, 40 + (i % 2) * 14, 64, 120);
+    g.fillStyle = "#7896be";
+    for (let y = 60 + (i % 2) * 14; y < 150; y += 26) g.fillRect(i * 64 + 12, y, 14, 12), g.fillRect(i * 64 + 38, y, 14, 12);
+  });
+  g.fillStyle = "#467846"; g.fillRect(0, 150, 320, 16);
+  g.fillStyle = "#9a9a98"; g.fillRect(0, 166, 320, 74);
+  const litter = ["#e8e8ee", "#d9534f", "#f0c040", "#5aa0d8"];
+  for (let i = 0; i < 14; i++) {
+    g.fillStyle = litter[i % litter.length];
+    g.fillRect(40 + ((i * 53) % 240), 180 + ((i * 29) % 45), 12 + (i % 3) * 8, 8 + (i % 2) * 6);
+  }
+  return new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
+}
+
+$("photo").addEventListener("change", async (ev) => {
+  const file = ev.target.files[0];
+  if (file) await uploadPhoto(file, file.name);
   ev.target.value = "";
 });
+$("samplePhoto").addEventListener("click", async () => uploadPhoto(await samplePhoto(), "sample.png"));
 
 loadWorld().then(pollLoop).catch((e) => {
   $("log").replaceChildren(el("div", { class: "empty" }, "无法连接模拟服务器：" + e.message));
