@@ -120,23 +120,13 @@ class Walkthrough(Driver):
         body = await self.wait_text(card, "工单号")
         return card, body.split("工单号：", 1)[1].split()[0]
 
-    async def alert(self, chat_id: int, ticket: str) -> SentMessage:
-        """The group's alert (the message with buttons) about a ticket."""
+    async def about(self, chat_id: int, ticket: str, label: str = "") -> SentMessage:
+        """The latest bot message in a chat about a ticket with buttons (one with `label`):
+        a group's alert, or the resident's rating notice."""
 
         def check() -> SentMessage | None:
             for sent in reversed(self.api.sent_to(chat_id)):
-                if ticket in (sent.text or "") and sent.buttons:
-                    return sent
-            return None
-
-        return await self.api.wait_for(check, self.timeout)
-
-    async def notice(self, user: int, ticket: str, label: str) -> SentMessage:
-        """The message to a resident about a ticket that offers a button `label`."""
-
-        def check() -> SentMessage | None:
-            for sent in reversed(self.api.sent_to(user)):
-                if ticket in (sent.text or "") and label in str(sent.buttons):
+                if ticket in (sent.text or "") and sent.buttons and label in str(sent.buttons):
                     return sent
             return None
 
@@ -220,27 +210,27 @@ class Demo:
         )
         # Accepted, being handled.
         _, ticket = await w.file("幸福路菜市场门口有流动摊贩占道经营", wang, place=PLACES[1][1:])
-        alert = await w.alert(groups["urban"].chat_id, ticket)
+        alert = await w.about(groups["urban"].chat_id, ticket)
         await w.press(urban, alert, "受理")
         await w.wait_button(alert, "办结")
         # Resolved, waiting for the resident's rating.
         _, ticket = await w.file("中山公园东门的路灯坏了，晚上一片漆黑", zhang, place=PLACES[2][1:])
-        alert = await w.alert(groups["urban"].chat_id, ticket)
+        alert = await w.about(groups["urban"].chat_id, ticket)
         await w.press(urban, alert, "受理")
         await w.wait_button(alert, "办结")
         await w.act_with_note(urban, alert, "办结", "已更换灯泡，今晚起恢复照明")
-        await w.notice(zhang, ticket, "满意")
+        await w.about(zhang, ticket, "满意")
         # Resolved and rated: closed.
         _, ticket = await w.file("人民广场路口好多人闯红灯", chen, place=PLACES[0][1:])
-        alert = await w.alert(groups["order"].chat_id, ticket)
+        alert = await w.about(groups["order"].chat_id, ticket)
         await w.press(order, alert, "受理")
         await w.wait_button(alert, "办结")
         await w.act_with_note(order, alert, "办结", "已在早晚高峰安排文明交通劝导员")
-        rating = await w.notice(chen, ticket, "满意")
+        rating = await w.about(chen, ticket, "满意")
         await w.press(chen, rating, "😊")
         # Returned to the resident with a reason.
         _, ticket = await w.file("学府路小学门口的电线杆上贴满了小广告", wang)
-        alert = await w.alert(groups["urban"].chat_id, ticket)
+        alert = await w.about(groups["urban"].chat_id, ticket)
         await w.act_with_note(
             urban, alert, "退回", "请补充是哪一根电线杆（附近门牌号），我们马上派人清理"
         )

@@ -564,7 +564,7 @@ class BotApiStandIn:
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file_download)
         app.router.add_get("/", self._ui_page)
-        app.router.add_static("/web/", _WEB_DIR, append_version=True)
+        app.router.add_static("/web/", _WEB_DIR)
         app.router.add_get("/ui/world", self._ui_world)
         app.router.add_get("/ui/state", self._ui_state)
         app.router.add_post("/ui/send", self._ui_send)
