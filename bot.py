@@ -252,18 +252,13 @@ def cmd_run(settings: Settings) -> int:
 
 
 def cmd_demo(settings: Settings, port: int | None) -> int:
-    from demo import Demo
+    from demo import Demo, PortBusy
 
     demo = Demo(settings, port=port)
     try:
         _run(_serve(demo.start, demo.stop))
-    except OSError as exc:  # the port is taken, most likely
-        print(
-            f"error: the demo cannot listen on 127.0.0.1:{demo.api.port}: {exc.strerror}."
-            " Stop what uses that port, or choose another with [demo] port in the config"
-            " or --port",
-            file=sys.stderr,
-        )
+    except PortBusy as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
 

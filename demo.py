@@ -152,6 +152,16 @@ class Walkthrough(Driver):
         return await self.say(note, user=user, chat_id=chat, reply_to_message_id=prompt.message_id)
 
 
+class PortBusy(Exception):
+    """The web chat's port cannot be had; says which settings choose another."""
+
+    def __init__(self, port: int, reason: str) -> None:
+        super().__init__(
+            f"the demo cannot listen on 127.0.0.1:{port}: {reason}. Stop what uses that"
+            " port, or choose another with [demo] port in the config or --port"
+        )
+
+
 class Demo:
     """Starts the simulator (residents, staff, seven group chats) and the bot on it."""
 
@@ -165,7 +175,10 @@ class Demo:
         self.runtime: Runtime | None = None
 
     async def start(self) -> None:
-        await self.api.start()
+        try:
+            await self.api.start()
+        except OSError as exc:
+            raise PortBusy(self.api.port, exc.strerror or str(exc)) from exc
         self.api.places = list(PLACES)
         for user_id, name in RESIDENTS.items():
             self.api.add_user(user_id, name)

@@ -18,6 +18,7 @@ matplotlib.use("Agg")
 
 from matplotlib import font_manager
 from matplotlib import pyplot as plt
+from matplotlib.figure import Figure
 
 CJK_FAMILIES = (
     "WenQuanYi Micro Hei",
@@ -81,10 +82,7 @@ def rates_chart(
         axes.axhline(90, color="grey", linestyle="--", linewidth=0.8)
         axes.set_title(title, fontproperties=font)
         axes.legend(prop=font, loc="lower right", fontsize=8)
-        figure.tight_layout()
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png")
-        return buffer.getvalue()
+        return _png(figure)
     finally:
         plt.close(figure)
 
@@ -111,9 +109,13 @@ def trend_chart(
         axes.legend(prop=font, loc="lower right")
         for tick in axes.get_xticklabels():
             tick.set_fontproperties(font)
-        figure.tight_layout()
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png")
-        return buffer.getvalue()
+        return _png(figure)
     finally:
         plt.close(figure)
+
+
+def _png(figure: Figure) -> bytes:
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()

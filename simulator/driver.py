@@ -35,14 +35,7 @@ class Driver:
         """A bot message as it is now, after any edits."""
         raw = self.api.message(message.chat_id, message.message_id)
         assert raw is not None, f"message {message.message_id} is gone from {message.chat_id}"
-        return SentMessage(
-            chat_id=message.chat_id,
-            message_id=message.message_id,
-            method=message.method,
-            text=raw.get("text") or raw.get("caption"),
-            reply_markup=raw.get("reply_markup"),
-            raw=raw,
-        )
+        return SentMessage.of(message.chat_id, raw, message.method)
 
     async def press(self, user: int, message: SentMessage, label: str) -> JSON:
         """Press the button whose label contains `label`; return the callback answer."""

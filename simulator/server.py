@@ -33,15 +33,6 @@ from aiohttp import web
 
 from simulator.formatting import EntityParseError, parse_formatted, utf16_len
 
-__all__ = [
-    "ApiRequest",
-    "BotApiStandIn",
-    "FailureKind",
-    "SentMessage",
-    "StoredFile",
-    "UploadedFile",
-]
-
 JSON = dict[str, Any]
 T = TypeVar("T")
 FailureKind = Literal["chat_not_found", "forbidden", "server_error", "flood", "disconnect"]
@@ -242,6 +233,34 @@ class SentMessage:
     document: JSON | None = None
     document_bytes: bytes | None = None
     poll: JSON | None = None
+
+    @classmethod
+    def of(
+        cls,
+        chat_id: int,
+        message: JSON,
+        method: str,
+        source_text: str | None = None,
+        parse_mode: str | None = None,
+        document_bytes: bytes | None = None,
+    ) -> SentMessage:
+        """A snapshot of a bot message as it is now (a send, an edit, or a later look)."""
+        raw = copy.deepcopy(message)
+        return cls(
+            chat_id=chat_id,
+            message_id=raw["message_id"],
+            method=method,
+            text=raw.get("text", raw.get("caption")),
+            reply_markup=copy.deepcopy(raw.get("reply_markup")),
+            raw=raw,
+            source_text=source_text,
+            parse_mode=parse_mode,
+            photo_file_ids=[s["file_id"] for s in raw.get("photo", [])],
+            location=copy.deepcopy(raw.get("location")),
+            document=copy.deepcopy(raw.get("document")),
+            document_bytes=document_bytes,
+            poll=copy.deepcopy(raw.get("poll")),
+        )
 
     @property
     def buttons(self) -> list[JSON]:
@@ -1730,25 +1749,9 @@ class BotApiStandIn:
         if isinstance(markup, dict) and markup.get("force_reply"):
             placeholder = markup.get("input_field_placeholder")
             chat.force_replies[message["message_id"]] = str(placeholder or "")
-        snapshot = copy.deepcopy(message)
+        document = stored.data if stored is not None and "document" in message else None
         self.sent.append(
-            SentMessage(
-                chat_id=chat.id,
-                message_id=message["message_id"],
-                method=method,
-                text=message.get("text", message.get("caption")),
-                reply_markup=copy.deepcopy(inline),
-                raw=snapshot,
-                source_text=source_text,
-                parse_mode=p.get_str("parse_mode"),
-                photo_file_ids=[s["file_id"] for s in message.get("photo", [])],
-                location=copy.deepcopy(message.get("location")),
-                document=copy.deepcopy(message.get("document")),
-                document_bytes=stored.data
-                if stored is not None and "document" in message
-                else None,
-                poll=copy.deepcopy(message.get("poll")),
-            )
+            SentMessage.of(chat.id, message, method, source_text, p.get_str("parse_mode"), document)
         )
         return copy.deepcopy(message)
 
@@ -2074,22 +2077,8 @@ class BotApiStandIn:
             message["reply_markup"] = inline
         message["edit_date"] = int(time.time())
         self._touch_ui()
-        snapshot = copy.deepcopy(message)
         self.edits.append(
-            SentMessage(
-                chat_id=chat.id,
-                message_id=message["message_id"],
-                method=method,
-                text=message.get("text", message.get("caption")),
-                reply_markup=copy.deepcopy(inline),
-                raw=snapshot,
-                source_text=source_text,
-                parse_mode=p.get_str("parse_mode"),
-                photo_file_ids=[s["file_id"] for s in message.get("photo", [])],
-                location=copy.deepcopy(message.get("location")),
-                document=copy.deepcopy(message.get("document")),
-                poll=copy.deepcopy(message.get("poll")),
-            )
+            SentMessage.of(chat.id, message, method, source_text, p.get_str("parse_mode"))
         )
         return copy.deepcopy(message)
 

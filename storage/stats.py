@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 
-from storage.db import Connection, fetch_all
+from storage.db import Connection, Row, fetch_all
 
 # Counted from the covering index reports_stats alone; each category's time
 # limits are inlined as CASE expressions (one pass, no join).
@@ -55,14 +55,12 @@ async def counts(
     ]
 
 
-async def durations(
-    conn: Connection, since: float, until: float
-) -> AsyncIterator[list[tuple[str, str, float | None, float | None]]]:
+async def durations(conn: Connection, since: float, until: float) -> AsyncIterator[list[Row]]:
     """(group, category, seconds to accept, seconds to resolve) of the period's handled
     cases, a chunk at a time, so a year of cases never sits in memory at once."""
     cursor = await conn.execute(_DURATIONS, (since, until))
     try:
         while rows := await cursor.fetchmany(DURATION_CHUNK):
-            yield [tuple(row) for row in rows]
+            yield list(rows)
     finally:
         await cursor.close()

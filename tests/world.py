@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import tomllib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -74,7 +75,7 @@ class World:
         self.runtime = make_runtime(self.api, self.settings, self.runtime.classifier)
         await self.runtime.start()
 
-    @property
+    @functools.cached_property
     def driver(self) -> Walkthrough:
         return Walkthrough(self.api)
 
