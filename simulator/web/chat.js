@@ -138,12 +138,11 @@ function pickOnMap(ev) {
   placePin(b.north - y * (b.north - b.south), b.west + x * (b.east - b.west));
 }
 
-// A staff member opens in their group's chat; everyone else in the private chat.
+// Someone in exactly one group (a staff member) opens in its chat; residents (in none)
+// and the admin (in every group) open in their private chat.
 function homeChat() {
-  const role = (world.roles || {})[String(me)] || "";
-  if (!role.includes("工作组")) return String(me);
-  const group = world.groups.find((g) => ACTIVE.has(g.members[String(me)]));
-  return group ? String(group.id) : String(me);
+  const mine = world.groups.filter((g) => ACTIVE.has(g.members[String(me)]));
+  return mine.length === 1 ? String(mine[0].id) : String(me);
 }
 
 function fillChats() {
