@@ -17,6 +17,8 @@ from reports.service import ReportService
 from storage.reports import EXPORT_COLUMNS
 
 DEFAULT_DAYS = 30
+# Dates outside these years are typos: near the calendar's ends they would overflow.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2999
 # OWASP's rule for CSV injection: Excel takes a cell beginning with one of these for a
 # formula (=HYPERLINK(…) leaks data, @SUM(…) runs), so such text gets a quote in front.
 DANGEROUS_FIRST = frozenset("=+-@\t\r")
@@ -117,7 +119,10 @@ def export_range(args: list[str], render: Renderer) -> tuple[float, float]:
 
 
 def _parse_day(text: str, render: Renderer) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=render.tz)
+    day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=render.tz)
+    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+        raise ValueError(f"{text} is not a day cases could be filed on")
+    return day
 
 
 def _day(ts: float, render: Renderer) -> str:

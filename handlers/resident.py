@@ -28,6 +28,7 @@ from handlers import callbacks, texts
 from handlers.deps import deps
 from reports.service import (
     AlreadyRated,
+    BadLocation,
     CommentNeeded,
     DraftClosed,
     DuplicateFound,
@@ -148,12 +149,16 @@ async def receive_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     resident = update.effective_user.id
     location = message.location
     try:
+        d.service.check_location(location.latitude, location.longitude)
         draft = await d.service.open_draft(resident)
         if draft is None:
             draft = await d.service.start_draft(resident, message.chat_id, "")
         draft = await d.service.set_location(
             resident, draft.id, location.latitude, location.longitude
         )
+    except BadLocation:
+        await message.reply_text(texts.LOCATION_IMPOSSIBLE)
+        return
     except ReportError as exc:
         await message.reply_text(refusal(exc, d.settings))
         return

@@ -110,7 +110,12 @@ def _pct(rate: float | None) -> str:
 
 def _is_survey(data: object) -> bool:
     button = callbacks.parse(data) if isinstance(data, str) else None
-    return button is not None and button.scope == "q" and button.action == "sv"
+    return (
+        button is not None
+        and button.scope == "q"
+        and button.action == "sv"
+        and button.arg in (*SUPPORT, "yes", "no")  # any other answer is forged
+    )
 
 
 def register(app: Application) -> None:

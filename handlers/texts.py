@@ -76,6 +76,9 @@ LOCATION_SEND_BUTTON = "📍 发送当前位置"
 LOCATION_SKIP_BUTTON = "不添加位置"
 LOCATION_SKIPPED = "好的，不添加位置。"
 LOCATION_MAP = "地图"
+LOCATION_IMPOSSIBLE = (
+    "这个位置的经纬度超出了范围（纬度 -90～90，经度 -180～180），请重新发送当前位置。"
+)
 
 BUTTON_CONFIRM = "✅ 确认提交"
 BUTTON_CHANGE_CATEGORY = "🔄 更换类别"

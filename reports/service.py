@@ -288,9 +288,16 @@ class ReportService:
                 }
             return await drafts.update(conn, draft.id, self.clock(), **fields)
 
+    @staticmethod
+    def check_location(latitude: float, longitude: float) -> None:
+        """Refuse a point off the globe (NaN included): it would be stored, mapped, compared."""
+        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+            raise BadLocation(f"({latitude}, {longitude}) is not on the globe")
+
     async def set_location(
         self, resident_id: int, draft_id: int, latitude: float, longitude: float
     ) -> Draft:
+        self.check_location(latitude, longitude)
         async with self.db.transaction() as conn:
             draft = await self._own_open(conn, resident_id, draft_id)
             return await drafts.update(
