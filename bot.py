@@ -66,7 +66,7 @@ class Runtime:
     ) -> None:
         from telegram.ext import ApplicationBuilder, Defaults
 
-        from handlers import export, group, push, quiz, resident, stats, survey
+        from handlers import export, group, guards, push, quiz, resident, stats, survey
         from handlers.delivery import Courier
         from handlers.deps import KEY, Deps
         from handlers.group import MembershipCache
@@ -132,8 +132,11 @@ class Runtime:
             pusher=self.pusher,
             surveys=SurveyService(self.db, settings.survey_every_days),
         )
-        # Order matters: /bind before the resident's unknown-command catch-all,
-        # and the stale-button answer after every real button handler.
+        # Order matters: the guards (group -1) before everything (edited messages
+        # and buttons not ours stop there), /bind before the resident's
+        # unknown-command catch-all, and the stale-button answer after every real
+        # button handler.
+        guards.register(self.app)
         group.register(self.app)
         export.register(self.app)
         stats.register(self.app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from handlers import texts
 from handlers.render import Renderer
 from quizzes.push import PushService
 from quizzes.service import QuizService
@@ -43,4 +44,16 @@ async def refused_unless_admin(update: Any, context: Any, refusal: str) -> bool:
     if update.effective_user.id in deps(context).settings.admins:
         return False
     await update.effective_message.reply_text(refusal)
+    return True
+
+
+async def refused_unless_admin_in_private(update: Any, context: Any, refusal: str) -> bool:
+    """Like `refused_unless_admin`, and an admin in a group hears to ask in private: the
+    office's figures and data are not for everyone in a group chat."""
+    if await refused_unless_admin(update, context, refusal):
+        return True
+    chat = update.effective_chat
+    if chat is not None and chat.type == "private":
+        return False
+    await update.effective_message.reply_text(texts.PRIVATE_ONLY)
     return True

@@ -11,19 +11,24 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
 from handlers import texts
-from handlers.deps import deps, refused_unless_admin
+from handlers.deps import deps, refused_unless_admin_in_private
 from handlers.render import Renderer
 from reports.service import ReportService
 from storage.reports import EXPORT_COLUMNS
 
 DEFAULT_DAYS = 30
+# Dates outside these years are typos: near the calendar's ends they would overflow.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2999
+# OWASP's rule for CSV injection: Excel takes a cell beginning with one of these for a
+# formula (=HYPERLINK(…) leaks data, @SUM(…) runs), so such text gets a quote in front.
+DANGEROUS_FIRST = frozenset("=+-@\t\r")
 
 
 async def export_cases(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send admins a CSV of the cases filed between two dates (default: the last 30 days)."""
     d = deps(context)
     message = update.effective_message
-    if await refused_unless_admin(update, context, texts.EXPORT_NOT_ADMIN):
+    if await refused_unless_admin_in_private(update, context, texts.EXPORT_NOT_ADMIN):
         return
     try:
         since, until = export_range(context.args or [], d.render)
@@ -62,13 +67,21 @@ async def write_csv(
     """Write the CSV (with a BOM, so Excel reads it as UTF-8); return the number of cases."""
     out.write("\ufeff")
     writer = csv.writer(out)
-    writer.writerow([texts.EXPORT_HEADERS[c] for c in EXPORT_COLUMNS])
+    writer.writerow([spreadsheet_safe(texts.EXPORT_HEADERS[c]) for c in EXPORT_COLUMNS])
     count = 0
     async for rows in service.export(since, until):
         for row in rows:
-            writer.writerow(_cells(row, render))
+            writer.writerow([spreadsheet_safe(cell) for cell in _cells(row, render)])
         count += len(rows)
     return count
+
+
+def spreadsheet_safe(cell: object) -> object:
+    """A cell Excel shows as the text it is: text that begins like a formula gets a quote
+    in front. Numbers stay numbers (a negative coordinate is no formula)."""
+    if isinstance(cell, str) and cell[:1] in DANGEROUS_FIRST:
+        return "'" + cell
+    return cell
 
 
 def _cells(row: object, render: Renderer) -> list[object]:
@@ -106,7 +119,10 @@ def export_range(args: list[str], render: Renderer) -> tuple[float, float]:
 
 
 def _parse_day(text: str, render: Renderer) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=render.tz)
+    day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=render.tz)
+    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+        raise ValueError(f"{text} is not a day cases could be filed on")
+    return day
 
 
 def _day(ts: float, render: Renderer) -> str:

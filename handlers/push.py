@@ -12,7 +12,7 @@ from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, CommandHandler, ContextTypes
 
 from handlers import callbacks, texts
-from handlers.deps import deps, refused_unless_admin
+from handlers.deps import deps, refused_unless_admin, refused_unless_admin_in_private
 from handlers.survey import survey_markup
 from handlers.worker import Worker
 from quizzes.push import PushService, Recipient
@@ -118,7 +118,7 @@ async def show_push_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     """How the latest push is going: sent, pending, failed (admins)."""
     d = deps(context)
     message = update.effective_message
-    if await refused_unless_admin(update, context, texts.PUSH_NOT_ADMIN):
+    if await refused_unless_admin_in_private(update, context, texts.PUSH_NOT_ADMIN):
         return
     progress = await d.pushes.progress(QUIZ_PUSH)
     if progress is None:

@@ -16,7 +16,7 @@ from telegram.ext import (
 )
 
 from handlers import callbacks, texts
-from handlers.deps import deps, refused_unless_admin
+from handlers.deps import deps, refused_unless_admin_in_private
 from quizzes.service import POINTS_PER_CORRECT, Round, UnknownTopic, mask
 
 log = logging.getLogger(__name__)
@@ -179,7 +179,7 @@ async def show_quiz_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     """Participants, answers and accuracy per topic, weakest first (admins)."""
     d = deps(context)
     message = update.effective_message
-    if await refused_unless_admin(update, context, texts.STATS_NOT_ADMIN):
+    if await refused_unless_admin_in_private(update, context, texts.STATS_NOT_ADMIN):
         return
     people, topics = await d.quizzes.topic_figures()
     lines = [texts.QUIZ_STATS_TITLE.format(people=people, answers=sum(n for _, n, _ in topics))]

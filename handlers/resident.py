@@ -28,12 +28,14 @@ from handlers import callbacks, texts
 from handlers.deps import deps
 from reports.service import (
     AlreadyRated,
+    BadLocation,
     CommentNeeded,
     DraftClosed,
     DuplicateFound,
     FloodLimited,
     NeedsDescription,
     NoteTooLong,
+    NotOffered,
     PromptUsed,
     ReportError,
     ReportNotFound,
@@ -147,12 +149,16 @@ async def receive_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     resident = update.effective_user.id
     location = message.location
     try:
+        d.service.check_location(location.latitude, location.longitude)
         draft = await d.service.open_draft(resident)
         if draft is None:
             draft = await d.service.start_draft(resident, message.chat_id, "")
         draft = await d.service.set_location(
             resident, draft.id, location.latitude, location.longitude
         )
+    except BadLocation:
+        await message.reply_text(texts.LOCATION_IMPOSSIBLE)
+        return
     except ReportError as exc:
         await message.reply_text(refusal(exc, d.settings))
         return
@@ -279,7 +285,11 @@ async def press_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
             await query.answer()
             await query.edit_message_text(d.render.submitted(submission.report))
         elif button.action == "fol":
-            report = await d.service.follow(resident, button.id, int(button.arg or 0))
+            try:
+                report = await d.service.follow(resident, button.id, _case_id(button.arg))
+            except (NotOffered, ReportNotFound):
+                await query.answer(texts.BUTTON_STALE, show_alert=True)
+                return
             await query.answer()
             await query.edit_message_text(
                 texts.FOLLOWING.format(ticket=report.ticket, group=d.render.group(report.group_key))
@@ -317,6 +327,13 @@ async def press_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
         await _answer_closed(query, exc.draft, context)
     except ReportError as exc:
         await query.answer(refusal(exc, d.settings), show_alert=True)
+
+
+def _case_id(arg: str | None) -> int:
+    """The case a 关注 button names; anything but a plausible id names none (0)."""
+    if arg is None or not arg.isascii() or not arg.isdigit() or len(arg) > 12:
+        return 0
+    return int(arg)
 
 
 def _require_open(draft: Draft) -> None:

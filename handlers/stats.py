@@ -11,7 +11,7 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 
 from handlers import texts
 from handlers.charts import FontMissing, rates_chart
-from handlers.deps import deps, refused_unless_admin
+from handlers.deps import deps, refused_unless_admin_in_private
 from handlers.render import Renderer, lateness
 from reports.stats import Figures, Statistics
 
@@ -24,7 +24,7 @@ async def show_statistics(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     """Send admins the figures of the last N days (default 30), with a chart."""
     d = deps(context)
     message = update.effective_message
-    if await refused_unless_admin(update, context, texts.STATS_NOT_ADMIN):
+    if await refused_unless_admin_in_private(update, context, texts.STATS_NOT_ADMIN):
         return
     args = context.args or []
     try:

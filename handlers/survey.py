@@ -11,7 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from handlers import callbacks, texts
 from handlers.charts import FontMissing, trend_chart
-from handlers.deps import deps, refused_unless_admin
+from handlers.deps import deps, refused_unless_admin_in_private
 from quizzes.survey import SUPPORT, TARGET
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ async def show_survey_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     """Per round: respondents, support and awareness rates against 90%, and the trend."""
     d = deps(context)
     message = update.effective_message
-    if await refused_unless_admin(update, context, texts.STATS_NOT_ADMIN):
+    if await refused_unless_admin_in_private(update, context, texts.STATS_NOT_ADMIN):
         return
     rounds = await d.surveys.figures()
     if not rounds:
@@ -110,7 +110,12 @@ def _pct(rate: float | None) -> str:
 
 def _is_survey(data: object) -> bool:
     button = callbacks.parse(data) if isinstance(data, str) else None
-    return button is not None and button.scope == "q" and button.action == "sv"
+    return (
+        button is not None
+        and button.scope == "q"
+        and button.action == "sv"
+        and button.arg in (*SUPPORT, "yes", "no")  # any other answer is forged
+    )
 
 
 def register(app: Application) -> None:

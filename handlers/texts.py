@@ -76,6 +76,9 @@ LOCATION_SEND_BUTTON = "📍 发送当前位置"
 LOCATION_SKIP_BUTTON = "不添加位置"
 LOCATION_SKIPPED = "好的，不添加位置。"
 LOCATION_MAP = "地图"
+LOCATION_IMPOSSIBLE = (
+    "这个位置的经纬度超出了范围（纬度 -90～90，经度 -180～180），请重新发送当前位置。"
+)
 
 BUTTON_CONFIRM = "✅ 确认提交"
 BUTTON_CHANGE_CATEGORY = "🔄 更换类别"
@@ -195,6 +198,7 @@ STATS_SERIES = {
 STATS_NO_FONT = "（图表未生成：服务器缺少中文字体，请管理员安装 fonts-wqy-microhei。）"
 WEEKLY_TITLE = "🗓 周报"
 WEEKLY_TREND = "与上周相比：反映 {cases}｜办结率 {resolution}｜满意率 {satisfaction}"
+PRIVATE_ONLY = "请在与机器人的私聊中使用此命令：统计和导出数据不在群里发送。"
 EXPORT_NOT_ADMIN = "无权限：只有区创建办管理员可以导出工单。"
 EXPORT_USAGE = "用法：/export（最近30天），或 /export 2026-11-01 2026-11-30"
 EXPORT_CAPTION = "工单导出：共 {count} 件（不含群众身份信息）。"

@@ -105,6 +105,14 @@ class DuplicateFound(ReportError):
         self.distance = distance
 
 
+class NotOffered(ReportError):
+    """A 关注 for a case the bot did not offer this draft (a forged or stale button)."""
+
+
+class BadLocation(ReportError):
+    """Coordinates outside -90..90 / -180..180 (or not numbers at all)."""
+
+
 class UnknownTicket(ReportError):
     """Not the ticket of another open case (to merge a duplicate into)."""
 
@@ -280,9 +288,16 @@ class ReportService:
                 }
             return await drafts.update(conn, draft.id, self.clock(), **fields)
 
+    @staticmethod
+    def check_location(latitude: float, longitude: float) -> None:
+        """Refuse a point off the globe (NaN included): it would be stored, mapped, compared."""
+        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+            raise BadLocation(f"({latitude}, {longitude}) is not on the globe")
+
     async def set_location(
         self, resident_id: int, draft_id: int, latitude: float, longitude: float
     ) -> Draft:
+        self.check_location(latitude, longitude)
         async with self.db.transaction() as conn:
             draft = await self._own_open(conn, resident_id, draft_id)
             return await drafts.update(
@@ -335,6 +350,15 @@ class ReportService:
         Unless `separate`, an open case of the same category close by raises
         DuplicateFound first, so the resident can follow it instead.
         """
+        try:
+            return await self._file(resident_id, draft_id, separate)
+        except DuplicateFound as found:
+            # Remembered after the refused filing rolled back: `follow` accepts this case only.
+            async with self.db.session() as conn:
+                await drafts.offer(conn, draft_id, found.report.id)
+            raise
+
+    async def _file(self, resident_id: int, draft_id: int, separate: bool) -> Submission:
         async with self.db.transaction() as conn:
             draft = await drafts.get(conn, draft_id)
             if draft is None or draft.resident_id != resident_id:
@@ -400,20 +424,35 @@ class ReportService:
                 raise DuplicateFound(case, away)
 
     async def follow(self, resident_id: int, draft_id: int, report_id: int) -> Report:
-        """Follow an open case instead of filing the same problem again."""
+        """Follow the open case the bot offered this draft instead of filing it again.
+
+        Any other case (a forged button: ids are sequential) raises NotOffered, and so
+        does the resident's own case; nothing changes then.
+        """
         async with self.db.transaction() as conn:
             draft = await self._own_open(conn, resident_id, draft_id)
+            if draft.offered_report_id is None or draft.offered_report_id != report_id:
+                raise NotOffered()
             report = await reports.get(conn, report_id)
             if report is None or report.status not in OPEN_STATUSES:
                 raise ReportNotFound()
+            if report.resident_id == resident_id:
+                raise NotOffered()
             now = self.clock()
-            await reports.follow(conn, report.id, resident_id, draft.chat_id, now)
+            added = await reports.follow(conn, report.id, resident_id, draft.chat_id, now)
             await drafts.close(conn, draft.id, "followed", now, report.id)
-            await self._record(conn, report.id, "follow", report.status, now, report.group_key)
-            await outbox.enqueue(
-                conn, EDIT_ALERT, alert_target(report.id), now, report.id, self._alert_of(report)
-            )
-        self.outbox_listener()
+            if added:  # a resident following again is still one person
+                await self._record(conn, report.id, "follow", report.status, now, report.group_key)
+                await outbox.enqueue(
+                    conn,
+                    EDIT_ALERT,
+                    alert_target(report.id),
+                    now,
+                    report.id,
+                    self._alert_of(report),
+                )
+        if added:
+            self.outbox_listener()
         return report
 
     async def _notify_all(
@@ -501,9 +540,11 @@ class ReportService:
                 "note": note,
             }
             await self._notify_all(conn, updated, payload, now)
-            if into is not None:
-                # Its resident now follows the earlier case, which counts one more.
-                await reports.follow(conn, into.id, report.resident_id, report.chat_id, now)
+            if into is not None and await reports.follow(
+                conn, into.id, report.resident_id, report.chat_id, now
+            ):
+                # Its resident now follows the earlier case, which counts one more (unless
+                # they follow it already, or reported it themselves).
                 await self._record(
                     conn, into.id, "follow", into.status, now, into.group_key, note=report.ticket
                 )

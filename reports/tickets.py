@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-_TICKET = re.compile(r"^(\d{6})-?(\d{3,})$")
+# ASCII digits only (\d also matches other scripts' digits), and a plausible length: a
+# ticket is quoted back to the resident, and a 5,000-digit one would not fit a message.
+_TICKET = re.compile(r"^(\d{6})-?(\d{3,6})$", re.ASCII)
 
 
 def ticket_prefix(local_time: datetime) -> str:

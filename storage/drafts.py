@@ -6,7 +6,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 
-from storage.db import Connection, fetch_one
+from storage.db import Connection, execute, fetch_one
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class Draft:
     report_id: int | None
     created_at: float
     updated_at: float
+    offered_report_id: int | None = None  # the open case the bot offered to follow
 
 
 def _draft(row: sqlite3.Row | None) -> Draft | None:
@@ -134,3 +135,12 @@ async def close(
         (status, report_id, now, draft_id),
     )
     return _draft(row)
+
+
+async def offer(conn: Connection, draft_id: int, report_id: int) -> None:
+    """Remember the open case offered to an open draft: the only one it may follow."""
+    await execute(
+        conn,
+        "UPDATE drafts SET offered_report_id = ? WHERE id = ? AND status = 'open'",
+        (report_id, draft_id),
+    )

@@ -175,12 +175,17 @@ async def nearby(
 
 async def follow(
     conn: Connection, report_id: int, resident_id: int, chat_id: int, now: float
-) -> None:
-    await execute(
+) -> bool:
+    """Add a follower; False if they follow it already or reported it themselves, so that
+    a case's followers are distinct people other than its reporter."""
+    row = await fetch_one(
         conn,
-        "INSERT OR IGNORE INTO followers (report_id, resident_id, chat_id, at) VALUES (?,?,?,?)",
-        (report_id, resident_id, chat_id, now),
+        "INSERT INTO followers (report_id, resident_id, chat_id, at) SELECT ?,?,?,?"
+        " WHERE NOT EXISTS (SELECT 1 FROM reports WHERE id = ? AND resident_id = ?)"
+        " ON CONFLICT DO NOTHING RETURNING report_id",
+        (report_id, resident_id, chat_id, now, report_id, resident_id),
     )
+    return row is not None
 
 
 async def follower_chats(conn: Connection, report_id: int) -> list[int]:
