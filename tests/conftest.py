@@ -11,7 +11,7 @@ import pytest
 
 from settings import load_settings
 from simulator import BotApiStandIn
-from tests.world import World, make_runtime, populate, settings_for_tests
+from tests.world import Clock, World, make_runtime, populate, settings_for_tests
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,7 +33,8 @@ async def started_world(
     async with BotApiStandIn() as api:
         populate(api)
         settings = settings_for_tests(tmp_path / "civic.db", **overrides)
-        w = World(api, make_runtime(api, settings, classifier), settings)
+        clock = Clock()
+        w = World(api, make_runtime(api, settings, classifier, clock), settings, clock)
         await w.runtime.start()
         try:
             yield w

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from tests.conftest import started_world
 from tests.world import ADMIN, GROUP_CHATS, URBAN_STAFF, World
@@ -56,3 +58,18 @@ async def test_the_digest_is_scheduled_at_the_configured_local_time(world: World
     job = next(j for j in world.runtime.app.job_queue.jobs() if j.name == "digest")
     run = job.next_t.astimezone(job.next_t.tzinfo)
     assert (run.hour, run.minute) == (8, 30) and str(run.tzinfo) in ("Asia/Shanghai", "CST")
+
+
+async def test_due_today_means_before_local_midnight(tmp_path: Path, classifier: object) -> None:
+    # At 08:00: a litter case falls due at 23:00 today, a stall at 00:30 tomorrow.
+    hours = {"litter": {"accept_hours": 15}, "street_vending": {"accept_hours": 16.5}}
+    async with started_world(tmp_path, classifier, categories=hours) as world:
+        world.clock.set(datetime(2025, 6, 10, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp())
+        _, today = await world.file(LITTER)
+        _, tomorrow = await world.file("人行道上有人摆摊卖水果，挡住了路")
+        await world.say("/digest", user=ADMIN)
+        urban = await world.api.wait_for(lambda: digest_to(world, "urban"))
+        [due] = [line for line in urban.splitlines() if "今日到期" in line]
+        assert due == f"⏳ 今日到期 1 件：{today}（待受理）"
+        assert tomorrow not in due and "已逾期" not in urban
+        assert "06-10" in urban and "新反映 2 件" in urban

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import started_world
 from tests.world import CONFIRM, NEIGHBOUR, RESIDENT, URBAN_STAFF, World, message_now
 
 LITTER = "小区东门垃圾桶满了好几天没人清运"
@@ -76,3 +81,19 @@ async def test_far_away_or_another_category_is_no_duplicate(world: World) -> Non
     other = await report_at(world, NEIGHBOUR, NEXT_DOOR, "路口有人闯红灯")
     await world.press(NEIGHBOUR, other, CONFIRM)
     await world.wait_text(other, "工单号")
+
+
+@pytest.mark.parametrize(("duplicate_hours", "offered"), [(4, True), (2, False)])
+async def test_only_a_case_filed_within_duplicate_hours_is_offered(
+    tmp_path: Path, classifier: object, duplicate_hours: float, offered: bool
+) -> None:
+    settings = {"reports": {"duplicate_hours": duplicate_hours}}
+    async with started_world(tmp_path, classifier, **settings) as world:
+        card = await report_at(world, RESIDENT, HERE)
+        await world.press(RESIDENT, card, CONFIRM)
+        await world.wait_text(card, "工单号")
+        world.clock.advance(3 * 3600)  # the same problem next door, three hours later
+        second = await report_at(world, NEIGHBOUR, NEXT_DOOR, "东门那边垃圾堆成山了")
+        await world.press(NEIGHBOUR, second, CONFIRM)
+        text = await world.wait_text(second, "附近" if offered else "工单号")
+        assert ("同类问题" in text) is offered

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from tests.world import ADMIN, RESIDENT, URBAN_STAFF, World
 
@@ -36,10 +38,24 @@ async def test_an_admin_exports_the_cases_with_their_times_and_rating(world: Wor
         assert secret not in flat
 
 
+def local(day: int, hour: int = 12) -> float:
+    return datetime(2025, 3, day, hour, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
+
+
 async def test_a_date_range_selects_the_cases_filed_in_it(world: World) -> None:
-    await world.file(LITTER)
-    rows = await exported(world, "/export 2020-01-01 2020-01-31")
-    assert len(rows) == 1  # the header only
+    world.clock.set(local(10, 23))  # 10 March, 23:00 local
+    _, march_10 = await world.file(LITTER)
+    world.clock.set(local(20, 0) + 60)  # 20 March, 00:01 local
+    _, march_20 = await world.file("人行道上有人摆摊卖水果，挡住了路")
+
+    async def tickets(command: str) -> list[str]:
+        return [row[0] for row in (await exported(world, command))[1:]]
+
+    assert await tickets("/export 2025-03-01 2025-03-15") == [march_10]
+    assert await tickets("/export 2025-03-10 2025-03-19") == [march_10]
+    assert await tickets("/export 2025-03-11 2025-03-20") == [march_20]  # `to` is included
+    assert await tickets("/export 2025-03-01 2025-03-31") == [march_10, march_20]
+    assert await tickets("/export 2020-01-01 2020-01-31") == []
 
 
 async def test_only_admins_may_export(world: World) -> None:

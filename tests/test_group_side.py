@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
+
 from tests.world import (
     ADMIN,
     GROUP_CHATS,
@@ -146,3 +150,56 @@ async def test_binding_a_chat_releases_alerts_that_waited_for_one(tmp_path, clas
         await world.say("/bind urban", user=ADMIN, chat_id=new_chat)
         alert = await world.api.next_sent(new_chat, after=1)
         assert ticket in alert.text
+
+
+async def test_a_membership_check_is_remembered_for_member_cache_seconds_only(
+    world: World,
+) -> None:
+    for _ in range(3):
+        await world.file(LITTER)
+    alerts = [await world.alert("urban", after=n) for n in range(3)]
+    await world.press(URBAN_STAFF, alerts[0], "受理")
+    assert world.api.calls["getChatMember"] == 1
+    world.clock.advance(30)  # member_cache_seconds = 60: still remembered
+    await world.press(URBAN_STAFF, alerts[1], "受理")
+    assert world.api.calls["getChatMember"] == 1
+    world.clock.advance(31)  # over a minute: forgotten, Telegram is asked again
+    await world.press(URBAN_STAFF, alerts[2], "受理")
+    assert world.api.calls["getChatMember"] == 2
+
+
+async def test_an_unbound_groups_alert_waits_and_the_log_names_the_group(
+    tmp_path, classifier, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tests.conftest import started_world
+
+    caplog.set_level(logging.WARNING)
+    unbound = {"groups": {"urban": {"chat_id": 0}}}
+    async with started_world(tmp_path, classifier, **unbound) as world:
+        _, ticket = await world.file(LITTER)
+
+        def waiting() -> list[str]:
+            return [
+                r.getMessage()
+                for r in caplog.records
+                if r.name.startswith("handlers") and "urban" in r.getMessage()
+            ]
+
+        [line, *_] = await world.api.wait_for(waiting)
+        assert "no chat" in line
+        assert await alert_rows(world) == [("group_alert", "pending")]
+        assert not any(
+            ticket in (m.text or "") for c in GROUP_CHATS.values() for m in world.api.sent_to(c)
+        )
+        reply = await world.say("/bind urban", user=ADMIN, chat_id=GROUP_CHATS["urban"])
+        assert "城镇建设管理组" in reply.text
+        alert = await world.api.next_sent(GROUP_CHATS["urban"], after=1)
+        assert ticket in alert.text
+
+
+async def alert_rows(world: World) -> list[tuple[str, str]]:
+    async with world.db.session() as conn:
+        rows = await conn.execute_fetchall(
+            "SELECT kind, status FROM outbox WHERE kind = 'group_alert'"
+        )
+    return [tuple(r) for r in rows]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import time
 from pathlib import Path
 
 from tests.conftest import started_world
@@ -50,6 +52,10 @@ async def test_a_round_is_quiz_polls_scored_and_explained(
         )
         assert "答对 1/2 题" in results.text and "得 10 分" in results.text
         assert "正确答案" in results.text and second.poll["question"] in results.text
+        # The missed question is explained; the one answered right is not repeated.
+        assert poll["explanation"] != second.poll["explanation"]
+        assert second.poll["explanation"] in results.text
+        assert poll["explanation"] not in results.text and poll["question"] not in results.text
 
 
 async def test_a_topic_can_be_chosen_by_its_chinese_name(
@@ -181,13 +187,66 @@ async def test_subscribe_and_unsubscribe_commands(world: World) -> None:
     assert await subscribed(world) == [(RESIDENT, 0)]
 
 
-async def test_quiz_stats_show_accuracy_per_topic_weakest_first(
-    tmp_path: Path, classifier: object
+async def scored(
+    world: World, resident_id: int, name: str, points: int, days_ago: float = 0.0
 ) -> None:
+    """A player with `points` from one answer `days_ago` days ago."""
+    from storage import quizzes
+
+    async with world.db.session() as conn:
+        await quizzes.save_player(conn, resident_id, name)
+        await quizzes.add_answer(
+            conn,
+            resident_id=resident_id,
+            question_id="q",
+            topic="garbage",
+            correct=True,
+            points=points,
+            now=time.time() - days_ago * 86400,
+        )
+
+
+def ranked_lines(section: str) -> list[str]:
+    return [line for line in section.splitlines() if re.match(r"\d+\. ", line)]
+
+
+async def test_rank_shows_ten_players_and_this_week_apart_from_all_time(world: World) -> None:
+    surnames = "赵钱孙李周吴郑冯陈褚卫蒋"
+    for i, surname in enumerate(surnames):  # twelve players this week: 10 … 120 points
+        await scored(world, 6000 + i, surname + "某", 10 * (i + 1))
+    await scored(world, 7000, "欧阳老将", 1000, days_ago=30)  # points from last month only
+    text = (await world.say("/rank")).text
+    week, all_time = text.split("🏅 总排行")
+    assert len(ranked_lines(week)) == 10 and len(ranked_lines(all_time)) == 10
+    assert ranked_lines(week)[0] == "1. 蒋*　120 分" and ranked_lines(week)[-1] == "10. 孙*　30 分"
+    assert "欧*" not in week and "钱*" not in week
+    assert ranked_lines(all_time)[0] == "1. 欧***　1000 分"
+    assert ranked_lines(all_time)[1] == "2. 蒋*　120 分" and "孙*" not in all_time
+
+
+async def test_quiz_stats_show_accuracy_per_topic_weakest_first(world: World) -> None:
+    from storage import quizzes
     from tests.world import ADMIN
 
-    async with started_world(tmp_path, classifier, **TWO) as world:
-        await play_one_round(world, RESIDENT, right=False)
-        reply = await world.say("/quiz_stats", user=ADMIN)
-        assert "1 人参与，共答 2 题" in reply.text and "正确率 0%" in reply.text
-        assert "宣传教育组" in reply.text
+    bank = world.runtime.app.bot_data["deps"].quizzes.bank
+    middling, strong, weak = list(bank.topics)[:3]
+    answers = {middling: [1, 0, 0], strong: [1, 1], weak: [0, 0, 0, 0]}
+    async with world.db.session() as conn:
+        for topic, results in answers.items():
+            for n, right in enumerate(results):
+                await quizzes.add_answer(
+                    conn,
+                    resident_id=RESIDENT + n,
+                    question_id=f"{topic}-q",
+                    topic=topic,
+                    correct=bool(right),
+                    points=10 * right,
+                    now=time.time(),
+                )
+    reply = await world.say("/quiz_stats", user=ADMIN)
+    lines = reply.text.splitlines()
+    assert "4 人参与，共答 9 题" in lines[0]
+    names = [bank.topics[key].name for key in (weak, middling, strong)]
+    assert [line.split("：")[0] for line in lines[1:4]] == names
+    assert "正确率 0%" in lines[1] and "正确率 33%" in lines[2] and "正确率 100%" in lines[3]
+    assert "宣传教育组" in reply.text

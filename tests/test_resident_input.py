@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.conftest import started_world
-from tests.world import CONFIRM, RESIDENT, World
+from tests.world import CONFIRM, GROUP_CHATS, RESIDENT, World
 
 UNSUPPORTED = "只能处理文字、照片和位置"
 
@@ -47,16 +49,60 @@ async def test_a_photo_then_a_text_make_one_report(world: World) -> None:
     assert "井盖缺了一块" in alert.text and "照片 1 张" in alert.text
 
 
-async def test_an_album_becomes_one_draft_with_every_photo(world: World) -> None:
-    world.api.send_photo(RESIDENT, caption="墙上全是小广告", media_group_id="album-1")
-    world.api.send_photo(RESIDENT, media_group_id="album-1")
-    world.api.send_photo(RESIDENT, media_group_id="album-1")
+async def test_an_album_becomes_one_draft_and_every_photo_reaches_the_group(
+    world: World,
+) -> None:
+    album = [world.api.send_photo(RESIDENT, caption="墙上全是小广告", media_group_id="album-1")]
+    album += [world.api.send_photo(RESIDENT, media_group_id="album-1") for _ in range(2)]
     card = await world.api.next_sent(RESIDENT, after=0)
     await world.wait_text(card, "照片：3 张")
     async with world.db.session() as conn:
         async with conn.execute("SELECT COUNT(*) FROM drafts") as cur:
             assert (await cur.fetchone())[0] == 1
     assert len(world.api.sent_to(RESIDENT)) == 1
+    await world.press(RESIDENT, card, CONFIRM)
+    await world.alert("urban")
+    sent = [photo["photo"][-1]["file_id"] for photo in album]
+    await world.api.wait_for(lambda: set(sent) <= photos_in(world, "urban"))
+
+
+def photos_in(world: World, group: str) -> set[str]:
+    """The file ids of every photo the bot has sent to a group's chat."""
+    return {f for m in world.api.sent_to(GROUP_CHATS[group]) for f in m.photo_file_ids}
+
+
+async def photo_reply(world: World) -> str:
+    """Send a photo (no caption) and return the bot's answer."""
+    reply = await world.driver.reply(RESIDENT, lambda: world.api.send_photo(RESIDENT))
+    return reply.text or ""
+
+
+async def test_photos_beyond_max_photos_are_refused(tmp_path, classifier) -> None:
+    async with started_world(tmp_path, classifier, reports={"max_photos": 2}) as world:
+        await world.card("路灯坏了，晚上一片漆黑")
+        assert "共 1 张" in await photo_reply(world)
+        assert "共 2 张" in await photo_reply(world)
+        assert "最多 2 张照片" in await photo_reply(world)
+        async with world.db.session() as conn:
+            [(photos,)] = await conn.execute_fetchall("SELECT photos FROM drafts")
+        assert len(json.loads(photos)) == 2
+
+
+@pytest.mark.parametrize(("draft_minutes", "joins"), [(10, True), (5, False)])
+async def test_a_photo_joins_the_draft_only_within_draft_minutes(
+    tmp_path, classifier, draft_minutes: int, joins: bool
+) -> None:
+    settings = {"reports": {"draft_minutes": draft_minutes}}
+    async with started_world(tmp_path, classifier, **settings) as world:
+        await world.card("路灯坏了，晚上一片漆黑")
+        world.clock.advance(6 * 60)  # six minutes later, a photo
+        reply = await photo_reply(world)
+        async with world.db.session() as conn:
+            [(drafts,)] = await conn.execute_fetchall("SELECT COUNT(*) FROM drafts")
+        if joins:
+            assert "已添加照片（共 1 张）" in reply and drafts == 1
+        else:
+            assert "暂无文字" in reply and drafts == 2  # a new report, from the photo alone
 
 
 async def test_confirming_without_any_description_asks_for_one(world: World) -> None:

@@ -96,3 +96,18 @@ async def test_the_weekly_report_reaches_the_office_with_the_trend(world: World)
     assert chart.photo_file_ids
     job = next(j for j in world.runtime.app.job_queue.jobs() if j.name == "weekly")
     assert job.next_t.weekday() == 0  # Monday, as configured
+
+
+async def test_the_weekly_report_is_scheduled_on_weekly_day_at_weekly_time(
+    tmp_path: Path, classifier: object
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    from handlers.jobs import send_weekly_report
+
+    wednesday_evening = {"stats": {"weekly_day": 3, "weekly_time": "18:45"}}
+    async with started_world(tmp_path, classifier, **wednesday_evening) as world:
+        job = next(j for j in world.runtime.app.job_queue.jobs() if j.name == "weekly")
+        assert job.callback is send_weekly_report
+        run = job.next_t.astimezone(ZoneInfo("Asia/Shanghai"))
+        assert (run.isoweekday(), run.hour, run.minute) == (3, 18, 45)

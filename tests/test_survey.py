@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import started_world
 from tests.world import ADMIN, NEIGHBOUR, RESIDENT, URBAN_STAFF, World
 
 
@@ -36,3 +41,21 @@ async def test_an_answer_can_be_changed_within_the_round(world: World) -> None:
 
 async def test_only_admins_see_the_survey_figures(world: World) -> None:
     assert "无权限" in (await world.say("/survey_stats", user=URBAN_STAFF)).text
+
+
+@pytest.mark.parametrize(("every_days", "rounds"), [(3, 2), (7, 1)])
+async def test_a_new_round_starts_every_days_after_the_last(
+    tmp_path: Path, classifier: object, every_days: int, rounds: int
+) -> None:
+    async with started_world(tmp_path, classifier, survey={"every_days": every_days}) as world:
+        await answer(world, RESIDENT, "支持")
+        world.clock.advance(4 * 86400)  # four days later the resident answers again
+        await answer(world, RESIDENT, "比较支持")
+        async with world.db.session() as conn:
+            [(count,)] = await conn.execute_fetchall("SELECT COUNT(*) FROM survey_rounds")
+            answers = await conn.execute_fetchall(
+                "SELECT support FROM survey_answers ORDER BY round_id"
+            )
+        assert count == rounds
+        expected = ["support", "rather"] if rounds == 2 else ["rather"]
+        assert [r[0] for r in answers] == expected

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import time
 import tomllib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from typing import Any, TypeVar
 from bot import Runtime
 from demo import CONFIRM as CONFIRM
 from demo import Walkthrough
+from handlers.deps import KEY
 from settings import GROUP_KEYS, Settings, parse_settings
 from simulator import BotApiStandIn
 from simulator.server import SentMessage
@@ -50,6 +52,27 @@ def deep_update(target: dict[str, Any], changes: dict[str, Any]) -> None:
             target[key] = value
 
 
+class Clock:
+    """Real time plus a jump the test controls: work keeps flowing, and hours pass at once.
+
+    Every service of the bot reads it (see `make_runtime`), so a test moves the
+    bot's time forward instead of sleeping, or sets it to a chosen moment.
+    """
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+    def set(self, moment: float) -> None:
+        """From now on the clock reads `moment` (and goes on from there)."""
+        self.offset = moment - time.time()
+
+
 @dataclass
 class World:
     """The stand-in (residents, staff, group chats) and the bot talking to it."""
@@ -57,6 +80,7 @@ class World:
     api: BotApiStandIn
     runtime: Runtime
     settings: Settings
+    clock: Clock
 
     @property
     def db(self) -> Any:
@@ -72,7 +96,7 @@ class World:
     async def restart(self) -> None:
         """Stop the bot and start a fresh one on the same database and stand-in."""
         await self.runtime.stop()
-        self.runtime = make_runtime(self.api, self.settings, self.runtime.classifier)
+        self.runtime = make_runtime(self.api, self.settings, self.runtime.classifier, self.clock)
         await self.runtime.start()
 
     @functools.cached_property
@@ -134,8 +158,11 @@ def populate(api: BotApiStandIn) -> None:
         api.add_group(chat_id, f"{key} 工作群", members)
 
 
-def make_runtime(api: BotApiStandIn, settings: Settings, classifier: Any) -> Runtime:
-    return Runtime(
+def make_runtime(
+    api: BotApiStandIn, settings: Settings, classifier: Any, clock: Clock | None = None
+) -> Runtime:
+    """A bot for the stand-in; with a clock, every service and cache tells time by it."""
+    runtime = Runtime(
         settings,
         token=api.token,
         classifier=classifier,
@@ -143,3 +170,8 @@ def make_runtime(api: BotApiStandIn, settings: Settings, classifier: Any) -> Run
         base_file_url=api.base_file_url,
         poll_timeout=1,
     )
+    if clock is not None:
+        d = runtime.app.bot_data[KEY]
+        for timed in (runtime.service, runtime.outbox, d.pushes, d.quizzes, d.surveys, d.members):
+            timed.clock = clock
+    return runtime
