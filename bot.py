@@ -150,7 +150,7 @@ class Runtime:
     async def start(self) -> None:
         from telegram import BotCommand
 
-        from handlers import jobs, push, texts
+        from handlers import jobs, push, quiz, texts
 
         await self.db.open()
         await self.service.load_bindings()
@@ -163,6 +163,9 @@ class Runtime:
         await self.app.start()
         self.courier.start()
         self.pusher.start()
+        resumed = await quiz.resume_open_questions(self.app)
+        if resumed:
+            log.info("timing out %d open quiz question(s) again after the restart", resumed)
         interval = self.settings.reports.overdue_check_seconds
         self.app.job_queue.run_repeating(
             jobs.check_deadlines, interval=interval, first=interval, name="deadlines"

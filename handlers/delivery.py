@@ -26,6 +26,7 @@ from reports.service import (
     NOTIFY_RESIDENT,
     RELAY_ANSWER,
     RELAY_QUESTION,
+    TICKET_RECEIPT,
     WEEKLY_REPORT,
     ReportService,
 )
@@ -104,6 +105,8 @@ class Courier(Worker):
                 await self._edit_alert(item)
             elif item.kind == NOTIFY_RESIDENT:
                 await self._notify_resident(item)
+            elif item.kind == TICKET_RECEIPT:
+                await self._send_receipt(item)
             elif item.kind == DEADLINE_NOTICE:
                 await self._deadline_notice(item)
             elif item.kind == RELAY_QUESTION:
@@ -278,6 +281,32 @@ class Courier(Worker):
             reply = ReplyParameters(report.alert_message_id, allow_sending_without_reply=True)
         text = self.render.relay(texts.RELAY_ANSWER, report, item.payload)
         await self.bot.send_message(chat_id, text, reply_parameters=reply)
+
+    async def _send_receipt(self, item: OutboxItem) -> None:
+        """The ticket, in the card the resident confirmed; a new message only if it is gone.
+
+        The card is where the resident's eyes are after 确认, and an edit can be
+        repeated harmlessly: a retry after a crash finds the card "not modified"
+        instead of sending a second receipt.
+        """
+        assert item.report_id is not None
+        report = await self.service.get_report(item.report_id)
+        text = self.render.submitted(report)
+        message_id = item.payload.get("message_id")
+        if message_id is not None:
+            try:
+                await self.bot.edit_message_text(
+                    text, chat_id=report.chat_id, message_id=message_id
+                )
+                return
+            except BadRequest as exc:
+                reason = exc.message.lower()
+                if "not modified" in reason:
+                    return  # an earlier attempt edited it, and then its outcome was lost
+                if "not found" not in reason and "can't be edited" not in reason:
+                    raise
+                log.info("card of report %s cannot show the ticket: %s", report.id, exc)
+        await self.bot.send_message(report.chat_id, text)
 
     async def _notify_resident(self, item: OutboxItem) -> None:
         assert item.report_id is not None

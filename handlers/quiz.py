@@ -11,6 +11,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    JobQueue,
     PollAnswerHandler,
     filters,
 )
@@ -62,10 +63,26 @@ async def send_next(context: ContextTypes.DEFAULT_TYPE, round_: Round) -> None:
         explanation=question.explanation,
         open_period=period,
     )
-    await d.quizzes.sent(round_, question, message.poll.id)
-    context.job_queue.run_once(
-        expire_question, when=period + EXPIRY_GRACE, data=message.poll.id, name="quiz-expiry"
-    )
+    await d.quizzes.sent(round_, question, message.poll.id, period + EXPIRY_GRACE)
+    _expire_later(context.job_queue, message.poll.id, period + EXPIRY_GRACE)
+
+
+def _expire_later(job_queue: JobQueue, poll_id: str, seconds: float) -> None:
+    job_queue.run_once(expire_question, when=seconds, data=poll_id, name="quiz-expiry")
+
+
+async def resume_open_questions(app: Application) -> int:
+    """Time out again every question a round left open when the bot stopped; return how many.
+
+    The timers lived in memory only; one whose time is up runs at once, so the
+    round goes on without the resident sending /quiz again.
+    """
+    d = deps(app)
+    default = d.settings.quiz_open_period + EXPIRY_GRACE  # polls sent before deadlines were kept
+    deadlines = await d.quizzes.open_deadlines(default)
+    for poll_id, seconds in deadlines:
+        _expire_later(app.job_queue, poll_id, seconds)
+    return len(deadlines)
 
 
 async def receive_quiz_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

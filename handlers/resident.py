@@ -270,20 +270,23 @@ async def press_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
         if button.action in ("ok", "new"):
             try:
                 separate = button.action == "new"
-                submission = await d.service.confirm(resident, button.id, separate)
+                card = query.message.message_id if query.message else None
+                submission = await d.service.confirm(resident, button.id, separate, card)
             except DuplicateFound as found:
                 draft = await d.service.get_draft(resident, button.id)
                 await query.answer()
                 text, markup = d.render.duplicate_choice(draft, found.report, found.distance)
                 await query.edit_message_text(text, reply_markup=markup)
                 return
+            ticket = submission.report.ticket
             if not submission.new:
                 await query.answer(
-                    texts.DRAFT_ALREADY_SUBMITTED.format(ticket=submission.report.ticket)
+                    texts.DRAFT_ALREADY_SUBMITTED.format(ticket=ticket), show_alert=True
                 )
                 return
-            await query.answer()
-            await query.edit_message_text(d.render.submitted(submission.report))
+            # The card turns into the receipt when the courier delivers it (queued with
+            # the report), so neither a crash nor an outage now can lose the ticket.
+            await query.answer(texts.DRAFT_SUBMITTED_TOAST.format(ticket=ticket))
         elif button.action == "fol":
             try:
                 report = await d.service.follow(resident, button.id, _case_id(button.arg))
@@ -346,7 +349,10 @@ async def _answer_closed(
 ) -> None:
     if draft.status in ("submitted", "followed") and draft.report_id is not None:
         report = await deps(context).service.get_report(draft.report_id)
-        await query.answer(texts.DRAFT_ALREADY_SUBMITTED.format(ticket=report.ticket))
+        # An alert, not a toast: the resident may be asking because the receipt never came.
+        await query.answer(
+            texts.DRAFT_ALREADY_SUBMITTED.format(ticket=report.ticket), show_alert=True
+        )
     else:
         await query.answer(texts.DRAFT_CLOSED, show_alert=True)
 

@@ -55,7 +55,8 @@ DRAFT_SUBMITTED = (
     "类别：{category}\n已转交{group}办理，办理进展会第一时间通知您。\n"
     "查询进度：/status {ticket}"
 )
-DRAFT_ALREADY_SUBMITTED = "这条反映已经提交过了，工单号：{ticket}"
+DRAFT_SUBMITTED_TOAST = "已提交，工单号：{ticket}"
+DRAFT_ALREADY_SUBMITTED = "这条反映已经提交过了。\n工单号：{ticket}\n查询进度：/status {ticket}"
 DRAFT_GONE = "这条反映已失效，请重新发送。"
 DUPLICATE_FOUND = (
     "📌 附近（约{distance}米）已有同类问题的工单 {ticket}，{group}正在处理（{status}）。\n"

@@ -121,8 +121,12 @@ class QuizService:
             return None
         return self.bank.by_id(round_.questions[round_.position])
 
-    async def sent(self, round_: Round, question: Question, poll_id: str) -> Round:
-        """Record the poll a question went out as; the round moves on."""
+    async def sent(
+        self, round_: Round, question: Question, poll_id: str, expires_in: float
+    ) -> Round:
+        """Record the poll a question went out as, timing out `expires_in` seconds from now;
+        the round moves on."""
+        now = self.clock()
         async with self.db.transaction() as conn:
             await quizzes.add_poll(
                 conn,
@@ -130,7 +134,8 @@ class QuizService:
                 round_id=round_.id,
                 question_id=question.id,
                 position=round_.position,
-                now=self.clock(),
+                now=now,
+                expires_at=now + expires_in,
             )
             result = await quizzes.advance_round(conn, round_.id)
         assert result is not None
@@ -177,6 +182,13 @@ class QuizService:
             assert round_ is not None
             await self._finish_if_done(conn, round_, now)
         return round_
+
+    async def open_deadlines(self, default_seconds: float) -> list[tuple[str, float]]:
+        """(poll id, seconds until it times out, 0 if overdue) for every open question."""
+        now = self.clock()
+        async with self.db.session() as conn:
+            deadlines = await quizzes.open_deadlines(conn, default_seconds)
+        return [(poll_id, max(0.0, at - now)) for poll_id, at in deadlines]
 
     async def _finish_if_done(self, conn: Connection, round_: Round, now: float) -> bool:
         """Inside the caller's transaction: finish the round once no question is left open."""

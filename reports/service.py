@@ -35,6 +35,7 @@ RELAY_QUESTION = "relay_question"
 RELAY_ANSWER = "relay_answer"
 DIGEST = "digest"
 WEEKLY_REPORT = "weekly_report"
+TICKET_RECEIPT = "ticket_receipt"
 SUPERVISION = "supervision"
 
 
@@ -344,9 +345,18 @@ class ReportService:
 
     # --- submitting --------------------------------------------------------
 
-    async def confirm(self, resident_id: int, draft_id: int, separate: bool = False) -> Submission:
-        """File the draft as a report and queue its group alert, exactly once.
+    async def confirm(
+        self,
+        resident_id: int,
+        draft_id: int,
+        separate: bool = False,
+        card_message_id: int | None = None,
+    ) -> Submission:
+        """File the draft as a report and queue its group alert and its ticket, exactly once.
 
+        The ticket goes to the resident through the outbox, in the same transaction
+        as the report, so a crash or an outage right after 确认 only delays it; it
+        is shown in `card_message_id` (the card pressed; else the draft's latest).
         Unless `separate`, an open case of the same category close by raises
         DuplicateFound first, so the resident can follow it instead.
         """
@@ -401,6 +411,10 @@ class ReportService:
             await self._record(conn, report.id, "submit", Status.SUBMITTED, now, group_key)
             await drafts.close(conn, draft.id, "submitted", now, report.id)
             await outbox.enqueue(conn, GROUP_ALERT, alert_target(report.id), now, report.id)
+            card = {"message_id": card_message_id or draft.card_message_id}
+            await outbox.enqueue(
+                conn, TICKET_RECEIPT, chat_target(draft.chat_id), now, report.id, card
+            )
         self.outbox_listener()
         return Submission(report, new=True)
 

@@ -29,6 +29,7 @@ class Poll:
     sent_at: float
     answered_at: float | None
     correct: int | None
+    expires_at: float | None
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ def _poll(row: sqlite3.Row) -> Poll:
         row["sent_at"],
         row["answered_at"],
         row["correct"],
+        row["expires_at"],
     )
 
 
@@ -248,14 +250,28 @@ async def add_poll(
     question_id: str,
     position: int,
     now: float,
+    expires_at: float,
 ) -> None:
-    """Record the Telegram poll a round's question went out as."""
+    """Record the Telegram poll a round's question went out as, and when it times out."""
     await execute(
         conn,
-        "INSERT INTO quiz_polls (poll_id, round_id, question_id, position, sent_at)"
-        " VALUES (?,?,?,?,?)",
-        (poll_id, round_id, question_id, position, now),
+        "INSERT INTO quiz_polls (poll_id, round_id, question_id, position, sent_at, expires_at)"
+        " VALUES (?,?,?,?,?,?)",
+        (poll_id, round_id, question_id, position, now, expires_at),
     )
+
+
+async def open_deadlines(conn: Connection, default_seconds: float) -> list[tuple[str, float]]:
+    """(poll id, when it times out) for every unanswered question of an open round;
+    a poll stored without a deadline times out `default_seconds` after it was sent."""
+    rows = await fetch_all(
+        conn,
+        "SELECT p.poll_id, COALESCE(p.expires_at, p.sent_at + ?) FROM quiz_polls p"
+        " JOIN quiz_rounds r ON r.id = p.round_id"
+        " WHERE r.status = 'open' AND p.answered_at IS NULL ORDER BY p.sent_at",
+        (default_seconds,),
+    )
+    return [(r[0], float(r[1])) for r in rows]
 
 
 async def get_poll(conn: Connection, poll_id: str) -> Poll | None:
