@@ -361,14 +361,16 @@ class ReportService:
         DuplicateFound first, so the resident can follow it instead.
         """
         try:
-            return await self._file(resident_id, draft_id, separate)
+            return await self._file(resident_id, draft_id, separate, card_message_id)
         except DuplicateFound as found:
             # Remembered after the refused filing rolled back: `follow` accepts this case only.
             async with self.db.session() as conn:
                 await drafts.offer(conn, draft_id, found.report.id)
             raise
 
-    async def _file(self, resident_id: int, draft_id: int, separate: bool) -> Submission:
+    async def _file(
+        self, resident_id: int, draft_id: int, separate: bool, card_message_id: int | None
+    ) -> Submission:
         async with self.db.transaction() as conn:
             draft = await drafts.get(conn, draft_id)
             if draft is None or draft.resident_id != resident_id:
