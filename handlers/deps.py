@@ -10,6 +10,7 @@ from quizzes.push import PushService
 from quizzes.service import QuizService
 from quizzes.survey import SurveyService
 from reports.service import ReportService
+from reports.throttle import Throttle
 from settings import Settings
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ class Deps:
     pushes: PushService
     surveys: SurveyService
     pusher: Pusher
+    throttle: Throttle
 
 
 def deps(context: Any) -> Deps:

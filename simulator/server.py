@@ -522,6 +522,8 @@ class BotApiStandIn:
         self.places: list[tuple[str, float, float]] = []
         #: ... and a label per user ("居民", "管理员" …) to group the "I am" list by.
         self.roles: dict[int, str] = {}
+        #: The time users' messages are dated with (a test may set the clock).
+        self.clock: Callable[[], float] = time.time
 
         # Inspection.
         self.requests: list[ApiRequest] = []
@@ -1218,7 +1220,7 @@ class BotApiStandIn:
             "message_id": message_id,
             "from": dict(sender),
             "chat": self._chat_json(chat),
-            "date": int(time.time()),
+            "date": int(self.clock()),
         }
         message.update(content)
         chat.messages[message_id] = message

@@ -134,3 +134,9 @@ async def close(
         (status, report_id, now, draft_id),
     )
     return _draft(row)
+
+
+async def delete_untouched_since(conn: Connection, before: float) -> int:
+    """Delete drafts last touched before `before`: closed ones, and open ones long expired."""
+    cursor = await conn.execute("DELETE FROM drafts WHERE updated_at < ?", (before,))
+    return cursor.rowcount
