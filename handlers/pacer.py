@@ -15,7 +15,10 @@ halts every request; so we pace ourselves, per chat as well:
 
 The outbox courier and the pusher keep their own books for a 429 (when to
 try again, how often they tried): inside `own_retries()` a 429 is raised to
-them at once instead of being retried here, so no send is retried twice.
+them at once instead of being retried here, so no send is retried twice; and
+a chat whose window is full for longer than `WORKER_MAX_WAIT` answers them
+with a 429 of our own, so that one busy group does not hold the courier's
+places while other chats' messages wait.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Callable, Coroutine, Iterator
@@ -62,6 +66,8 @@ EDITS_MESSAGE = frozenset(
 )
 # A reply that would wait longer than this is not worth holding an update for.
 MAX_RETRY_WAIT = 30.0
+# The courier and the pusher reschedule rather than wait longer than this for a chat.
+WORKER_MAX_WAIT = 2.0
 # Chats not sent to for this long are forgotten, so memory follows activity.
 FORGET_AFTER = 300.0
 
@@ -105,6 +111,16 @@ class Window:
     @property
     def idle(self) -> bool:
         return not self._flying and not self._turn.locked()
+
+    def free_in(self) -> float:
+        """About how many seconds until a send could go (0: now)."""
+        now = self.clock()
+        if now < self._held_until:
+            return self._held_until - now
+        recent = [t for t in self._finished if now - t < self.period]
+        if self._flying + len(recent) < self.limit and not self._turn.locked():
+            return 0.0
+        return recent[0] + self.period - now if recent else self.period
 
     async def acquire(self) -> None:
         async with self._turn:
@@ -171,6 +187,8 @@ class Pacer(BaseRateLimiter[None]):
         chat = self._chat_window(data.get("chat_id")) if endpoint in CREATES_MESSAGE else None
         overall = self._overall if endpoint in CREATES_MESSAGE | EDITS_MESSAGE else None
         retries = 0 if _own_retries.get() else self.retries
+        if _own_retries.get() and chat is not None and chat.free_in() > WORKER_MAX_WAIT:
+            raise RetryAfter(timedelta(seconds=math.ceil(chat.free_in())))
         attempt = 0
         while True:
             try:

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from pathlib import Path
 
+import pytest
+from telegram.error import RetryAfter
+
 from handlers import texts
+from handlers.pacer import Pacer, own_retries
 from reports.throttle import Decision, Throttle, Verdict
 from storage.db import fetch_all
 from tests.conftest import started_world
@@ -128,3 +133,43 @@ def test_an_album_counts_once_against_the_throttle() -> None:
     assert photos == [Verdict.ADMIT] * 10
     assert throttle.check(RESIDENT, 1).verdict is Verdict.ADMIT
     assert throttle.check(RESIDENT, 2, album="b").verdict is Verdict.WARN
+
+
+class FakeApi:
+    """A callback for the pacer: answers 429 `floods` times, then succeeds; logs each call."""
+
+    def __init__(self, floods: int = 0) -> None:
+        self.floods = floods
+        self.calls = 0
+
+    async def __call__(self) -> bool:
+        self.calls += 1
+        if self.calls <= self.floods:
+            raise RetryAfter(timedelta(seconds=0.01))
+        return True
+
+
+async def send(pacer: Pacer, api: FakeApi, chat_id: int) -> object:
+    data = {"chat_id": chat_id}
+    return await pacer.process_request(api, (), {}, "sendMessage", data, None)
+
+
+async def test_the_pacer_retries_a_direct_reply_but_not_a_workers_send() -> None:
+    pacer = Pacer(chat_rate=1000, retries=3)
+    api = FakeApi(floods=2)
+    assert await send(pacer, api, RESIDENT) is True and api.calls == 3
+    worker = FakeApi(floods=1)
+    with own_retries(), pytest.raises(RetryAfter):
+        await send(pacer, worker, RESIDENT)
+    assert worker.calls == 1
+
+
+async def test_a_worker_is_told_to_come_back_rather_than_wait_for_a_full_group() -> None:
+    pacer = Pacer(group_per_minute=1)
+    api = FakeApi()
+    group = GROUP_CHATS["urban"]
+    with own_retries():
+        await send(pacer, api, group)
+        with pytest.raises(RetryAfter) as told:
+            await send(pacer, api, group)
+    assert api.calls == 1 and told.value.retry_after == timedelta(seconds=60)
