@@ -120,7 +120,8 @@ class Window:
         recent = [t for t in self._finished if now - t < self.period]
         if self._flying + len(recent) < self.limit and not self._turn.locked():
             return 0.0
-        return recent[0] + self.period - now if recent else self.period
+        # With nothing finished lately, the places are taken by requests about to land.
+        return recent[0] + self.period - now if recent else 0.0
 
     async def acquire(self) -> None:
         async with self._turn:
@@ -163,7 +164,6 @@ class Pacer(BaseRateLimiter[None]):
         self.chat_rate = chat_rate
         self.group_per_minute = group_per_minute
         self.retries = retries
-        self.retried = 0  # 429s met and sent again (for logs and benchmarks)
         self._overall = Window(max(1, round(send_rate)), max(1.0, 1.0 / send_rate))
         self._chats: dict[int | str, Window] = {}
         self._swept_at = time.monotonic()
@@ -198,7 +198,6 @@ class Pacer(BaseRateLimiter[None]):
                 if attempt == retries or wait > MAX_RETRY_WAIT:
                     raise
             attempt += 1
-            self.retried += 1
             log.info("%s to %s: 429, again in %.1f s", endpoint, data.get("chat_id"), wait)
             if chat is None:  # else the chat's window holds the next attempt back
                 await asyncio.sleep(wait)

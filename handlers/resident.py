@@ -408,7 +408,7 @@ async def explain_unknown_command(update: Update, context: ContextTypes.DEFAULT_
 
 
 def register(app: Application) -> None:
-    """Add the resident's handlers; the flood check runs first (group -1)."""
+    """Add the resident's handlers: the flood check first (group -1), the catch-alls last."""
     app.add_handler(MessageHandler(PRIVATE, hold_back_flood), group=-1)
     app.add_handler(CommandHandler("start", show_welcome, filters=PRIVATE))
     app.add_handler(CommandHandler("help", show_help, filters=PRIVATE))
