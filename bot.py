@@ -70,6 +70,7 @@ class Runtime:
         from handlers.delivery import Courier
         from handlers.deps import KEY, Deps
         from handlers.group import MembershipCache
+        from handlers.pacer import Pacer
         from handlers.processor import PerChatUpdateProcessor
         from handlers.push import Pusher
         from handlers.render import Renderer
@@ -80,6 +81,7 @@ class Runtime:
         from quizzes.survey import SurveyService
         from reports.delivery import OutboxService
         from reports.service import ReportService
+        from reports.throttle import Throttle
         from storage.db import Database
 
         self.settings = settings
@@ -91,7 +93,15 @@ class Runtime:
             ApplicationBuilder()
             .token(token)
             .defaults(Defaults(tzinfo=ZoneInfo(settings.timezone)))
-            .concurrent_updates(PerChatUpdateProcessor(16))
+            .concurrent_updates(PerChatUpdateProcessor(settings.telegram.concurrent_updates))
+            .rate_limiter(
+                Pacer(
+                    settings.telegram.send_rate,
+                    settings.telegram.chat_rate,
+                    settings.telegram.group_per_minute,
+                    settings.telegram.send_retries,
+                )
+            )
             .request(AiohttpRequest(connection_pool_size=32))
             # A long poll must outlast its own timeout before it counts as timed out.
             .get_updates_request(AiohttpRequest(connection_pool_size=4, read_timeout=poll + 10))
@@ -131,6 +141,7 @@ class Runtime:
             pushes=self.pushes,
             pusher=self.pusher,
             surveys=SurveyService(self.db, settings.survey_every_days),
+            throttle=Throttle(settings.reports.flood_messages, settings.reports.flood_seconds),
         )
         # Order matters: the guards (group -1) before everything (edited messages
         # and buttons not ours stop there), /bind before the resident's
@@ -185,6 +196,11 @@ class Runtime:
             time=dt_time(hour, minute, tzinfo=tz),
             days=(self.settings.weekly_day % 7,),  # PTB counts 0 = Sunday
             name="weekly",
+        )
+        # Old closed drafts and delivered outbox rows: a second after start, then daily
+        # (an interval job whose first run is already due now would wait a whole interval).
+        self.app.job_queue.run_repeating(
+            jobs.forget_old_records, interval=86400, first=1, name="retention"
         )
         for key in self.settings.groups:
             if self.service.group_chat(key) is None:

@@ -52,6 +52,13 @@ class TelegramSettings:
     base_url: str | None = None
     base_file_url: str | None = None
     poll_timeout: int = 30
+    # What the bot sends is paced under Telegram's limits (about 30/s overall,
+    # 1/s in one chat, 20/min in one group) and retried after a 429.
+    send_rate: float = 25.0  # messages a second, all chats together
+    chat_rate: float = 1.0  # messages a second to one private chat
+    group_per_minute: int = 20  # messages a minute to one group chat
+    send_retries: int = 3  # a reply answered 429 is sent again after retry_after
+    concurrent_updates: int = 16  # updates handled at once (one per chat at a time)
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,8 @@ class ReportSettings:
     duplicate_hours: float = 72.0
     reopen_days: float = 7.0
     close_after_days: float = 7.0
+    flood_messages: int = 20  # messages one resident may send within flood_seconds ...
+    flood_seconds: int = 60  # ... beyond that they are told once and not processed
     map_url: str = "https://uri.amap.com/marker?position={lon},{lat}"
 
 
@@ -90,6 +99,7 @@ class Settings:
     categories: dict[str, Category]
     negations: tuple[str, ...]
     storage_path: Path
+    retention_days: float = 30.0  # closed drafts and delivered outbox rows kept this long
     examples_dir: Path | None = None  # labelled messages the classifier learns from
     model_weight: float = 4.0
     model_temperature: float = 4.0
@@ -147,16 +157,28 @@ def parse_settings(raw: Mapping[str, Any], base_dir: Path, source: Path | None =
     _check_timezone(v, timezone)
 
     tg = v.table(raw, "telegram")
-    v.unknown_keys(tg, "telegram", {"base_url", "base_file_url", "poll_timeout"})
+    td = TelegramSettings()
+    v.unknown_keys(tg, "telegram", set(TelegramSettings.__dataclass_fields__))
     telegram = TelegramSettings(
         base_url=v.url(tg, "base_url", "telegram"),
         base_file_url=v.url(tg, "base_file_url", "telegram"),
         poll_timeout=v.integer(tg, "poll_timeout", "telegram", default=30, low=0, high=600),
+        send_rate=v.number(tg, "send_rate", "telegram", td.send_rate, 0.1, 1000),
+        chat_rate=v.number(tg, "chat_rate", "telegram", td.chat_rate, 0.01, 1000),
+        group_per_minute=v.integer(
+            tg, "group_per_minute", "telegram", td.group_per_minute, 1, 10000
+        ),
+        send_retries=v.integer(tg, "send_retries", "telegram", td.send_retries, 0, 10),
+        concurrent_updates=v.integer(
+            tg, "concurrent_updates", "telegram", td.concurrent_updates, 1, 256
+        ),
     )
 
     st = v.table(raw, "storage")
-    v.unknown_keys(st, "storage", {"path"})
+    v.unknown_keys(st, "storage", {"path", "retention_days"})
     storage_path = Path(v.string(st, "path", "storage", default="data/civic.db"))
+    # At least a day: an open draft untouched that long is over (draft_minutes ≤ 1440).
+    retention_days = v.number(st, "retention_days", "storage", 30.0, 1.0, 36500)
     if not storage_path.is_absolute():
         storage_path = base_dir / storage_path
 
@@ -196,6 +218,10 @@ def parse_settings(raw: Mapping[str, Any], base_dir: Path, source: Path | None =
         close_after_days=v.number(
             rp, "close_after_days", "reports", defaults.close_after_days, 1e-8, 365
         ),
+        flood_messages=v.integer(
+            rp, "flood_messages", "reports", defaults.flood_messages, 1, 10000
+        ),
+        flood_seconds=v.integer(rp, "flood_seconds", "reports", defaults.flood_seconds, 1, 86400),
         map_url=v.string(rp, "map_url", "reports", default=defaults.map_url),
     )
     if not _is_clock_time(reports.digest_time):
@@ -281,6 +307,7 @@ def parse_settings(raw: Mapping[str, Any], base_dir: Path, source: Path | None =
         model_weight=model_weight,
         model_temperature=model_temperature,
         storage_path=storage_path,
+        retention_days=retention_days,
         telegram=telegram,
         reports=reports,
         outbox=outbox,

@@ -11,6 +11,7 @@ from quizzes.push import PushService
 from quizzes.service import QuizService
 from quizzes.survey import SurveyService
 from reports.service import ReportService
+from reports.throttle import Throttle
 from settings import Settings
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ class Deps:
     pushes: PushService
     surveys: SurveyService
     pusher: Pusher
+    throttle: Throttle
 
 
 def deps(context: Any) -> Deps:

@@ -28,3 +28,10 @@ async def send_digests(context: ContextTypes.DEFAULT_TYPE) -> None:
 async def send_weekly_report(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Queue the office's weekly report."""
     await deps(context).service.queue_weekly_report()
+
+
+async def forget_old_records(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Delete closed drafts and delivered outbox rows older than the retention."""
+    drafts, sent = await deps(context).service.forget_old()
+    if drafts or sent:
+        log.info("retention: %d old drafts and %d delivered messages deleted", drafts, sent)

@@ -1,7 +1,10 @@
-"""Updates run concurrently across chats but one at a time within a chat.
+"""Updates run concurrently across chats but one at a time, in order, within a chat.
 
 A resident's album arrives as several updates at once; handling them in
-order keeps them in one draft, while other residents are not kept waiting.
+order keeps them in one draft. Waiting for one's turn in a chat must not
+take a place among the updates that run: otherwise one resident's 200
+messages fill every place while they wait on their own chat, and everyone
+else waits behind them.
 """
 
 from __future__ import annotations
@@ -13,31 +16,41 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+# PTB takes its own semaphore before `do_process_update`, waiting included; it
+# only bounds the updates in flight. Queued updates are cheap (a task each, and
+# PTB creates the task anyway), so the bound is far above any real backlog.
+MAX_IN_FLIGHT = 100_000
+
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
-    """Serialise updates per chat (asyncio locks are FIFO, so order is kept)."""
+    """Queue updates per chat (FIFO); only an update that runs holds one of `slots`."""
 
-    def __init__(self, max_concurrent_updates: int) -> None:
-        super().__init__(max_concurrent_updates)
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._waiting: dict[int, int] = {}
+    def __init__(self, slots: int) -> None:
+        super().__init__(MAX_IN_FLIGHT)
+        self.slots = slots
+        self._running = asyncio.Semaphore(slots)
+        self._turns: dict[int, asyncio.Lock] = {}
+        self._queued: dict[int, int] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
-            await coroutine
+            async with self._running:
+                await coroutine
             return
         key = chat.id
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._waiting[key] = self._waiting.get(key, 0) + 1
+        turn = self._turns.setdefault(key, asyncio.Lock())
+        self._queued[key] = self._queued.get(key, 0) + 1
         try:
-            async with lock:
+            # The chat's turn first (asyncio locks are FIFO, so order is kept), and
+            # only then a place to run: a chat's backlog waits without holding one.
+            async with turn, self._running:
                 await coroutine
         finally:
-            self._waiting[key] -= 1
-            if not self._waiting[key]:  # forget idle chats so the dict stays small
-                del self._waiting[key]
-                del self._locks[key]
+            self._queued[key] -= 1
+            if not self._queued[key]:  # forget idle chats so the dicts stay small
+                del self._queued[key]
+                del self._turns[key]
 
     async def initialize(self) -> None:
         """Nothing to set up."""

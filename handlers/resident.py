@@ -17,6 +17,7 @@ from telegram import (
 )
 from telegram.ext import (
     Application,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -43,6 +44,7 @@ from reports.service import (
     TooManyPhotos,
 )
 from reports.states import Action
+from reports.throttle import Verdict
 from reports.tickets import parse_ticket
 from settings import FALLBACK_CATEGORY, Settings
 from storage.drafts import Draft
@@ -53,6 +55,29 @@ PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 RATING_CODES = {"s": "satisfied", "b": "basically", "u": "unsatisfied"}
 # Short texts with no sign of a report ("你好", "谢谢") get a hint, not a draft.
 CHITCHAT_MAX_CHARS = 6
+# chat_data key: the album whose photos over the limit were already refused.
+REFUSED_ALBUM = "refused_album"
+
+
+async def hold_back_flood(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stop a resident's messages beyond the flood limit; say so once per flood.
+
+    Only messages in private chats are counted: a button press always gets its
+    answer (Telegram shows a spinner until it does, and a press is one cheap
+    update, checked by the service), group chats are staff at work, and the
+    office's admins are never held back.
+    """
+    d = deps(context)
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None or user.id in d.settings.admins:
+        return
+    decision = d.throttle.check(user.id, message.date.timestamp(), message.media_group_id)
+    if decision.verdict is Verdict.ADMIT:
+        return
+    if decision.verdict is Verdict.WARN:
+        await message.reply_text(texts.TOO_FAST.format(seconds=decision.wait))
+    raise ApplicationHandlerStop
 
 
 async def show_welcome(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -125,6 +150,8 @@ async def receive_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     file_id = message.photo[-1].file_id
     caption = message.caption or ""
     album = message.media_group_id
+    if album and context.chat_data.get(REFUSED_ALBUM) == album:
+        return  # the album is over the limit and was refused once: the rest goes quietly
     try:
         draft = await d.service.open_draft(resident)
         if draft is not None and (not caption or (album and album == draft.media_group_id)):
@@ -137,6 +164,8 @@ async def receive_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             return
         draft = await d.service.start_draft(resident, message.chat_id, caption, file_id, album)
     except ReportError as exc:
+        if album and isinstance(exc, TooManyPhotos):
+            context.chat_data[REFUSED_ALBUM] = album
         await message.reply_text(refusal(exc, d.settings))
         return
     await send_card(message, draft, context)
@@ -402,7 +431,8 @@ async def explain_unknown_command(update: Update, context: ContextTypes.DEFAULT_
 
 
 def register(app: Application) -> None:
-    """Add the resident's handlers; the catch-alls come last (group 1)."""
+    """Add the resident's handlers: the flood check first (group -1), the catch-alls last."""
+    app.add_handler(MessageHandler(PRIVATE, hold_back_flood), group=-1)
     app.add_handler(CommandHandler("start", show_welcome, filters=PRIVATE))
     app.add_handler(CommandHandler("help", show_help, filters=PRIVATE))
     app.add_handler(CommandHandler("myreports", list_my_reports, filters=PRIVATE))

@@ -36,6 +36,7 @@ UNKNOWN_COMMAND = "没有这个命令。可用的命令：/start /help /myreport
 TOO_LONG = "内容有点长（超过 {limit} 字），请精简后再发送。"
 TOO_MANY_PHOTOS = "每条反映最多 {limit} 张照片，多出的照片没有添加。"
 FLOOD = "您这一小时内已经反映了 {limit} 条问题，感谢您的热心！请稍后再提交新的反映。"
+TOO_FAST = "您发送得太快了，请稍后再试。{seconds} 秒内发来的消息暂不处理，感谢您的理解！"
 NEEDS_DESCRIPTION = "请先补充一句文字说明或一张照片，再点确认。"
 
 # The resident's draft card.

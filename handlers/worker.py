@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+from handlers.pacer import own_retries
+
 
 class Worker:
     """Runs `_run` as one task; `wake` tells it new work is waiting."""
@@ -20,7 +22,10 @@ class Worker:
 
     def start(self) -> None:
         if self._task is None:
-            self._task = asyncio.create_task(self._run(), name=self.name)
+            # A worker keeps its own books for a 429 (when to try again, how often it
+            # tried): the pacer must raise it to the worker, not retry it as well.
+            with own_retries():  # the task copies this context when it is created
+                self._task = asyncio.create_task(self._run(), name=self.name)
 
     async def stop(self) -> None:
         if self._task is not None:

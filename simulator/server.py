@@ -522,6 +522,8 @@ class BotApiStandIn:
         self.places: list[tuple[str, float, float]] = []
         #: ... and a label per user ("居民", "管理员" …) to group the "I am" list by.
         self.roles: dict[int, str] = {}
+        #: The time users' messages are dated with (a test may set the clock).
+        self.clock: Callable[[], float] = time.time
 
         # Inspection.
         self.requests: list[ApiRequest] = []
@@ -547,6 +549,8 @@ class BotApiStandIn:
         self._failures: dict[int, _Failure] = {}
         self._rate_limit: float | None = None
         self._send_times: deque[float] = deque()
+        self._chat_rate_limit: float | None = None
+        self._chat_send_times: dict[int, deque[float]] = {}
         self._ui_version = 0
         self._instance = secrets.token_hex(4)
         self._poll_generation = 0
@@ -875,11 +879,14 @@ class BotApiStandIn:
         else:
             self._failures.pop(chat_id, None)
 
-    def rate_limit(self, per_second: float | None) -> None:
+    def rate_limit(self, per_second: float | None, per_chat: float | None = None) -> None:
         """Answer message-sending calls above ``per_second`` (sliding 1 s window, all chats
-        together) with 429 retry_after=1; each counts in ``flood_count``.  None disables."""
+        together), or above ``per_chat`` in one chat, with 429 retry_after=1; each counts in
+        ``flood_count``.  None disables."""
         self._rate_limit = per_second
+        self._chat_rate_limit = per_chat
         self._send_times.clear()
+        self._chat_send_times.clear()
 
     def _check_failures(self, method: str, params: JSON) -> None:
         if method not in _SEND_METHODS and method not in _EDIT_METHODS:
@@ -904,11 +911,18 @@ class BotApiStandIn:
                     retry_after=failure.retry_after,
                 )
             raise _Disconnect
-        if method in _SEND_METHODS and self._rate_limit is not None:
-            now = time.monotonic()
-            while self._send_times and now - self._send_times[0] >= 1.0:
-                self._send_times.popleft()
-            if len(self._send_times) >= self._rate_limit:
+        if method not in _SEND_METHODS:
+            return
+        now = time.monotonic()
+        for limit, times in (
+            (self._rate_limit, self._send_times),
+            (self._chat_rate_limit, self._chat_send_times.get(chat_id or 0)),
+        ):
+            if limit is None or times is None:
+                continue
+            while times and now - times[0] >= 1.0:
+                times.popleft()
+            if len(times) >= limit:
                 self.flood_count += 1
                 raise ApiError(429, "Too Many Requests: retry after 1", retry_after=1)
 
@@ -1206,7 +1220,7 @@ class BotApiStandIn:
             "message_id": message_id,
             "from": dict(sender),
             "chat": self._chat_json(chat),
-            "date": int(time.time()),
+            "date": int(self.clock()),
         }
         message.update(content)
         chat.messages[message_id] = message
@@ -1423,6 +1437,9 @@ class BotApiStandIn:
         record.result = result
         if record.method in _SEND_METHODS and self._rate_limit is not None:
             self._send_times.append(time.monotonic())
+        if record.method in _SEND_METHODS and self._chat_rate_limit is not None:
+            chat_id = self._chat_id_of(record.params.get("chat_id")) or 0
+            self._chat_send_times.setdefault(chat_id, deque()).append(time.monotonic())
         self._record(record)
         return web.json_response({"ok": True, "result": result}, dumps=_json_dumps)
 

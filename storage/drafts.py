@@ -144,3 +144,9 @@ async def offer(conn: Connection, draft_id: int, report_id: int) -> None:
         "UPDATE drafts SET offered_report_id = ? WHERE id = ? AND status = 'open'",
         (report_id, draft_id),
     )
+
+
+async def delete_untouched_since(conn: Connection, before: float) -> int:
+    """Delete drafts last touched before `before`: closed ones, and open ones long expired."""
+    cursor = await conn.execute("DELETE FROM drafts WHERE updated_at < ?", (before,))
+    return cursor.rowcount

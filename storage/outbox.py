@@ -108,3 +108,11 @@ async def retry_group_now(conn: Connection, group_key: str, now: float) -> None:
         " AND report_id IN (SELECT id FROM reports WHERE group_key = ?)",
         (now, now, group_key),
     )
+
+
+async def delete_sent_before(conn: Connection, before: float) -> int:
+    """Delete items delivered before `before`; pending and failed ones are never deleted."""
+    cursor = await conn.execute(
+        "DELETE FROM outbox WHERE status = 'sent' AND sent_at < ?", (before,)
+    )
+    return cursor.rowcount

@@ -39,6 +39,9 @@ def settings_for_tests(db_path: Path, **overrides: Any) -> Settings:
     for key, chat_id in GROUP_CHATS.items():
         raw["groups"][key]["chat_id"] = chat_id
     raw["outbox"].update(retry_base_seconds=0.05, retry_max_seconds=0.2, idle_poll_seconds=0.2)
+    # Paced far above Telegram's limits, so that scenarios need not wait a second per
+    # message in a chat; tests of the pacing itself set Telegram's.
+    raw["telegram"].update(send_rate=1000, chat_rate=1000, group_per_minute=10000)
     deep_update(raw, overrides)
     return parse_settings(raw, base_dir=ROOT)
 
