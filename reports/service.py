@@ -35,6 +35,7 @@ RELAY_QUESTION = "relay_question"
 RELAY_ANSWER = "relay_answer"
 DIGEST = "digest"
 WEEKLY_REPORT = "weekly_report"
+REFUSAL_NOTICE = "refusal_notice"  # to 办公室: a message Telegram refused for good
 SUPERVISION = "supervision"
 
 
