@@ -8,10 +8,10 @@ from collections.abc import Callable
 
 from reports.service import REFUSAL_NOTICE
 from storage import outbox, reports
-from storage.db import Connection, Database
+from storage.db import Database
 from storage.outbox import OutboxItem
 
-# Telegram's office chat is told of messages it refused for good under this target.
+# Notices to the office of messages Telegram refused for good go out in order, here.
 OFFICE_TARGET = "office"
 
 
@@ -64,14 +64,14 @@ class OutboxService:
     async def sent(self, item: OutboxItem) -> None:
         async with self.db.session() as conn:
             await outbox.mark_sent(conn, item.id, self.clock())
-            await self._release(conn)
+        await self._release()
 
     async def advance(self, item: OutboxItem, step: int) -> None:
         async with self.db.session() as conn:
             await outbox.advance(conn, item.id, step)
-            await self._release(conn)
+        await self._release()
 
-    async def _release(self, conn: Connection) -> None:
+    async def _release(self) -> None:
         """A send went through: what waits after a transient fault is due now.
 
         At most once a probe interval, so that one chat that keeps failing does
@@ -81,7 +81,8 @@ class OutboxService:
         if self._troubled and now - self._released_at >= self.probe:
             self._troubled = False
             self._released_at = now
-            await outbox.retry_transient_now(conn, now)
+            async with self.db.session() as conn:
+                await outbox.retry_transient_now(conn, now)
 
     async def alert_posted(
         self, item: OutboxItem, report_id: int, chat_id: int, message_id: int, done: bool
@@ -93,7 +94,7 @@ class OutboxService:
                 await outbox.mark_sent(conn, item.id, self.clock())
             else:
                 await outbox.advance(conn, item.id, 1)
-            await self._release(conn)
+        await self._release()
 
     async def relayed(self, item: OutboxItem, chat_id: int, message_id: int) -> None:
         """A question reached the resident: their reply to it will find the case."""
@@ -101,7 +102,7 @@ class OutboxService:
         async with self.db.transaction() as conn:
             await reports.add_relay(conn, item.report_id, chat_id, message_id, self.clock())
             await outbox.mark_sent(conn, item.id, self.clock())
-            await self._release(conn)
+        await self._release()
 
     async def give_up(
         self, item: OutboxItem, error: str, notice: dict[str, object] | None = None
