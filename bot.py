@@ -102,7 +102,13 @@ class Runtime:
                     settings.telegram.send_retries,
                 )
             )
-            .request(AiohttpRequest(connection_pool_size=32))
+            # Sends wait long for Telegram's answer: one given up on may still be posted,
+            # and posted again by its retry (the courier waits longer still on a retry).
+            .request(
+                AiohttpRequest(
+                    connection_pool_size=32, read_timeout=settings.outbox.send_timeout_seconds
+                )
+            )
             # A long poll must outlast its own timeout before it counts as timed out.
             .get_updates_request(AiohttpRequest(connection_pool_size=4, read_timeout=poll + 10))
         )
@@ -125,6 +131,7 @@ class Runtime:
             render,
             concurrency=settings.outbox.concurrency,
             idle_poll=settings.outbox.idle_poll_seconds,
+            send_timeout=settings.outbox.send_timeout_seconds,
         )
         self.service.outbox_listener = self.courier.wake
         self.pushes = PushService(self.db)

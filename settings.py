@@ -90,6 +90,7 @@ class OutboxSettings:
     retry_max_seconds: float = 300.0
     idle_poll_seconds: float = 5.0
     concurrency: int = 4
+    send_timeout_seconds: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -243,6 +244,9 @@ def parse_settings(raw: Mapping[str, Any], base_dir: Path, source: Path | None =
             ob, "idle_poll_seconds", "outbox", od.idle_poll_seconds, 0.01, 3600
         ),
         concurrency=v.integer(ob, "concurrency", "outbox", od.concurrency, 1, 64),
+        send_timeout_seconds=v.number(
+            ob, "send_timeout_seconds", "outbox", od.send_timeout_seconds, 0.1, 600
+        ),
     )
 
     groups = _parse_groups(v, v.table(raw, "groups"))

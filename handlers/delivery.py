@@ -11,7 +11,7 @@ import logging
 from datetime import timedelta
 
 from telegram import Bot, ForceReply, InputMediaPhoto, ReplyParameters
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from handlers import texts
 from handlers.render import Renderer
@@ -24,6 +24,7 @@ from reports.service import (
     EDIT_ALERT,
     GROUP_ALERT,
     NOTIFY_RESIDENT,
+    REFUSAL_NOTICE,
     RELAY_ANSWER,
     RELAY_QUESTION,
     TICKET_RECEIPT,
@@ -52,6 +53,7 @@ class Courier(Worker):
         render: Renderer,
         concurrency: int = 4,
         idle_poll: float = 5.0,
+        send_timeout: float = 30.0,
     ) -> None:
         super().__init__()
         self.bot = bot
@@ -60,6 +62,7 @@ class Courier(Worker):
         self.render = render
         self.concurrency = concurrency
         self.idle_poll = idle_poll
+        self.send_timeout = send_timeout
 
     async def _run(self) -> None:
         """Keep up to `concurrency` deliveries going, never two for the same target."""
@@ -119,7 +122,12 @@ class Courier(Worker):
                 return
             elif item.kind == DIGEST:
                 chat_id = self._group_chat(item.payload["group"])
-                await self.bot.send_message(chat_id, self.render.digest(item.payload))
+                text = self.render.digest(item.payload)
+                await self.bot.send_message(chat_id, text, read_timeout=self._timeout(item))
+            elif item.kind == REFUSAL_NOTICE:
+                chat_id = self._group_chat("office")
+                text = self.render.refusal_notice(item.payload)
+                await self.bot.send_message(chat_id, text, read_timeout=self._timeout(item))
             else:
                 await self.outbox.give_up(item, f"unknown kind {item.kind}")
                 return
@@ -127,24 +135,42 @@ class Courier(Worker):
         except RetryAfter as exc:
             await self.outbox.retry(item, str(exc), after=_seconds(exc.retry_after) + 0.05)
         except Forbidden as exc:
-            if item.target.startswith("chat:"):
-                # The resident blocked the bot; retrying cannot help.
+            await self._refused(item, exc)
+        except BadRequest as exc:  # before NetworkError: PTB derives it from that
+            reason = exc.message.lower()
+            if "chat not found" in reason and not _private(item):
+                # A group whose chat_id is wrong or whose chat lost the bot: /bind mends it.
+                group = await self._group_of(item)
+                log.warning("group %s has no reachable chat: fix chat_id or /bind %s", group, group)
+                await self._retry(item, exc)
+            elif item.kind == EDIT_ALERT and "message to edit not found" in reason:
+                # Someone deleted the alert: its later states have nowhere to go.
                 await self.outbox.give_up(item, str(exc))
             else:
-                await self._retry(item, exc)
-        except BadRequest as exc:
-            if item.kind == EDIT_ALERT and "not found" in exc.message.lower():
-                await self.outbox.give_up(item, str(exc))
-            else:
-                await self._retry(item, exc)
-        except (TelegramError, GroupNotBound, OSError) as exc:
+                await self._refused(item, exc)
+        except NetworkError as exc:
+            # A timeout (Telegram may have posted the message all the same), a dropped
+            # connection or a 5xx: back off, and go at once when sends succeed again.
+            await self._retry(item, exc, transient=True)
+        except OSError as exc:
+            await self._retry(item, exc, transient=True)
+        except (TelegramError, GroupNotBound) as exc:
             await self._retry(item, exc)
         except Exception as exc:
             log.exception("delivering outbox item %s failed", item.id)
             await self._retry(item, exc)
 
-    async def _retry(self, item: OutboxItem, exc: Exception) -> None:
-        delay = await self.outbox.retry(item, f"{type(exc).__name__}: {exc}")
+    def _timeout(self, item: OutboxItem) -> float:
+        """How long to wait for Telegram's answer: longer after each failed attempt.
+
+        A send that timed out may have been posted all the same, and a retry that
+        times out again posts again: waiting twice as long the second time (and
+        four times after that) keeps a slow Telegram to one duplicate at most.
+        """
+        return self.send_timeout * 2 ** min(item.attempts, 2)
+
+    async def _retry(self, item: OutboxItem, exc: Exception, transient: bool = False) -> None:
+        delay = await self.outbox.retry(item, f"{type(exc).__name__}: {exc}", transient=transient)
         log.warning(
             "outbox item %s (%s to %s) failed: %s; retry in %.1fs",
             item.id,
@@ -153,6 +179,48 @@ class Courier(Worker):
             exc,
             delay,
         )
+
+    async def _refused(self, item: OutboxItem, exc: TelegramError) -> None:
+        """Telegram refused the item for good: fail it, so the next in line can go, and
+        tell the office which message it was and why (once; a resident's own chat
+        excepted: one who blocked the bot or left Telegram is nobody's task)."""
+        error = f"{type(exc).__name__}: {exc.message}"
+        if _private(item):
+            log.info("outbox item %s to %s refused: %s; given up", item.id, item.target, error)
+            await self.outbox.give_up(item, error)
+            return
+        if item.kind == REFUSAL_NOTICE:
+            # No notice about a notice: that would loop when the office chat refuses.
+            log.error("could not tell the office of a refused message %s: %s", item.payload, error)
+            await self.outbox.give_up(item, error)
+            return
+        notice: dict[str, object] = {
+            "kind": item.kind,
+            "part": item.step,
+            "group": await self._group_of(item),
+            "reason": exc.message,
+            "ticket": None,
+        }
+        if item.report_id is not None:
+            notice["ticket"] = (await self.service.get_report(item.report_id)).ticket
+        log.error(
+            "outbox item %s (%s to %s) refused for good: %s; the office is told",
+            item.id,
+            item.kind,
+            item.target,
+            error,
+        )
+        await self.outbox.give_up(item, error, notice)
+
+    async def _group_of(self, item: OutboxItem) -> str:
+        """The working group whose chat an item was headed for."""
+        if item.kind == WEEKLY_REPORT:
+            return "office"
+        if "group" in item.payload and item.kind in (DIGEST, DEADLINE_NOTICE):
+            return str(item.payload["group"])
+        if item.report_id is not None:
+            return (await self.service.get_report(item.report_id)).group_key
+        return item.target
 
     def _group_chat(self, group_key: str) -> int:
         chat_id = self.service.group_chat(group_key)
@@ -181,7 +249,9 @@ class Courier(Worker):
             fresh = report.updated_at == report.created_at
             history = [] if fresh else await self.service.history(report.id)
             text, markup = self.render.alert(report, history)
-            message = await self.bot.send_message(chat_id, text, reply_markup=markup)
+            message = await self.bot.send_message(
+                chat_id, text, reply_markup=markup, read_timeout=self._timeout(item)
+            )
             done = not report.photos and not has_location
             await self.outbox.alert_posted(item, report.id, chat_id, message.message_id, done)
             if done:
@@ -193,11 +263,19 @@ class Courier(Worker):
         if step == 1:
             if len(report.photos) == 1:
                 await self.bot.send_photo(
-                    report.alert_chat_id, report.photos[0], reply_parameters=reply
+                    report.alert_chat_id,
+                    report.photos[0],
+                    reply_parameters=reply,
+                    read_timeout=self._timeout(item),
                 )
             elif report.photos:
                 media = [InputMediaPhoto(p) for p in report.photos[:10]]
-                await self.bot.send_media_group(report.alert_chat_id, media, reply_parameters=reply)
+                await self.bot.send_media_group(
+                    report.alert_chat_id,
+                    media,
+                    reply_parameters=reply,
+                    read_timeout=self._timeout(item),
+                )
             await self.outbox.advance(item, 2)
         if has_location:
             await self.bot.send_location(
@@ -205,6 +283,7 @@ class Courier(Worker):
                 latitude=report.latitude,
                 longitude=report.longitude,
                 reply_parameters=reply,
+                read_timeout=self._timeout(item),
             )
         await self.outbox.sent(item)
 
@@ -226,7 +305,11 @@ class Courier(Worker):
             text, markup = self.render.alert(report, history)
         try:
             await self.bot.edit_message_text(
-                text, chat_id=chat_id, message_id=message_id, reply_markup=markup
+                text,
+                chat_id=chat_id,
+                message_id=message_id,
+                reply_markup=markup,
+                read_timeout=self._timeout(item),
             )
         except BadRequest as exc:
             if "not modified" not in exc.message.lower():
@@ -244,7 +327,9 @@ class Courier(Worker):
         reply = None
         if report.alert_message_id is not None and report.alert_chat_id == chat_id:
             reply = ReplyParameters(report.alert_message_id, allow_sending_without_reply=True)
-        await self.bot.send_message(chat_id, text, reply_parameters=reply)
+        await self.bot.send_message(
+            chat_id, text, reply_parameters=reply, read_timeout=self._timeout(item)
+        )
 
     async def _weekly_report(self, item: OutboxItem) -> None:
         """This week's figures and chart, against last week's, to 办公室 (two parts)."""
@@ -256,11 +341,11 @@ class Courier(Worker):
             text = "\n".join(
                 [texts.WEEKLY_TITLE, stats_text(week, 7, self.render), trend_text(week, before)]
             )
-            await self.bot.send_message(chat_id, text)
+            await self.bot.send_message(chat_id, text, read_timeout=self._timeout(item))
             await self.outbox.advance(item, 1)
         chart = await chart_png(self.render, week, 7)
         if chart:
-            await self.bot.send_photo(chat_id, chart)
+            await self.bot.send_photo(chat_id, chart, read_timeout=self._timeout(item))
         await self.outbox.sent(item)
 
     async def _relay_question(self, item: OutboxItem) -> None:
@@ -268,7 +353,9 @@ class Courier(Worker):
         assert item.report_id is not None
         report = await self.service.get_report(item.report_id)
         text = self.render.relay(texts.RELAY_QUESTION, report, item.payload)
-        message = await self.bot.send_message(report.chat_id, text, reply_markup=ForceReply())
+        message = await self.bot.send_message(
+            report.chat_id, text, reply_markup=ForceReply(), read_timeout=self._timeout(item)
+        )
         await self.outbox.relayed(item, report.chat_id, message.message_id)
 
     async def _relay_answer(self, item: OutboxItem) -> None:
@@ -279,8 +366,10 @@ class Courier(Worker):
         reply = None
         if report.alert_message_id is not None:
             reply = ReplyParameters(report.alert_message_id, allow_sending_without_reply=True)
-        text = self.render.relay(texts.RELAY_ANSWER, report, item.payload)
-        await self.bot.send_message(chat_id, text, reply_parameters=reply)
+        text = self.render.relay(texts.RELAY_ANSWER, report, item.payload, quote=True)
+        await self.bot.send_message(
+            chat_id, text, reply_parameters=reply, read_timeout=self._timeout(item)
+        )
 
     async def _send_receipt(self, item: OutboxItem) -> None:
         """The ticket, in the card the resident confirmed; a new message only if it is gone.
@@ -320,7 +409,14 @@ class Courier(Worker):
         follower = payload.get("chat_id")
         rate = payload["action"] == "resolve" and report.rating is None and not follower
         markup = self.render.rating_buttons(report) if rate else None
-        await self.bot.send_message(follower or report.chat_id, text, reply_markup=markup)
+        await self.bot.send_message(
+            follower or report.chat_id, text, reply_markup=markup, read_timeout=self._timeout(item)
+        )
+
+
+def _private(item: OutboxItem) -> bool:
+    """Whether an item goes to a resident's own chat (not to a working group's)."""
+    return item.target.startswith("chat:")
 
 
 def _seconds(value: int | timedelta) -> float:

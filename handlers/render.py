@@ -136,33 +136,43 @@ class Renderer:
         self, report: Report, history: list[Event]
     ) -> tuple[str, InlineKeyboardMarkup | None]:
         """The group's alert: everything needed to act, and the buttons still allowed."""
-        lines = [
+        return self._alert_text(report, history), self.alert_buttons(report)
+
+    def _alert_text(self, report: Report, history: list[Event], footer: str | None = None) -> str:
+        """The alert's text, within Telegram's limit however long the case's history."""
+        head = [
             texts.ALERT_TITLE.format(ticket=report.ticket),
             texts.ALERT_CATEGORY.format(category=self.category(report.category)),
-            texts.ALERT_TEXT.format(text=report.text) if report.text else texts.ALERT_NO_TEXT,
+            texts.ALERT_TEXT if report.text else texts.ALERT_NO_TEXT,
         ]
+        middle = []
         if report.address:
-            lines.append(texts.ALERT_ADDRESS.format(address=report.address))
+            middle.append(texts.ALERT_ADDRESS.format(address=report.address))
         if report.latitude is not None and report.longitude is not None:
-            lines.append(
+            middle.append(
                 texts.ALERT_MAP.format(url=self.map_url(report.latitude, report.longitude))
             )
         if not report.address and report.latitude is None:
-            lines.append(texts.ALERT_NO_LOCATION)
+            middle.append(texts.ALERT_NO_LOCATION)
         if report.photos:
-            lines.append(texts.ALERT_PHOTOS.format(count=len(report.photos)))
-        lines.append(texts.ALERT_TIME.format(time=self.time(report.created_at)))
+            middle.append(texts.ALERT_PHOTOS.format(count=len(report.photos)))
+        middle.append(texts.ALERT_TIME.format(time=self.time(report.created_at)))
         followers = sum(1 for e in history if e.action == "follow")
         if followers:
-            lines.append(texts.ALERT_FOLLOWERS.format(count=followers))
-        lines.append(texts.ALERT_STATUS.format(status=texts.STATUS_NAMES[report.status]))
-        lines += self._acted(history)
-        return "\n".join(lines), self.alert_buttons(report)
+            middle.append(texts.ALERT_FOLLOWERS.format(count=followers))
+        middle.append(texts.ALERT_STATUS.format(status=texts.STATUS_NAMES[report.status]))
+        return fit_message(
+            head,
+            quoted(report.text),
+            middle,
+            self._acted(history),
+            [footer] if footer else [],
+            texts.ALERT_EARLIER,
+        )
 
     def reopened_away(self, report: Report, history: list[Event]) -> str:
         """The old alert of a case its resident reopened: the new alert is below it."""
-        text, _ = self.alert(report, history)
-        return f"{text}\n{texts.ALERT_REOPENED_AWAY}"
+        return self._alert_text(report, history, texts.ALERT_REOPENED_AWAY)
 
     def rating_buttons(self, report: Report) -> InlineKeyboardMarkup:
         buttons = [
@@ -173,8 +183,8 @@ class Renderer:
 
     def handed_over(self, report: Report, history: list[Event], to_group: str) -> str:
         """The old group's alert once the case went to another group: no buttons."""
-        text, _ = self.alert(report, history)
-        return f"{text}\n{texts.ALERT_HANDED_OVER.format(group=self.group(to_group))}"
+        footer = texts.ALERT_HANDED_OVER.format(group=self.group(to_group))
+        return self._alert_text(report, history, footer)
 
     def alert_buttons(self, report: Report) -> InlineKeyboardMarkup | None:
         """受理 and 办结 on one row, 转派 and 退回 below: whatever the state still allows."""
@@ -199,29 +209,35 @@ class Renderer:
         rows.append([_button(texts.BUTTON_BACK, callbacks.report_button("back", report.id))])
         return InlineKeyboardMarkup(rows)
 
-    def _acted(self, history: list[Event]) -> list[str]:
-        lines = []
+    def _acted(self, history: list[Event]) -> list[list[str]]:
+        """Who did what, one block of lines per step, oldest first."""
+        blocks = []
         for event in history:
             if event.action == "reopen":
-                lines.append(texts.ALERT_REOPENED.format(note=event.note or ""))
+                # The resident's own words: quoted, like the report's text.
+                blocks.append([texts.ALERT_REOPENED, *quoted(event.note or "")])
                 continue
             if event.action == "rate" and event.note:
                 rating = texts.RATING_NAMES.get(event.note, event.note)
-                lines.append(texts.ALERT_RATED.format(rating=rating))
+                blocks.append([texts.ALERT_RATED.format(rating=rating)])
                 continue
             if not event.actor_name or event.action in ("ask", "answer"):
                 continue  # questions and answers are in the chat itself
             action = texts.ACTION_NAMES.get(event.action, event.action)
             if event.to_group:
                 action += texts.ALERT_REASSIGNED_TO.format(group=self.group(event.to_group))
-            lines.append(
+            block = [
                 texts.ALERT_ACTED.format(
                     action=action, actor=event.actor_name, time=self.time(event.at)
                 )
-            )
+            ]
             if event.note:
-                lines.append(texts.ALERT_NOTE.format(note=event.note))
-        return lines
+                # Indented continuation lines: a note cannot start a line of its own.
+                first, *rest = event.note.splitlines() or [""]
+                block.append(texts.ALERT_NOTE.format(note=first))
+                block += [texts.NOTE_INDENT + line for line in rest]
+            blocks.append(block)
+        return blocks
 
     def deadline_notice(self, report: Report, kind: str, level: str, late: float) -> str:
         """A reminder to the group, or an escalation to 督导组 naming the group."""
@@ -235,40 +251,89 @@ class Renderer:
             )
         ]
         if level != "remind":
-            lines.append(texts.DEADLINE_TEXT.format(text=_preview(report.text) or "（照片）"))
+            if report.text:
+                lines += [texts.DEADLINE_TEXT, *quoted(_preview(report.text))]
+            else:
+                lines.append(texts.DEADLINE_NO_TEXT)
         return "\n".join(lines)
 
     def digest(self, payload: dict[str, object]) -> str:
-        """A group's morning list: what is new, what falls due today, what is late."""
+        """A group's morning list: what is new, what falls due today, what is late.
+
+        A digest is a glance at the day's work, not the register: a group with
+        hundreds of late cases cannot act on a wall of ticket numbers spread over
+        several messages (and each case has its own alert and reminders in the
+        chat anyway). So it stays one message: every section gives its full count,
+        lists the most pressing first (the latest cases, what falls due soonest),
+        and when the message would grow past Telegram's limit the longest list is
+        cut first and says how many it leaves out.
+        """
         new, due, overdue = payload["new"], payload["due"], payload["overdue"]
         assert isinstance(new, list) and isinstance(due, list) and isinstance(overdue, list)
-        lines = [
-            texts.DIGEST_TITLE.format(group=self.group(str(payload["group"])), date=payload["date"])
-        ]
+        title = texts.DIGEST_TITLE.format(
+            group=self.group(str(payload["group"])), date=payload["date"]
+        )
+        sections: list[tuple[str, list[str]]] = []
         if new:
-            lines.append(texts.DIGEST_NEW.format(count=len(new), tickets="、".join(new)))
+            sections.append((texts.DIGEST_NEW, [str(t) for t in new]))
         if due:
-            items = "、".join(
-                texts.DIGEST_DUE_ITEM.format(ticket=t, what=texts.DIGEST_WHAT[k]) for t, k, _ in due
-            )
-            lines.append(texts.DIGEST_DUE.format(count=len(due), items=items))
+            # Entries are [ticket, kind, seconds late]: not yet due is negative.
+            soonest = sorted(due, key=lambda e: -float(e[2]))
+            items = [
+                texts.DIGEST_DUE_ITEM.format(ticket=t, what=texts.DIGEST_WHAT[k])
+                for t, k, _ in soonest
+            ]
+            sections.append((texts.DIGEST_DUE, items))
         if overdue:
-            items = "、".join(
+            latest = sorted(overdue, key=lambda e: -float(e[2]))
+            items = [
                 texts.DIGEST_OVERDUE_ITEM.format(
                     ticket=t, what=texts.DIGEST_WHAT[k], late=lateness(late)
                 )
-                for t, k, late in overdue
-            )
-            lines.append(texts.DIGEST_OVERDUE.format(count=len(overdue), items=items))
-        if len(lines) == 1:
-            lines.append(texts.DIGEST_QUIET)
+                for t, k, late in latest
+            ]
+            sections.append((texts.DIGEST_OVERDUE, items))
+        if not sections:
+            return "\n".join([title, texts.DIGEST_QUIET])
+        shown = _shares(
+            [[units(i) + 1 for i in items] for _, items in sections],  # 1 for "、"
+            budget=MESSAGE_LIMIT
+            - units(title)
+            - sum(units(h) + 1 + units(texts.DIGEST_MORE) + 10 for h, _ in sections),
+        )
+        lines = [title]
+        for (header, items), count in zip(sections, shown, strict=True):
+            line = header.format(count=len(items), items="、".join(items[:count]))
+            if count < len(items):
+                line += texts.DIGEST_MORE.format(rest=len(items) - count)
+            lines.append(line)
         return "\n".join(lines)
 
-    def relay(self, template: str, report: Report, payload: dict[str, object]) -> str:
+    def relay(
+        self, template: str, report: Report, payload: dict[str, object], quote: bool = False
+    ) -> str:
+        """A question or answer passed on; `quote` sets a resident's words apart in a group."""
+        text = str(payload["text"])
+        if quote:
+            text = "\n".join(quoted(text))
         return template.format(
             ticket=report.ticket,
             group=self.group(str(payload.get("group") or report.group_key)),
-            text=payload["text"],
+            text=text,
+        )
+
+    def refusal_notice(self, payload: dict[str, object]) -> str:
+        """To 办公室: which message Telegram refused for good, about which ticket, and why."""
+        kind = str(payload["kind"])
+        what = texts.REFUSAL_WHAT.get(kind, kind)
+        if kind == "group_alert" and payload.get("part"):
+            what = texts.REFUSAL_WHAT_PARTS
+        ticket = payload.get("ticket")
+        return texts.REFUSAL_NOTICE.format(
+            what=what,
+            group=self.group(str(payload["group"])),
+            ticket=texts.REFUSAL_TICKET.format(ticket=ticket) if ticket else "",
+            reason=payload["reason"],
         )
 
     # --- the resident's reports ----------------------------------------------
@@ -309,17 +374,16 @@ class Renderer:
         return "\n".join(lines)
 
     def report_detail(self, report: Report, history: list[Event]) -> str:
-        lines = [
-            texts.STATUS_DETAIL.format(
-                ticket=report.ticket,
-                category=self.category(report.category),
-                group=self.group(report.group_key),
-                status=texts.STATUS_NAMES[report.status],
-                text=_preview(report.text) or "（照片）",
-                time=self.time(report.created_at),
-            ),
-            texts.STATUS_HISTORY,
-        ]
+        """A resident's /status: the case and its steps (the newest, if there are many)."""
+        head = texts.STATUS_DETAIL.format(
+            ticket=report.ticket,
+            category=self.category(report.category),
+            group=self.group(report.group_key),
+            status=texts.STATUS_NAMES[report.status],
+            text=_preview(report.text) or "（照片）",
+            time=self.time(report.created_at),
+        ).splitlines()
+        steps = []
         for event in history:
             # Staff appear to residents by group name only.
             what = texts.ACTION_NAMES.get(event.action, event.action)
@@ -330,10 +394,9 @@ class Renderer:
                 what += f"（{texts.RATING_NAMES.get(event.note, event.note)}）"
             if event.action in ("reopen", "rate", "close"):
                 who = ""
-            lines.append(
-                texts.STATUS_HISTORY_LINE.format(time=self.time(event.at), what=who + what)
-            )
-        return "\n".join(lines)
+            line = texts.STATUS_HISTORY_LINE.format(time=self.time(event.at), what=who + what)
+            steps.append(line.splitlines())
+        return fit_message([*head, texts.STATUS_HISTORY], [], [], steps, [], texts.STATUS_EARLIER)
 
 
 _ACTION_LABELS = {
@@ -364,6 +427,109 @@ def lateness(seconds: float) -> str:
     if hours:
         return texts.LATE_HOURS.format(hours=hours, minutes=minutes)
     return texts.LATE_MINUTES.format(minutes=minutes)
+
+
+MESSAGE_LIMIT = 4096  # Telegram's limit on a message's text, in UTF-16 code units
+# When an alert must be shortened, the newest step keeps at least this much
+# room before the resident's text is cut (the text is cut only in extreme cases:
+# max_text_chars is at most 3,500 and most history is dropped first).
+NEWEST_STEP_ROOM = 1200
+
+
+def units(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an emoji counts two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _size(lines: list[str]) -> int:
+    return sum(units(line) + 1 for line in lines)  # each with its line break
+
+
+def quoted(text: str) -> list[str]:
+    """Someone else's words, every line marked, so none can pass for the bot's own line."""
+    return [texts.QUOTE + line for line in text.strip().splitlines()] if text.strip() else []
+
+
+def clip_lines(lines: list[str], budget: int, marker: str) -> list[str]:
+    """The first lines that fit in `budget` units (line breaks counted), cut mid-line if
+    need be and ended with `marker`; [] if not even the marker fits."""
+    if _size(lines) <= budget:
+        return lines
+    room = budget - _size([marker])
+    kept: list[str] = []
+    for line in lines:
+        if units(line) + 1 <= room:
+            kept.append(line)
+            room -= units(line) + 1
+            continue
+        end, cost = 0, 1  # the cut line's own break
+        while end < len(line) and cost + units(line[end]) <= room:
+            cost += units(line[end])
+            end += 1
+        if end:
+            kept.append(line[:end])
+        break
+    return [*kept, marker] if room >= 0 else []
+
+
+def fit_message(
+    head: list[str],
+    text: list[str],
+    middle: list[str],
+    steps: list[list[str]],
+    footer: list[str],
+    earlier: str,
+) -> str:
+    """Join the parts of a message, dropping its oldest steps (counted in `earlier`)
+    and, only if even that is not enough, cutting `text`, so that it fits.
+
+    head, middle and footer are short and kept whole; the newest step is kept
+    (cut if need be) before the text is cut; then older steps, newest first.
+    """
+    room = MESSAGE_LIMIT + 1 - _size(head) - _size(middle) - _size(footer)  # no final break
+    if _size(text) + sum(_size(s) for s in steps) <= room:
+        chosen = [line for step in steps for line in step]
+        return _within_limit("\n".join([*head, *text, *middle, *chosen, *footer]))
+    room -= _size([earlier.format(count=len(steps))])
+    newest = _size(steps[-1]) if steps else 0
+    text = clip_lines(text, max(0, room - min(newest, NEWEST_STEP_ROOM)), texts.QUOTE_CUT)
+    room -= _size(text)
+    kept: list[list[str]] = []
+    for step in reversed(steps):
+        if _size(step) > room:
+            if not kept:
+                step = clip_lines(step, room, texts.STEP_CUT)
+                if step:
+                    kept.append(step)
+            break
+        kept.append(step)
+        room -= _size(step)
+    left_out = len(steps) - len(kept)
+    lines = [*head, *text, *middle]
+    if left_out:
+        lines.append(earlier.format(count=left_out))
+    lines += [line for step in reversed(kept) for line in step]
+    return _within_limit("\n".join([*lines, *footer]))
+
+
+def _within_limit(text: str) -> str:
+    """The last guard: a message Telegram would refuse is cut rather than refused."""
+    if units(text) <= MESSAGE_LIMIT:
+        return text
+    cut = text.encode("utf-16-le")[: (MESSAGE_LIMIT - 1) * 2].decode("utf-16-le", "ignore")
+    return cut + "…"
+
+
+def _shares(sizes: list[list[int]], budget: int) -> list[int]:
+    """How many items of each list to show within `budget`: the longest list gives way
+    first, so short lists are shown whole and long ones share what is left."""
+    shown = [len(s) for s in sizes]
+    used = [sum(s) for s in sizes]
+    while sum(used) > budget and any(shown):
+        i = max(range(len(sizes)), key=lambda k: used[k])
+        shown[i] -= 1
+        used[i] -= sizes[i][shown[i]]
+    return shown
 
 
 def _button(label: str, data: str) -> InlineKeyboardButton:

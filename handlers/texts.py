@@ -100,6 +100,7 @@ STATUS_DETAIL = (
 )
 STATUS_HISTORY = "办理记录："
 STATUS_HISTORY_LINE = "• {time} {what}"
+STATUS_EARLIER = "• ……更早的 {count} 条记录从略"
 
 STATUS_NAMES = {
     "submitted": "待受理",
@@ -148,7 +149,14 @@ REOPEN_TOO_LONG = "说明太长（超过 {limit} 字），请精简后重新回�
 # The working group's alert.
 ALERT_TITLE = "🆕 群众反映　工单 {ticket}"
 ALERT_CATEGORY = "类别：{category}"
-ALERT_TEXT = "内容：{text}"
+ALERT_TEXT = "内容："  # then the resident's text, every line quoted
+# Marks every line of someone else's words (a resident's text, comment or answer)
+# so that none of them can pass for one of the bot's own lines (状态：…).
+QUOTE = "｜"
+QUOTE_CUT = "｜……（原文过长，以下从略）"
+NOTE_INDENT = "　　"  # a note's second and later lines
+STEP_CUT = "　……（以下从略）"
+ALERT_EARLIER = "（更早的 {count} 条办理记录从略）"
 ALERT_NO_TEXT = "内容：（群众未写文字，见照片）"
 ALERT_ADDRESS = "📍 地址：{address}"
 ALERT_MAP = "🗺 地图：{url}"
@@ -160,22 +168,39 @@ ALERT_ACTED = "{action}：{actor}　{time}"
 ALERT_NOTE = "　说明：{note}"
 ALERT_REASSIGNED_TO = "转派至{group}"
 ALERT_HANDED_OVER = "🔀 已转派至{group}，本群无需再处理。"
-ALERT_REOPENED = "⚠️ 群众不满意，重新办理：{note}"
+ALERT_REOPENED = "⚠️ 群众不满意，重新办理："  # then the resident's comment, quoted
 ALERT_REOPENED_AWAY = "⚠️ 群众不满意，已重新交办，请处理下方的新消息。"
 ALERT_RATED = "群众评价：{rating}"
 ALERT_FOLLOWERS = "👥 另有 {count} 位群众反映了同一问题"
 RELAY_QUESTION = "💬 工单 {ticket}：{group}想向您了解：\n{text}\n（直接回复本消息即可回答）"
-RELAY_ANSWER = "💬 群众回复（工单 {ticket}）：\n{text}"
+RELAY_ANSWER = "💬 群众回复（工单 {ticket}）：\n{text}"  # text: quoted
 RELAY_SENT = "已转给群众，回复会发到这里。"
 RELAY_ANSWERED = "已把您的回复转给{group}，谢谢！"
 DIGEST_TITLE = "📋 每日简报　{group}　{date}"
-DIGEST_NEW = "🆕 新反映 {count} 件：{tickets}"
+DIGEST_NEW = "🆕 新反映 {count} 件：{items}"
 DIGEST_DUE = "⏳ 今日到期 {count} 件：{items}"
 DIGEST_OVERDUE = "🚨 已逾期 {count} 件：{items}"
 DIGEST_DUE_ITEM = "{ticket}（{what}）"
 DIGEST_OVERDUE_ITEM = "{ticket}（{what}，逾期{late}）"
+DIGEST_MORE = " 等（另有 {rest} 件未列出）"
 DIGEST_WHAT = {"accept": "待受理", "resolve": "待办结"}
 DIGEST_QUIET = "昨日以来没有新反映，也没有到期或逾期的工单 👍"
+REFUSAL_NOTICE = (
+    "⚠️ 消息无法送达，已停止重发\n"
+    "{what}（发往{group}）{ticket}被 Telegram 拒收。\n"
+    "Telegram 的答复：{reason}\n"
+    "请人工跟进：必要时把情况转告{group}；若机器人已不在该群，请把它拉回群并发送 /bind。"
+)
+REFUSAL_TICKET = "，工单 {ticket}，"
+REFUSAL_WHAT = {
+    "group_alert": "新反映提醒",
+    "edit_alert": "提醒的状态更新",
+    "deadline_notice": "超时提醒",
+    "relay_answer": "群众的回复",
+    "digest": "每日简报",
+    "weekly_report": "周报",
+}
+REFUSAL_WHAT_PARTS = "新反映提醒的照片或位置（文字已送达）"
 DIGEST_SENT = "已把今天的简报发给各工作组。"
 DIGEST_NOT_ADMIN = "无权限：只有区创建办管理员可以发送简报。"
 STATS_NOT_ADMIN = "无权限：只有区创建办管理员可以查看统计。"
@@ -228,7 +253,8 @@ DEADLINE_ESCALATE = {
     "accept": "🚨 督办：{group}的工单 {ticket}（{category}）超过受理时限 {late}，仍未受理。",
     "resolve": "🚨 督办：{group}的工单 {ticket}（{category}）超过办结时限 {late}，仍未办结。",
 }
-DEADLINE_TEXT = "内容：{text}"
+DEADLINE_TEXT = "内容："  # then the resident's text, quoted
+DEADLINE_NO_TEXT = "内容：（照片）"
 LATE_DAYS = "{days}天{hours}小时"
 LATE_HOURS = "{hours}小时{minutes}分钟"
 LATE_MINUTES = "{minutes}分钟"

@@ -74,11 +74,11 @@ class AiohttpRequest(BaseRequest):
         write = self._media_write_timeout if files else self._write_timeout
         if not isinstance(write_timeout, DefaultValue):
             write = write_timeout
-        timeout = aiohttp.ClientTimeout(
-            total=None,
-            sock_connect=connect,
-            sock_read=None if read is None else read + (write or 0.0),
-        )
+        # A JSON body is written at once, so Telegram has `read` to answer; an upload
+        # may still be on its way for up to `write` before the answer can start.
+        if read is not None and files:
+            read += write or 0.0
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read)
         body: aiohttp.FormData | bytes | None = None
         headers = None
         if request_data is not None and files:

@@ -6,9 +6,13 @@ import random
 import time
 from collections.abc import Callable
 
+from reports.service import REFUSAL_NOTICE
 from storage import outbox, reports
 from storage.db import Database
 from storage.outbox import OutboxItem
+
+# Notices to the office of messages Telegram refused for good go out in order, here.
+OFFICE_TARGET = "office"
 
 
 def backoff_seconds(attempts: int, base: float, cap: float) -> float:
@@ -18,7 +22,14 @@ def backoff_seconds(attempts: int, base: float, cap: float) -> float:
 
 
 class OutboxService:
-    """Hands due items to a channel's sender and records each outcome."""
+    """Hands due items to a channel's sender and records each outcome.
+
+    After a transient fault (a timeout, a dropped connection, a 5xx) items back
+    off as usual, but the oldest of them retries at least every `probe` seconds,
+    and the first send that succeeds afterwards makes all of them due at once:
+    when Telegram is back, what waited goes out together, not each after its
+    own, by then long, backoff.
+    """
 
     def __init__(
         self,
@@ -26,11 +37,17 @@ class OutboxService:
         retry_base: float,
         retry_max: float,
         clock: Callable[[], float] = time.time,
+        probe: float = 5.0,
     ) -> None:
         self.db = db
         self.retry_base = retry_base
         self.retry_max = retry_max
         self.clock = clock
+        self.probe = probe
+        # True until a success has released what waits after a fault: items may
+        # be waiting from before a restart too.
+        self._troubled = True
+        self._released_at = float("-inf")
 
     async def due(self, limit: int, busy: set[str]) -> list[OutboxItem]:
         """Items due now, first in line for their target, none for a busy target."""
@@ -47,10 +64,25 @@ class OutboxService:
     async def sent(self, item: OutboxItem) -> None:
         async with self.db.session() as conn:
             await outbox.mark_sent(conn, item.id, self.clock())
+        await self._release()
 
     async def advance(self, item: OutboxItem, step: int) -> None:
         async with self.db.session() as conn:
             await outbox.advance(conn, item.id, step)
+        await self._release()
+
+    async def _release(self) -> None:
+        """A send went through: what waits after a transient fault is due now.
+
+        At most once a probe interval, so that one chat that keeps failing does
+        not retry after every other chat's success.
+        """
+        now = self.clock()
+        if self._troubled and now - self._released_at >= self.probe:
+            self._troubled = False
+            self._released_at = now
+            async with self.db.session() as conn:
+                await outbox.retry_transient_now(conn, now)
 
     async def alert_posted(
         self, item: OutboxItem, report_id: int, chat_id: int, message_id: int, done: bool
@@ -62,6 +94,7 @@ class OutboxService:
                 await outbox.mark_sent(conn, item.id, self.clock())
             else:
                 await outbox.advance(conn, item.id, 1)
+        await self._release()
 
     async def relayed(self, item: OutboxItem, chat_id: int, message_id: int) -> None:
         """A question reached the resident: their reply to it will find the case."""
@@ -69,18 +102,39 @@ class OutboxService:
         async with self.db.transaction() as conn:
             await reports.add_relay(conn, item.report_id, chat_id, message_id, self.clock())
             await outbox.mark_sent(conn, item.id, self.clock())
+        await self._release()
 
-    async def give_up(self, item: OutboxItem, error: str) -> None:
-        async with self.db.session() as conn:
-            await outbox.mark_failed(conn, item.id, error)
+    async def give_up(
+        self, item: OutboxItem, error: str, notice: dict[str, object] | None = None
+    ) -> None:
+        """Stop trying an item; with `notice`, tell the office once (in the same commit)."""
+        async with self.db.transaction() as conn:
+            await outbox.mark_failed(conn, item.id, error[:500])
+            if notice is not None:
+                await outbox.enqueue(
+                    conn, REFUSAL_NOTICE, OFFICE_TARGET, self.clock(), item.report_id, notice
+                )
 
-    async def retry(self, item: OutboxItem, error: str, after: float | None = None) -> float:
-        """Schedule another attempt; Telegram's retry_after wins over our backoff."""
+    async def retry(
+        self, item: OutboxItem, error: str, after: float | None = None, transient: bool = False
+    ) -> float:
+        """Schedule another attempt; Telegram's retry_after wins over our backoff.
+
+        A transient fault (`transient`) marks the item to go as soon as a send
+        succeeds again; the oldest such item probes at least every `probe` s.
+        """
         delay = (
             after
             if after is not None
             else backoff_seconds(item.attempts, self.retry_base, self.retry_max)
         )
         async with self.db.session() as conn:
-            await outbox.retry_later(conn, item.id, self.clock() + delay, error[:500])
+            if transient:
+                self._troubled = True
+                oldest = await outbox.oldest_transient(conn)
+                if oldest is None or oldest >= item.id:
+                    delay = min(delay, self.probe)
+            await outbox.retry_later(
+                conn, item.id, self.clock() + delay, error[:500], transient=transient
+            )
         return delay

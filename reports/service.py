@@ -36,6 +36,7 @@ RELAY_ANSWER = "relay_answer"
 DIGEST = "digest"
 WEEKLY_REPORT = "weekly_report"
 TICKET_RECEIPT = "ticket_receipt"
+REFUSAL_NOTICE = "refusal_notice"  # to 办公室: a message Telegram refused for good
 SUPERVISION = "supervision"
 
 

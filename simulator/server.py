@@ -35,7 +35,7 @@ from simulator.formatting import EntityParseError, parse_formatted, utf16_len
 
 JSON = dict[str, Any]
 T = TypeVar("T")
-FailureKind = Literal["chat_not_found", "forbidden", "server_error", "flood", "disconnect"]
+FailureKind = Literal["chat_not_found", "forbidden", "server_error", "flood", "disconnect", "slow"]
 
 _LOG = logging.getLogger("simulator")
 _WEB_DIR = Path(__file__).with_name("web")
@@ -319,6 +319,7 @@ class _Failure:
     kind: str
     remaining: int | None
     retry_after: int
+    delay: float = 0.0
 
 
 @dataclass
@@ -865,12 +866,15 @@ class BotApiStandIn:
         kind: FailureKind,
         times: int | None = None,
         retry_after: int = 1,
+        delay: float = 0.0,
     ) -> None:
         """Make send*/edit* calls targeting ``chat_id`` fail (``times`` calls, None = until
-        ``clear_failures``).  sendChatAction is not affected."""
-        if kind not in {"chat_not_found", "forbidden", "server_error", "flood", "disconnect"}:
+        ``clear_failures``).  sendChatAction is not affected.  ``"slow"`` is the fault of an
+        overloaded Telegram: the call is carried out, but answered ``delay`` seconds late."""
+        kinds = {"chat_not_found", "forbidden", "server_error", "flood", "disconnect", "slow"}
+        if kind not in kinds:
             raise ValueError(f"unknown failure kind {kind!r}")
-        self._failures[chat_id] = _Failure(kind, times, retry_after)
+        self._failures[chat_id] = _Failure(kind, times, retry_after, delay)
 
     def clear_failures(self, chat_id: int | None = None) -> None:
         """Remove injected failures for one chat, or for all chats."""
@@ -888,9 +892,10 @@ class BotApiStandIn:
         self._send_times.clear()
         self._chat_send_times.clear()
 
-    def _check_failures(self, method: str, params: JSON) -> None:
+    def _check_failures(self, method: str, params: JSON) -> float:
+        """Raise the failure injected for this call's chat; return how late to answer it."""
         if method not in _SEND_METHODS and method not in _EDIT_METHODS:
-            return
+            return 0.0
         chat_id = self._chat_id_of(params.get("chat_id"))
         failure = self._failures.get(chat_id) if chat_id is not None else None
         if failure is not None:
@@ -898,8 +903,12 @@ class BotApiStandIn:
                 failure.remaining -= 1
                 if failure.remaining <= 0:
                     del self._failures[chat_id]  # type: ignore[arg-type]
+            if failure.kind == "slow":
+                return failure.delay
             if failure.kind == "chat_not_found":
                 raise ApiError(400, "Bad Request: chat not found")
+            if failure.kind == "forbidden" and chat_id is not None and chat_id < 0:
+                raise ApiError(403, "Forbidden: bot was kicked from the group chat")
             if failure.kind == "forbidden":
                 raise ApiError(403, "Forbidden: bot was blocked by the user")
             if failure.kind == "server_error":
@@ -925,6 +934,7 @@ class BotApiStandIn:
             if len(times) >= limit:
                 self.flood_count += 1
                 raise ApiError(429, "Too Many Requests: retry after 1", retry_after=1)
+        return 0.0
 
     def _chat_id_of(self, value: Any) -> int | None:
         if isinstance(value, bool):
@@ -1408,7 +1418,7 @@ class BotApiStandIn:
             record.method, handler = entry
             params = await self._read_params(request)
             record.params, record.files = params.values, params.files
-            self._check_failures(record.method, params.values)
+            late = self._check_failures(record.method, params.values)
             result = await handler(params)
         except _Disconnect:
             record.status = 0
@@ -1441,6 +1451,8 @@ class BotApiStandIn:
             chat_id = self._chat_id_of(record.params.get("chat_id")) or 0
             self._chat_send_times.setdefault(chat_id, deque()).append(time.monotonic())
         self._record(record)
+        if late:
+            await asyncio.sleep(late)  # done and recorded; the client may have given up by now
         return web.json_response({"ok": True, "result": result}, dumps=_json_dumps)
 
     def _record(self, record: ApiRequest) -> None:

@@ -29,6 +29,7 @@ class OutboxItem:
     last_error: str | None
     created_at: float
     sent_at: float | None
+    transient: int = 0  # 1: waiting after a timeout, a dropped connection or a 5xx
 
 
 def _item(row: sqlite3.Row) -> OutboxItem:
@@ -91,12 +92,31 @@ async def mark_failed(conn: Connection, item_id: int, error: str) -> None:
     )
 
 
-async def retry_later(conn: Connection, item_id: int, at: float, error: str) -> None:
+async def retry_later(
+    conn: Connection, item_id: int, at: float, error: str, transient: bool = False
+) -> None:
     await execute(
         conn,
-        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?"
-        " WHERE id = ?",
-        (at, error, item_id),
+        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?,"
+        " transient = ? WHERE id = ?",
+        (at, error, int(transient), item_id),
+    )
+
+
+async def oldest_transient(conn: Connection) -> int | None:
+    """The first pending item waiting after a transient fault (it probes for recovery)."""
+    return await fetch_value(
+        conn, "SELECT MIN(id) FROM outbox WHERE status = 'pending' AND transient = 1"
+    )
+
+
+async def retry_transient_now(conn: Connection, now: float) -> None:
+    """Make every item waiting after a transient fault due now: the fault is over."""
+    await execute(
+        conn,
+        "UPDATE outbox SET next_attempt_at = ? WHERE status = 'pending' AND transient = 1"
+        " AND next_attempt_at > ?",
+        (now, now),
     )
 
 

@@ -1,0 +1,61 @@
+"""A slow or failing Bot API: few duplicates, and no dawdling once it is back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import started_world
+from tests.world import GROUP_CHATS, World
+
+LITTER = "小区东门垃圾桶满了好几天没人清运"
+URBAN = GROUP_CHATS["urban"]
+
+
+async def alert_rows(world: World) -> list[tuple[str, int]]:
+    async with world.db.session() as conn:
+        sql = "SELECT status, attempts FROM outbox WHERE kind = 'group_alert' ORDER BY id"
+        async with conn.execute(sql) as cur:
+            return [(r[0], r[1]) for r in await cur.fetchall()]
+
+
+def posts_of(world: World, ticket: str) -> int:
+    return sum(1 for m in world.api.sent_to(URBAN) if ticket in (m.text or "") and m.buttons)
+
+
+async def test_an_api_that_answers_after_the_timeout_posts_an_alert_at_most_twice(
+    tmp_path: Path, classifier: object
+) -> None:
+    quick = {"outbox": {"send_timeout_seconds": 1.0}}
+    async with started_world(tmp_path, classifier, **quick) as world:
+        # Telegram posts each message but answers later than the bot waits for.
+        world.api.fail_chat(URBAN, "slow", delay=1.5)
+        _, ticket = await world.file(LITTER)
+        [(_, attempts)] = await world.eventually(lambda: _all_sent(alert_rows(world)), wait=20)
+        assert attempts >= 1  # the first send did time out
+        assert 1 <= posts_of(world, ticket) <= 2
+
+
+async def test_after_an_outage_pending_alerts_go_out_without_waiting_out_their_backoff(
+    tmp_path: Path, classifier: object
+) -> None:
+    # After one failure an alert would wait 24-30 s: far beyond what this test waits.
+    slow_retries = {"outbox": {"retry_base_seconds": 30, "retry_max_seconds": 600}}
+    async with started_world(tmp_path, classifier, **slow_retries) as world:
+        world.api.fail_chat(URBAN, "server_error")
+        _, first = await world.file(LITTER)
+        _, second = await world.file("小区西门垃圾桶也满了，没人清运")
+        await world.eventually(lambda: _all_tried(alert_rows(world), 2))
+        world.api.clear_failures(URBAN)
+        _, third = await world.file("菜市场门口垃圾没人清运，臭气熏天")
+        for ticket in (third, first, second):
+            await world.api.wait_for(lambda t=ticket: posts_of(world, t), timeout=10)
+
+
+async def _all_sent(rows_of: object) -> list[tuple[str, int]] | None:
+    rows = await rows_of  # type: ignore[misc]
+    return rows if rows and all(status == "sent" for status, _ in rows) else None
+
+
+async def _all_tried(rows_of: object, count: int) -> bool:
+    rows = await rows_of  # type: ignore[misc]
+    return len(rows) == count and all(attempts >= 1 for _, attempts in rows)
