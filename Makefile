@@ -34,3 +34,5 @@ bench: $(STAMP)
 	$(BIN)/python bench/e2e.py
 	$(BIN)/python bench/office.py
 	$(BIN)/python bench/push.py
+	$(BIN)/python bench/flood.py
+	$(BIN)/python bench/slow_api.py
