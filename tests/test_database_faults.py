@@ -4,6 +4,7 @@ a full disk leaves every button answered and every resident told the truth."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import resource
 import shutil
@@ -167,7 +168,32 @@ async def test_a_rating_button_is_answered_while_the_disk_is_full(world: World) 
     assert "感谢" in (thanks["text"] or "")
 
 
+async def test_a_send_it_cannot_record_is_held_not_repeated(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="handlers.delivery")
+    world.api.fail_chat(URBAN, "server_error")
+    await world.file(LITTER)
+    await world.api.wait_for(lambda: attempts_to(world, URBAN) >= 1)
+    with full_disk():
+        tried = attempts_to(world, URBAN)
+        # Two rounds of the courier asking the database again: a loop would have sent by now.
+        await world.api.wait_for(lambda: waits_for_the_database(caplog) >= 2, timeout=10)
+        assert attempts_to(world, URBAN) <= tried + 1
+    world.api.clear_failures(URBAN)
+    alert = await world.alert("urban")
+    assert LITTER in alert.text
+
+
 # ---------------------------------------------------------------- helpers
+
+
+def attempts_to(world: World, chat_id: int) -> int:
+    return sum(1 for r in world.api.requests if r.params.get("chat_id") == chat_id)
+
+
+def waits_for_the_database(caplog: pytest.LogCaptureFixture) -> int:
+    return sum(1 for r in caplog.records if "wait for the database" in r.getMessage())
 
 
 @contextmanager
