@@ -166,6 +166,14 @@ class Runtime:
         self.app.add_error_handler(_report_error)
 
     async def start(self) -> None:
+        """Start everything; if any step fails (or is cancelled), stop what had started."""
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
         from telegram import BotCommand
 
         from handlers import jobs, push, quiz, texts
@@ -214,27 +222,24 @@ class Runtime:
                 log.warning("group %s has no chat yet: set chat_id or send /bind %s", key, key)
 
     async def stop(self) -> None:
+        """Stop whatever is running; safe after a start that failed half-way, and twice."""
         await self.pusher.stop()
         await self.courier.stop()
-        if self.app.updater.running:
-            await self.app.updater.stop()
-        if self.app.running:
-            await self.app.stop()
-        await self.app.shutdown()
-        await self.db.close()
+        try:
+            if self.app.updater.running:
+                await self.app.updater.stop()
+            if self.app.running:
+                await self.app.stop()
+            await self.app.shutdown()
+        finally:
+            await self.db.close()
 
 
 async def _report_error(update: object, context: Any) -> None:
-    """Log a handler's failure and tell the resident, without a traceback in the chat."""
-    from telegram import Update
+    """Log a handler's failure, answer its button, and tell the resident what was kept."""
+    from handlers.errors import report_error
 
-    from handlers import texts
-
-    log.error("update failed: %s", context.error, exc_info=context.error)
-    if isinstance(update, Update) and update.effective_chat:
-        if update.effective_chat.type == "private":
-            with contextlib.suppress(Exception):
-                await context.bot.send_message(update.effective_chat.id, texts.ERROR)
+    await report_error(update, context)
 
 
 def _file_url(base_url: str) -> str:
@@ -244,17 +249,40 @@ def _file_url(base_url: str) -> str:
 
 
 async def _serve(start: Callable[[], Awaitable[Any]], stop: Callable[[], Awaitable[Any]]) -> None:
-    """Run until SIGINT or SIGTERM, then stop cleanly."""
+    """Run until SIGINT or SIGTERM, then stop cleanly.
+
+    A signal during start-up cancels the start; a start that fails is stopped
+    too (whatever it got going, the database's thread above all, would keep
+    the process alive), and its error is raised. The signal handlers are
+    removed on the way out: the loop's own would otherwise outlive it and
+    swallow every later SIGTERM.
+    """
     done = asyncio.Event()
     loop = asyncio.get_running_loop()
+    handled = []
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, done.set)
-    await start()
+            handled.append(sig)
     try:
-        await done.wait()
+        starting = asyncio.ensure_future(start())
+        signalled = asyncio.ensure_future(done.wait())
+        try:
+            await asyncio.wait({starting, signalled}, return_when=asyncio.FIRST_COMPLETED)
+            if not starting.done():
+                starting.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await starting
+            elif starting.exception() is None:
+                await signalled
+            else:
+                starting.result()  # the start's error, after stop() below
+        finally:
+            signalled.cancel()
+            await stop()
     finally:
-        await stop()
+        for sig in handled:
+            loop.remove_signal_handler(sig)
 
 
 def _run(main: Awaitable[None]) -> None:
@@ -274,19 +302,26 @@ def cmd_run(settings: Settings) -> int:
             file=sys.stderr,
         )
         return 1
+    from storage.db import DatabaseUnusable
+
     runtime = Runtime(settings, token)
     log.info("polling %s", settings.telegram.base_url or "Telegram")
-    _run(_serve(runtime.start, runtime.stop))
+    try:
+        _run(_serve(runtime.start, runtime.stop))
+    except DatabaseUnusable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
 def cmd_demo(settings: Settings, port: int | None) -> int:
     from demo import Demo, PortBusy
+    from storage.db import DatabaseUnusable
 
     demo = Demo(settings, port=port)
     try:
         _run(_serve(demo.start, demo.stop))
-    except PortBusy as exc:
+    except (PortBusy, DatabaseUnusable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -19,6 +19,7 @@ from bot import Runtime
 from settings import Settings
 from simulator import BotApiStandIn, SentMessage, png
 from simulator.driver import Driver
+from storage.db import DatabaseUnusable
 
 log = logging.getLogger("civic.demo")
 
@@ -190,7 +191,10 @@ class Demo:
             self.api.add_user(staff_id, staff_name)
             self.api.roles[staff_id] = ROLE_STAFF
             self.api.add_group(group.chat_id, f"{group.name}工作群", [staff_id, ADMIN[0]])
-        fresh_database(self.settings.storage_path)
+        try:
+            fresh_database(self.settings.storage_path)
+        except OSError as exc:
+            raise DatabaseUnusable(self.settings.storage_path, exc) from exc
         self.runtime = Runtime(
             self.settings,
             token=self.api.token,

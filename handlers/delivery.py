@@ -31,9 +31,12 @@ from reports.service import (
     WEEKLY_REPORT,
     ReportService,
 )
+from storage.db import is_storage_fault
 from storage.outbox import OutboxItem
 
 log = logging.getLogger(__name__)
+# How often a courier holding unrecorded items tries the database again.
+STORAGE_POLL = 1.0
 
 
 class GroupNotBound(Exception):
@@ -56,6 +59,9 @@ class Courier(Worker):
         send_timeout: float = 30.0,
     ) -> None:
         super().__init__()
+        # Items whose outcome the database would not take (a full disk): the
+        # send may have gone out, so nothing goes out until they are recorded.
+        self._unrecorded: list[OutboxItem] = []
         self.bot = bot
         self.outbox = outbox
         self.service = service
@@ -70,11 +76,14 @@ class Courier(Worker):
         try:
             while True:
                 try:
+                    if self._unrecorded and not await self._record_held():
+                        await asyncio.sleep(STORAGE_POLL)
+                        continue
                     self._wake.clear()
                     free = self.concurrency - len(flying)
                     items = await self.outbox.due(free, set(flying.values())) if free else []
                     for item in items:
-                        flying[asyncio.create_task(self.deliver(item))] = item.target
+                        flying[asyncio.create_task(self._deliver_held(item))] = item.target
                     if len(items) == free and free:
                         continue  # maybe more are due: fill every free slot first
                     wait = await self.outbox.next_due_in() if not flying else None
@@ -97,6 +106,34 @@ class Courier(Worker):
             for task in flying:
                 task.cancel()
             await asyncio.gather(*flying, return_exceptions=True)
+
+    async def _deliver_held(self, item: OutboxItem) -> None:
+        """Deliver; if the database refuses to record how it went, hold the item.
+
+        Left pending and due, it would be picked and sent again at once, in a
+        loop, for as long as the disk stays full.
+        """
+        try:
+            await self.deliver(item)
+        except Exception as exc:
+            if not is_storage_fault(exc):
+                raise
+            log.warning("outbox item %s: the database takes no writes (%s); holding", item.id, exc)
+            self._unrecorded.append(item)
+
+    async def _record_held(self) -> bool:
+        """Schedule the held items' next attempt; True once the database took them all."""
+        while self._unrecorded:
+            item = self._unrecorded[0]
+            try:
+                await self.outbox.retry(item, "the database took no writes")
+            except Exception as exc:
+                if not is_storage_fault(exc):
+                    raise
+                log.info("outbox deliveries wait for the database: %s", exc)
+                return False
+            self._unrecorded.pop(0)
+        return True
 
     async def deliver(self, item: OutboxItem) -> None:
         """Send one item, recording success, a retry time, or a permanent failure."""

@@ -297,7 +297,17 @@ BIND_ONLY_GROUPS = "请在工作组的群聊里发送 /bind。"
 BIND_NOT_ADMIN = "无权限：只有区创建办管理员可以绑定工作群。"
 BIND_DONE = "已绑定：本群现在是「{group}」的工作群，相关反映会发到这里。"
 
-ERROR = "抱歉，出了点问题，请稍后再试。您已提交的反映不会丢失。"
+# When a step fails. Only a report with a ticket number is surely stored, so
+# that is all these promise.
+ERROR = "抱歉，出了点问题，刚才的操作可能没有完成，请稍后再试。已经拿到工单号的反映不会丢失。"
+NOT_SAVED = (
+    "⚠️ 抱歉，系统暂时无法保存数据，您刚才的操作没有保存，请稍后再试。已经拿到工单号的反映不会丢失。"
+)
+REPORT_NOT_SAVED = (
+    "⚠️ 抱歉，系统暂时无法保存数据，您的反映这次没有提交成功，还没有工单号。请稍后再点一次提交按钮。"
+)
+BUSY = "系统繁忙，这次操作没有保存，请稍后再试。"
+BUTTON_FAILED = "抱歉，出了点问题，这次操作可能没有完成，请稍后再试。"
 
 QUIZ_START = "📝 文明知识小测验开始！共 {count} 题，每题限时作答。"
 QUIZ_TOPICS = "可选的题目类别：{topics}\n例如：/quiz 垃圾分类"

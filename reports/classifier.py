@@ -291,8 +291,15 @@ def _fast_segmenter(tokenizer: jieba.Tokenizer) -> Callable[[str], list[str]]:
 def _make_tokenizer(words: Iterable[str], cache_dir: Path | None) -> jieba.Tokenizer:
     """A private jieba tokenizer with the domain words, its cache in a folder we own."""
     jieba.set_log_level(logging.WARNING)
-    cache = cache_dir or Path(tempfile.gettempdir()) / "civic-bot-jieba"
-    cache.mkdir(parents=True, exist_ok=True)
+    fallback = Path(tempfile.gettempdir()) / "civic-bot-jieba"
+    cache = cache_dir or fallback
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        # A data folder the bot may not write is the database's problem to
+        # report, with advice; the cache only saves a second per start.
+        cache = fallback
+        cache.mkdir(parents=True, exist_ok=True)
     tokenizer = jieba.Tokenizer(cache_dir=cache)
     tokenizer.initialize()
     for word in words:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,6 +15,58 @@ import aiosqlite
 
 Connection = aiosqlite.Connection
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+# SQLite's primary result codes that mean the store itself cannot do its job
+# (a full disk, a read-only or damaged file, another process holding it), as
+# opposed to a mistake in a statement.
+FAULT_CODES = frozenset(
+    {
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_CORRUPT,
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_NOTADB,
+    }
+)
+DAMAGED_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
+
+
+def is_storage_fault(exc: BaseException | None) -> bool:
+    """Whether an error is the store failing (full, read-only, damaged, busy), not a bug."""
+    return isinstance(exc, sqlite3.Error) and _primary_code(exc) in FAULT_CODES
+
+
+def _primary_code(exc: sqlite3.Error) -> int:
+    return int(getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+
+
+class DatabaseUnusable(Exception):
+    """The database cannot be opened for writing: one line naming the file, why, what to do."""
+
+    def __init__(self, path: Path | str, exc: BaseException) -> None:
+        reason = str(exc) or type(exc).__name__
+        folder = Path(path).resolve().parent if isinstance(path, Path) else path
+        if isinstance(exc, sqlite3.Error) and _primary_code(exc) in DAMAGED_CODES:
+            advice = (
+                "it is damaged or not an SQLite database. Restore it from a backup,"
+                " or move it aside to start with an empty database"
+            )
+        elif isinstance(exc, sqlite3.Error) and _primary_code(exc) in (
+            sqlite3.SQLITE_FULL,
+            sqlite3.SQLITE_IOERR,
+        ):
+            advice = "it cannot be written. Free space on its disk and check the disk for errors"
+        elif isinstance(exc, sqlite3.Error) and _primary_code(exc) == sqlite3.SQLITE_BUSY:
+            advice = "another process holds it. Stop the other copy of the bot"
+        else:
+            advice = (
+                "it cannot be written. Let the user running the bot write the file"
+                f" and its folder {folder} (the folder holds its -wal and -shm files)"
+            )
+        super().__init__(f"the database {path} cannot be used ({reason}): {advice}")
 
 
 # Each call below is one trip to aiosqlite's thread. A trip costs more than the
@@ -54,21 +107,46 @@ class Database:
         self._lock = asyncio.Lock()
 
     async def open(self) -> Database:
-        if isinstance(self.path, Path):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = await aiosqlite.connect(str(self.path), isolation_level=None)
-        self._conn.row_factory = sqlite3.Row
-        await self._conn.execute("PRAGMA journal_mode=WAL")
-        await self._conn.execute("PRAGMA synchronous=NORMAL")
-        await self._conn.execute("PRAGMA foreign_keys=ON")
-        await self._conn.execute("PRAGMA busy_timeout=5000")
-        await self.migrate()
+        """Connect, migrate, and prove the file can be written; DatabaseUnusable if not.
+
+        On any failure the connection is closed again: its aiosqlite thread is
+        not a daemon, and left running it would keep the process from exiting.
+        """
+        try:
+            if isinstance(self.path, Path):
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = await aiosqlite.connect(str(self.path), isolation_level=None)
+            self._conn.row_factory = sqlite3.Row
+            await self._conn.execute("PRAGMA journal_mode=WAL")
+            await self._conn.execute("PRAGMA synchronous=NORMAL")
+            await self._conn.execute("PRAGMA foreign_keys=ON")
+            await self._conn.execute("PRAGMA busy_timeout=5000")
+            version = await self.migrate()
+            await self._prove_writable(version)
+        except (sqlite3.Error, OSError) as exc:
+            await self._close_quietly()
+            raise DatabaseUnusable(self.path, exc) from exc
+        except BaseException:
+            await self._close_quietly()
+            raise
         return self
+
+    async def _prove_writable(self, version: int) -> None:
+        """Write the schema version back: a read-only file fails here, not at a resident's report.
+
+        An up-to-date database is only read while opening, and SQLite opens a
+        file it may not write read-only without a word.
+        """
+        await self.conn.executescript(f"BEGIN IMMEDIATE; PRAGMA user_version={version}; COMMIT;")
 
     async def close(self) -> None:
         if self._conn is not None:
-            await self._conn.close()
-            self._conn = None
+            conn, self._conn = self._conn, None
+            await conn.close()
+
+    async def _close_quietly(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.close()
 
     @property
     def conn(self) -> aiosqlite.Connection:
@@ -84,9 +162,19 @@ class Database:
             try:
                 yield self.conn
             except BaseException:
-                await self.conn.execute("ROLLBACK")
+                await self._roll_back()
                 raise
-            await self.conn.execute("COMMIT")
+            try:
+                await self.conn.execute("COMMIT")
+            except BaseException:
+                # A full disk fails the COMMIT itself; SQLite may leave the
+                # transaction open, and every later BEGIN would fail with it.
+                await self._roll_back()
+                raise
+
+    async def _roll_back(self) -> None:
+        if self.conn.in_transaction:
+            await self.conn.execute("ROLLBACK")
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[aiosqlite.Connection]:
