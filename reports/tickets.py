@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-_TICKET = re.compile(r"^(\d{6})-?(\d{3,})$")
+# ASCII digits only: other scripts' digits are no ticket of ours (full-width ones are
+# translated first).
+_TICKET = re.compile(r"([0-9]{6})-?([0-9]{3,})")
 
 
 def ticket_prefix(local_time: datetime) -> str:
@@ -21,5 +23,5 @@ def parse_ticket(text: str) -> str | None:
     """A ticket as typed by a resident (spaces, no dash, full-width digits) or None."""
     cleaned = "".join(ch for ch in text if not ch.isspace())
     cleaned = cleaned.translate({0xFF10 + i: str(i) for i in range(10)}).replace("－", "-")
-    match = _TICKET.match(cleaned)
+    match = _TICKET.fullmatch(cleaned)
     return f"{match.group(1)}-{match.group(2)}" if match else None
