@@ -73,6 +73,7 @@ def test_every_action_either_moves_a_case_or_is_refused_with_its_reason(
         after = next_status(status.value, action.value)  # stored as text, read back as text
     except TransitionRefused as refused:
         assert (refused.status, refused.action) == (status, action)
+        assert str(refused) == f"cannot {action} a {status} case"  # what the log says
         assert action not in allowed_actions(status)
     else:
         assert isinstance(after, Status)
@@ -279,12 +280,20 @@ def test_a_ticket_is_recognised_however_it_is_typed(
     assert parse_ticket(typed) == ticket
 
 
-@given(st.one_of(st.text(max_size=20), st.text(alphabet="0123456789-－ ١٢３", max_size=14)))
+def digits_typed(text: str) -> str:
+    """The digits a resident typed, ASCII or full-width, as ASCII."""
+    wide = {chr(0xFF10 + i): str(i) for i in range(10)}
+    return "".join(wide.get(ch, ch) for ch in text if ch in wide or ch in string.digits)
+
+
+@given(st.one_of(st.text(max_size=20), st.text(alphabet="0123456789-－ ١٢３：", max_size=14)))
 @example("１２３４５６-٠٠٧")
-def test_any_text_is_no_ticket_or_a_well_formed_one(text: str) -> None:
+@example("261128-00：")
+def test_any_text_is_no_ticket_or_a_well_formed_one_of_the_digits_typed(text: str) -> None:
     ticket = parse_ticket(text)
     if ticket is not None:
         assert re.fullmatch(r"[0-9]{6}-[0-9]{3,}", ticket), ticket
+        assert ticket.replace("-", "") == digits_typed(text)
         assert parse_ticket(ticket) == ticket
 
 
@@ -320,6 +329,48 @@ def test_notices_are_earned_only_after_the_deadline_and_escalate_only_past_the_g
         assert found == []
     if Status(status) == Status.ACCEPTED:
         assert all(n.kind == Kind.RESOLVE for n in found)
+
+
+AWAITED_BY = {  # what each open case still owes: acceptance first, resolution throughout
+    Status.SUBMITTED: {Kind.ACCEPT, Kind.RESOLVE},
+    Status.REOPENED: {Kind.ACCEPT, Kind.RESOLVE},
+    Status.ACCEPTED: {Kind.RESOLVE},
+}
+
+
+@given(st.sampled_from(sorted(OPEN)), moments, limits, spans)
+def test_every_deadline_an_open_case_has_passed_earns_a_reminder(
+    status: Status, assigned_at: float, lim: Limits, elapsed: float
+) -> None:
+    now = assigned_at + elapsed
+    earned = {(n.kind, n.level) for n in notices(status, assigned_at, lim, now)}
+    for kind in AWAITED_BY[status]:
+        hours = lim.accept_hours if kind == Kind.ACCEPT else lim.resolve_hours
+        if now > assigned_at + hours * HOUR:
+            assert (kind, Level.REMIND) in earned
+
+
+whole_hours = st.integers(min_value=1, max_value=100).map(float)
+
+
+@given(
+    st.sampled_from(sorted(OPEN)),
+    st.integers(0, 10**9).map(float),
+    st.builds(Limits, whole_hours, whole_hours, whole_hours),
+)
+def test_escalation_comes_only_once_the_grace_is_over_not_at_its_end(
+    status: Status, assigned_at: float, lim: Limits
+) -> None:
+    due = next_due(status, assigned_at, lim)
+    assert due is not None
+    grace_over = due.at + lim.escalate_after_hours * HOUR
+
+    def escalated(now: float) -> bool:
+        found = notices(status, assigned_at, lim, now)
+        return (due.kind, Level.ESCALATE) in {(n.kind, n.level) for n in found}
+
+    assert not escalated(grace_over)
+    assert escalated(grace_over + 1)
 
 
 @given(CASE_STATUSES, moments, limits, spans, st.floats(min_value=0, max_value=1e7))
@@ -409,6 +460,21 @@ def test_the_search_box_holds_every_point_within_the_radius(
     south, north, west, east = box(*centre, radius)
     assert south <= lat <= north
     assert west <= lon <= east
+
+
+@given(
+    st.floats(min_value=1, max_value=5000),
+    st.floats(min_value=0, max_value=0.999),
+    longitudes,
+    st.booleans(),
+)
+def test_a_search_box_around_a_pole_spans_every_longitude(
+    radius: float, share: float, lon: float, south: bool
+) -> None:
+    lat = 90 - math.degrees(radius / EARTH_RADIUS_M) * share  # the pole is within the radius
+    lat = -lat if south else lat
+    _, _, west, east = box(lat, lon, radius)
+    assert (west, east) == (lon - 180, lon + 180)
 
 
 @given(points_on_earth, st.floats(min_value=1, max_value=5000))
