@@ -51,9 +51,11 @@ def step(status: Status, action: Action) -> Status:
         return status
 
 
-@given(st.lists(actions, max_size=30))
-def test_any_sequence_of_actions_keeps_a_case_in_a_legal_state(history: list[Action]) -> None:
-    status = Status.SUBMITTED
+@given(statuses, st.lists(actions, max_size=30))
+def test_any_sequence_of_actions_keeps_a_case_in_a_legal_state(
+    start: Status, history: list[Action]
+) -> None:
+    status = start
     for action in history:
         after = step(status, action)
         assert isinstance(after, Status)
@@ -171,10 +173,18 @@ pieces = st.sampled_from(
      "abc", "a_b", "X", "\n", " ", "", ":" * 2, "é", "\x00", "a" * 33]
 )  # fmt: skip
 near_misses = st.lists(pieces, max_size=9).map("".join)
+all_actions = sorted(callbacks.DRAFT_ACTIONS | callbacks.REPORT_ACTIONS | callbacks.QUIZ_ACTIONS)
+shaped = st.builds(  # the right shape, with any scope, action, id and argument
+    "v1:{}:{}:{}{}".format,
+    st.sampled_from("drqx"),
+    st.one_of(st.sampled_from(all_actions), st.text(string.ascii_lowercase, max_size=5)),
+    st.one_of(ids.map(str), st.sampled_from(["007", "00", "-1", "1e3", "١"])),
+    st.one_of(st.just(""), args.map(":{}".format), st.sampled_from([":", ":A", ":a b"])),
+)
 from_bytes = st.binary(max_size=80).map(lambda raw: raw.decode("utf-8", "surrogateescape"))
 
 
-@given(st.one_of(near_misses, st.text(max_size=80), from_bytes))
+@given(st.one_of(shaped, near_misses, st.text(max_size=80), from_bytes))
 @example("v1:d:ok:1\n")
 @example("v1:d:ok:007")
 @example("v1:r:acc:١٢")
@@ -183,6 +193,19 @@ def test_any_callback_data_is_refused_or_round_trips(data: str) -> None:
     button = callbacks.parse(data)
     if button is not None:
         assert encode(button) == data
+        assert (button.arg is not None) == (button.action in callbacks.WITH_ARG)
+
+
+@given(st.sampled_from("drq"), st.sampled_from(all_actions), st.one_of(st.none(), args))
+def test_a_button_is_accepted_only_with_an_action_of_its_scope_and_the_argument_it_takes(
+    scope: str, action: str, arg: str | None
+) -> None:
+    data = f"v1:{scope}:{action}:0" + (f":{arg}" if arg else "")
+    scoped = {"d": callbacks.DRAFT_ACTIONS, "r": callbacks.REPORT_ACTIONS}
+    valid = action in scoped.get(scope, callbacks.QUIZ_ACTIONS) and (arg is not None) == (
+        action in callbacks.WITH_ARG
+    )
+    assert (callbacks.parse(data) is not None) == valid
 
 
 @given(st.one_of(st.none(), st.text(max_size=80), from_bytes))
