@@ -373,6 +373,19 @@ def test_every_deadline_an_open_case_has_passed_earns_a_reminder(
             assert (kind, Level.REMIND) in earned
 
 
+@given(st.sampled_from([Status.SUBMITTED, Status.REOPENED]), moments, hours, hours, hours)
+def test_a_case_can_be_late_to_resolve_before_it_is_late_to_accept(
+    status: Status, assigned_at: float, first: float, second: float, grace: float
+) -> None:
+    """A category may set a resolve limit shorter than the district's accept limit."""
+    assume(first < second)
+    lim = Limits(accept_hours=second, resolve_hours=first, escalate_after_hours=grace)
+    now = assigned_at + HOUR * (first + second) / 2
+    earned = {(n.kind, n.level) for n in notices(status, assigned_at, lim, now)}
+    assert (Kind.RESOLVE, Level.REMIND) in earned
+    assert (Kind.ACCEPT, Level.REMIND) not in earned
+
+
 whole_hours = st.integers(min_value=1, max_value=100).map(float)
 
 
