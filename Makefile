@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test run lint bench
+.PHONY: test run lint bench mutate
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,3 +36,11 @@ bench: $(STAMP)
 	$(BIN)/python bench/push.py
 	$(BIN)/python bench/flood.py
 	$(BIN)/python bench/slow_api.py
+
+# Mutation testing of the pure rules (not part of `make test`: it takes minutes).
+# Configured in pyproject.toml. mutmut keeps a survivor's verdict even after the tests
+# change, so each run starts afresh for an honest figure.
+mutate: $(STAMP)
+	rm -rf mutants
+	HYPOTHESIS_PROFILE=ci $(BIN)/mutmut run --max-children 2
+	$(BIN)/python scripts/mutation_score.py

@@ -1,7 +1,10 @@
 """Callback data for inline buttons: short, versioned, validated.
 
 Format `v1:<scope>:<action>:<id>[:<arg>]`. Anything else, from an old
-version or a forged client, parses to None and gets a polite answer.
+version or a forged client, parses to None and gets a polite answer; so does
+anything our builders would not write themselves (`007` for `7`, other scripts'
+digits, a trailing newline, a quiz button with an id): data is accepted only in
+the one form it round-trips to.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ WITH_ARG = frozenset({"set", "to", "rt", "fol", "sv"})
 # The resident's buttons on a filed report; the others are the groups'.
 RESIDENT_REPORT_ACTIONS = frozenset({"rt"})
 QUIZ_ACTIONS = frozenset({"sub", "go", "sv"})
-_PATTERN = re.compile(r"^v1:(d|r|q):([a-z]{2,4}):(\d{1,12})(?::([a-z0-9_]{1,32}))?$")
+_PATTERN = re.compile(r"v1:(d|r|q):([a-z]{2,4}):(0|[1-9][0-9]{0,11})(?::([a-z0-9_]{1,32}))?")
 
 
 @dataclass(frozen=True)
@@ -57,11 +60,13 @@ def parse(data: str | None) -> Button | None:
     """The button behind callback data, or None if it is not one of ours."""
     if not data:
         return None
-    match = _PATTERN.match(data)
+    match = _PATTERN.fullmatch(data)
     if not match:
         return None
     scope, action, item_id, arg = match.groups()
     allowed = {"d": DRAFT_ACTIONS, "r": REPORT_ACTIONS, "q": QUIZ_ACTIONS}[scope]
     if action not in allowed or (arg is not None) != (action in WITH_ARG):
+        return None
+    if scope == "q" and item_id != "0":  # quiz buttons name no item
         return None
     return Button(scope, action, int(item_id), arg)

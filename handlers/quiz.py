@@ -18,7 +18,8 @@ from telegram.ext import (
 
 from handlers import callbacks, texts
 from handlers.deps import deps, refused_unless_admin_in_private
-from quizzes.service import POINTS_PER_CORRECT, Round, UnknownTopic, mask
+from quizzes.scoring import POINTS_PER_CORRECT, mask
+from quizzes.service import Round, UnknownTopic
 
 log = logging.getLogger(__name__)
 # A question expires a little after its poll closes, so a last-second answer counts.

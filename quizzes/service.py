@@ -8,11 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from quizzes.bank import Question, QuestionBank
+from quizzes.scoring import is_correct, points, streak
 from storage import quizzes
 from storage.db import Connection, Database
 from storage.quizzes import Round, Standing  # stored shapes; handlers import Round from here
 
-POINTS_PER_CORRECT = 10
 FRESH_DAYS = 30  # a resident does not meet the same question again within this, if avoidable
 
 
@@ -154,7 +154,7 @@ class QuizService:
             if player != resident_id or poll.answered_at:
                 return None
             question = self.bank.by_id(poll.question_id)
-            correct = sorted(option_ids) == sorted(question.correct)
+            correct = is_correct(option_ids, question.correct)
             await quizzes.close_poll(conn, poll_id, now, correct)
             await quizzes.add_answer(
                 conn,
@@ -162,7 +162,7 @@ class QuizService:
                 question_id=question.id,
                 topic=question.topic,
                 correct=correct,
-                points=POINTS_PER_CORRECT if correct else 0,
+                points=points(correct),
                 now=now,
             )
             round_ = await quizzes.get_round(conn, poll.round_id)
@@ -204,21 +204,3 @@ class QuizService:
         right = sum(1 for _, correct in rows if correct)
         missed = [self.bank.by_id(question_id) for question_id, correct in rows if not correct]
         return right, missed
-
-
-def streak(times: list[float], now: float, day_start: Callable[[float], float]) -> int:
-    """Consecutive local days with an answer, counting back from today (or yesterday)."""
-    days = {day_start(t) for t in times}
-    today = day_start(now)
-    day = today if today in days else day_start(today - 1)
-    count = 0
-    while day in days:
-        count += 1
-        day = day_start(day - 1)
-    return count
-
-
-def mask(name: str) -> str:
-    """王小明 → 王**: enough to recognise oneself, not to find anyone."""
-    name = name.strip() or "匿名"
-    return name[0] + "*" * max(1, len(name) - 1)

@@ -17,6 +17,11 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 def box(lat: float, lon: float, radius_m: float) -> tuple[float, float, float, float]:
     """A latitude/longitude box that holds every point within radius_m (for an index)."""
-    dlat = math.degrees(radius_m / EARTH_RADIUS_M)
-    dlon = dlat / max(math.cos(math.radians(lat)), 1e-6)
+    angle = radius_m / EARTH_RADIUS_M
+    dlat = math.degrees(angle)
+    # The circle's widest point lies a little poleward of its centre, where it spans
+    # asin(sin r / cos lat) of longitude: a shade more than r / cos lat. A circle that
+    # reaches a pole spans every longitude.
+    reach = math.sin(angle) / max(math.cos(math.radians(lat)), 1e-12)
+    dlon = math.degrees(math.asin(reach)) if reach < 1 else 180.0
     return lat - dlat, lat + dlat, lon - dlon, lon + dlon

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-# ASCII digits only (\d also matches other scripts' digits), and a plausible length: a
-# ticket is quoted back to the resident, and a 5,000-digit one would not fit a message.
-_TICKET = re.compile(r"^(\d{6})-?(\d{3,6})$", re.ASCII)
+# ASCII digits only (other scripts' digits are no ticket of ours; full-width ones are
+# translated first), and a plausible length: a ticket is quoted back to the resident,
+# and a 5,000-digit one would not fit a message.
+_TICKET = re.compile(r"([0-9]{6})-?([0-9]{3,6})")
 
 
 def ticket_prefix(local_time: datetime) -> str:
@@ -23,5 +24,5 @@ def parse_ticket(text: str) -> str | None:
     """A ticket as typed by a resident (spaces, no dash, full-width digits) or None."""
     cleaned = "".join(ch for ch in text if not ch.isspace())
     cleaned = cleaned.translate({0xFF10 + i: str(i) for i in range(10)}).replace("－", "-")
-    match = _TICKET.match(cleaned)
+    match = _TICKET.fullmatch(cleaned)
     return f"{match.group(1)}-{match.group(2)}" if match else None

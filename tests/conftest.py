@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from settings import load_settings
 from simulator import BotApiStandIn
 from tests.world import Clock, World, make_runtime, populate, settings_for_tests
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Property tests: a modest number of examples keeps the pure rules' files at a few
+# seconds. No deadline: up to eight helpers share two cores, and a slow example is
+# not a wrong one. Under CI the examples are derandomised, so a red build is the
+# code's doing and replays as is; locally they vary, and explore more over time.
+hypothesis_settings.register_profile("dev", max_examples=100, deadline=None)
+hypothesis_settings.register_profile(
+    "ci", max_examples=100, deadline=None, derandomize=True, database=None
+)
+hypothesis_settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") == "true" else "dev")
+)
 
 
 @pytest.fixture(scope="session")

@@ -132,13 +132,13 @@ async def test_rank_shows_the_top_masked_and_ones_own_place_and_streak(
 
 
 def test_names_are_masked_after_the_first_character() -> None:
-    from quizzes.service import mask
+    from quizzes.scoring import mask
 
     assert mask("王小明") == "王**" and mask("李") == "李*" and mask(" ") == "匿*"
 
 
 def test_a_streak_counts_consecutive_days_up_to_today_or_yesterday() -> None:
-    from quizzes.service import streak
+    from quizzes.scoring import streak
 
     day = 86400.0
 
