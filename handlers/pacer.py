@@ -34,7 +34,7 @@ from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
-from telegram.error import RetryAfter
+from telegram.error import RetryAfter, TelegramError, TimedOut
 from telegram.ext import BaseRateLimiter
 
 log = logging.getLogger(__name__)
@@ -141,10 +141,14 @@ class Window:
                     self._landed.clear()
                     await self._landed.wait()
 
-    def release(self, not_before: float | None = None) -> None:
-        """The send is over; after a 429, nothing more goes before `not_before`."""
+    def release(self, not_before: float | None = None, counted: bool = True) -> None:
+        """The send is over; after a 429, nothing more goes before `not_before`.
+
+        A send Telegram never took (`counted` False: a 5xx, a refusal) uses no place.
+        """
         self._flying -= 1
-        self._finished.append(self.clock())
+        if counted:
+            self._finished.append(self.clock())
         if not_before is not None:
             self._held_until = max(self._held_until, not_before)
         self._landed.set()
@@ -214,6 +218,7 @@ class Pacer(BaseRateLimiter[None]):
         if chat is not None:
             await chat.acquire()
         not_before = None
+        counted = True
         try:
             if overall is not None:
                 await overall.acquire()
@@ -225,9 +230,16 @@ class Pacer(BaseRateLimiter[None]):
         except RetryAfter as exc:
             not_before = time.monotonic() + _seconds(exc.retry_after)
             raise
+        except TimedOut:
+            raise  # it may have been posted all the same
+        except TelegramError:
+            # A 5xx or a refusal posted nothing: counting it would make the group
+            # wait out a minute of failed attempts once an outage is over.
+            counted = False
+            raise
         finally:
             if chat is not None:
-                chat.release(not_before)
+                chat.release(not_before, counted)
 
     def _chat_window(self, chat_id: object) -> Window | None:
         if chat_id is None:

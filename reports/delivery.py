@@ -128,6 +128,9 @@ class OutboxService:
             if after is not None
             else backoff_seconds(item.attempts, self.retry_base, self.retry_max)
         )
+        # A 429 met on the way out of a fault (the pacer's or Telegram's) does not
+        # end the wait after that fault: the item still goes when sends succeed.
+        mark = transient or (after is not None and bool(item.transient))
         async with self.db.session() as conn:
             if transient:
                 self._troubled = True
@@ -135,6 +138,6 @@ class OutboxService:
                 if oldest is None or oldest >= item.id:
                     delay = min(delay, self.probe)
             await outbox.retry_later(
-                conn, item.id, self.clock() + delay, error[:500], transient=transient
+                conn, item.id, self.clock() + delay, error[:500], transient=mark
             )
         return delay

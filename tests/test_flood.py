@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from telegram.error import RetryAfter
+from telegram.error import NetworkError, RetryAfter, TimedOut
 
 from handlers import texts
 from handlers.pacer import Pacer, own_retries
@@ -173,3 +173,35 @@ async def test_a_worker_is_told_to_come_back_rather_than_wait_for_a_full_group()
         with pytest.raises(RetryAfter) as told:
             await send(pacer, api, group)
     assert api.calls == 1 and told.value.retry_after == timedelta(seconds=60)
+
+
+async def test_sends_telegram_never_took_use_no_place_in_a_groups_minute() -> None:
+    pacer = Pacer(group_per_minute=1)
+    group = GROUP_CHATS["urban"]
+
+    async def bad_gateway() -> bool:
+        raise NetworkError("Bad Gateway")
+
+    with own_retries():
+        for _ in range(3):  # an outage: every attempt fails with a 5xx
+            with pytest.raises(NetworkError):
+                await pacer.process_request(
+                    bad_gateway, (), {}, "sendMessage", {"chat_id": group}, None
+                )
+        api = FakeApi()
+        await send(pacer, api, group)  # the first send after it goes at once
+    assert api.calls == 1
+
+
+async def test_a_send_that_timed_out_counts_as_posted() -> None:
+    pacer = Pacer(group_per_minute=1)
+    group = GROUP_CHATS["urban"]
+
+    async def slow() -> bool:
+        raise TimedOut()
+
+    with own_retries():
+        with pytest.raises(TimedOut):
+            await pacer.process_request(slow, (), {}, "sendMessage", {"chat_id": group}, None)
+        with pytest.raises(RetryAfter):
+            await send(pacer, FakeApi(), group)

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from reports.delivery import OutboxService
+from reports.service import GROUP_ALERT
+from storage import outbox
+from storage.db import Database
+from storage.outbox import OutboxItem
 from tests.conftest import started_world
-from tests.world import GROUP_CHATS, World
+from tests.world import GROUP_CHATS, Clock, World
 
 LITTER = "小区东门垃圾桶满了好几天没人清运"
 URBAN = GROUP_CHATS["urban"]
@@ -59,3 +64,35 @@ async def _all_sent(rows_of: object) -> list[tuple[str, int]] | None:
 async def _all_tried(rows_of: object, count: int) -> bool:
     rows = await rows_of  # type: ignore[misc]
     return len(rows) == count and all(attempts >= 1 for _, attempts in rows)
+
+
+async def test_a_429_met_after_an_outage_still_lets_the_item_go_when_sends_succeed(
+    tmp_path: Path,
+) -> None:
+    db = Database(tmp_path / "outbox.db")
+    await db.open()
+    try:
+        clock = Clock()
+        service = OutboxService(db, retry_base=60, retry_max=600, clock=clock, probe=5)
+        async with db.session() as conn:
+            for target in ("report:1", "report:2", "report:3"):
+                await outbox.enqueue(conn, GROUP_ALERT, target, clock())
+        probe, waiting, other = await service.due(3, set())
+        await service.retry(probe, "Bad Gateway", transient=True)
+        await service.retry(waiting, "Bad Gateway", transient=True)
+        [waiting] = [i for i in await due_at(service, clock, 3600) if i.id == waiting.id]
+        await service.retry(waiting, "Too Many Requests", after=300)  # on the way back
+        clock.advance(10)
+        await service.sent(other)  # Telegram takes messages again
+        assert waiting.id in [i.id for i in await service.due(3, set())]
+    finally:
+        await db.close()
+
+
+async def due_at(service: OutboxService, clock: Clock, later: float) -> list[OutboxItem]:
+    """What would be due `later` seconds from now (the clock is put back after)."""
+    clock.advance(later)
+    try:
+        return await service.due(10, set())
+    finally:
+        clock.advance(-later)
