@@ -14,16 +14,22 @@ from __future__ import annotations
 import heapq
 import logging
 import tempfile
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import jieba_next as jieba
-import jieba_next.tokenizer as jieba_tokenizer
-
 from reports.keywords import KeywordTable
 from reports.model import NaiveBayes, features
 from reports.normalize import normalize
+
+with warnings.catch_warnings():
+    # jieba 0.42.1 (2020) imports setuptools' pkg_resources when it is there
+    # (deprecated since; jieba reads its files directly without it), and its
+    # first import compiles regexes written as plain strings. Both are harmless.
+    warnings.filterwarnings("ignore", "pkg_resources is deprecated")
+    warnings.filterwarnings("ignore", "invalid escape sequence")
+    import jieba
 
 # Words jieba should prefer over its own splits; high enough to win, low enough
 # not to swallow neighbouring characters.
@@ -112,7 +118,7 @@ class Classifier:
             for k in range(1, len(word)):
                 self._lookup.setdefault(word[:k], None)
         self._tokenizer = _make_tokenizer(words, cache_dir)
-        self._segment = _fast_segmenter(self._tokenizer)
+        self._segment = _segmenter(self._tokenizer)
         examples = list(examples)
         self._model = (
             NaiveBayes.train(((c, self._features(t)) for c, t in examples), model_temperature)
@@ -245,52 +251,29 @@ def _decisive(scores: dict[str, float], margin: float) -> bool:
     return top >= MIN_SCORE and top - second > margin
 
 
-def _fast_segmenter(tokenizer: jieba.Tokenizer) -> Callable[[str], list[str]]:
-    """jieba's accurate mode without HMM, spaces dropped, at half the cost of `lcut`.
-
-    `lcut` wraps the Rust route search in nested generators; this calls the
-    route search once per block and builds the list directly. It leans on
-    jieba_next internals (pinned in requirements.txt), so it falls back to
-    `lcut` if they are missing; a test checks both cut every labelled message
-    the same way.
-    """
-    tokenizer.lcut("预热", HMM=False)  # builds the route index
-    route_of = getattr(getattr(tokenizer, "_rust_prefix", None), "get_dag_and_calc", None)
-    if route_of is None:
-        return lambda text: [t for t in tokenizer.lcut(text, HMM=False) if not t.isspace()]
-    blocks = jieba_tokenizer.re_han_default
+def _segmenter(tokenizer: jieba.Tokenizer) -> Callable[[str], list[str]]:
+    """jieba's accurate mode without HMM, through its public `cut`, spaces dropped."""
+    cut = tokenizer.cut
 
     def segment(text: str) -> list[str]:
-        out: list[str] = []
-        for block in blocks.split(text):
-            if not block:
-                continue
-            if not blocks.match(block):
-                out.extend(ch for ch in block if not ch.isspace())
-                continue
-            route = route_of(block)
-            x, n, letters = 0, len(block), ""
-            while x < n:
-                y = route[x] + 1
-                word = block[x:y]
-                if y - x == 1 and word.isascii() and word.isalnum():
-                    letters += word  # jieba keeps runs of letters and digits whole
-                else:
-                    if letters:
-                        out.append(letters)
-                        letters = ""
-                    out.append(word)
-                x = y
-            if letters:
-                out.append(letters)
-        return out
+        return [word for word in cut(text, HMM=False) if not word.isspace()]
 
     return segment
 
 
+def _quiet_jieba_logging() -> None:
+    """Keep jieba's warnings, not its loading chatter, and in the app's log format.
+
+    jieba logs every load at DEBUG through a stderr handler of its own; its
+    warnings still reach the root logger, so they are not lost without it.
+    """
+    jieba.setLogLevel(logging.WARNING)
+    logging.getLogger("jieba").removeHandler(jieba.log_console)
+
+
 def _make_tokenizer(words: Iterable[str], cache_dir: Path | None) -> jieba.Tokenizer:
     """A private jieba tokenizer with the domain words, its cache in a folder we own."""
-    jieba.set_log_level(logging.WARNING)
+    _quiet_jieba_logging()
     fallback = Path(tempfile.gettempdir()) / "civic-bot-jieba"
     cache = cache_dir or fallback
     try:
@@ -300,7 +283,9 @@ def _make_tokenizer(words: Iterable[str], cache_dir: Path | None) -> jieba.Token
         # report, with advice; the cache only saves a second per start.
         cache = fallback
         cache.mkdir(parents=True, exist_ok=True)
-    tokenizer = jieba.Tokenizer(cache_dir=cache)
+    tokenizer = jieba.Tokenizer()
+    # A documented attribute: where the prefix dictionary's cache file goes.
+    tokenizer.tmp_dir = str(cache)
     tokenizer.initialize()
     for word in words:
         if len(word) > 1:

@@ -30,8 +30,10 @@ from types import TracebackType
 from typing import Any, Literal, Self, TypeVar
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from simulator.formatting import EntityParseError, parse_formatted, utf16_len
+from simulator.guard import same_site_only
 
 JSON = dict[str, Any]
 T = TypeVar("T")
@@ -582,9 +584,18 @@ class BotApiStandIn:
         return f"http://{self.host}:{self.port}/"
 
     def build_app(self) -> web.Application:
-        """The aiohttp application (``start()`` runs it; useful for embedding)."""
+        """The aiohttp application (``start()`` runs it; useful for embedding).
+
+        It answers only requests addressed to its own host and port (see
+        simulator/guard.py), so an embedder sets ``.port`` to where it serves.
+        """
         # A little over Telegram's upload limit, so that the limit itself answers.
-        app = web.Application(client_max_size=MAX_UPLOAD_BYTES + 1024 * 1024)
+        app = web.Application(
+            client_max_size=MAX_UPLOAD_BYTES + 1024 * 1024,
+            middlewares=[
+                same_site_only(self.host, lambda: self.port, multipart_paths={"/ui/photo"})
+            ],
+        )
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file_download)
         app.router.add_get("/", self._ui_page)
@@ -2454,6 +2465,9 @@ class BotApiStandIn:
             form = await request.post()
         except web.HTTPRequestEntityTooLarge:
             return self._ui_error(TOO_LARGE, 413)
+        # aiohttp reports a broken body as a server-side error; it is the client's.
+        except (ValueError, RuntimeError, HttpProcessingError):
+            return self._ui_error("Bad Request: malformed multipart body")
         upload = form.get("photo")
         try:
             user_id = int(str(form["user_id"]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -115,7 +116,14 @@ def test_classify_command_writes_one_json_object_per_line() -> None:
     assert records[1]["text"] == "楼道里有人抽烟"
 
 
-def test_the_fast_segmenter_cuts_exactly_like_jieba(classifier: Classifier) -> None:
+def test_segmentation_is_jieba_itself_through_its_public_api(classifier: Classifier) -> None:
+    import jieba
+
+    assert type(classifier._tokenizer) is jieba.Tokenizer
+    assert classifier._tokenizer is not jieba.dt  # a private tokenizer, not the global one
+
+
+def test_every_labelled_message_is_cut_as_jiebas_own_cut_does(classifier: Classifier) -> None:
     from reports.normalize import normalize
 
     rows = labelled("labelled_dev.tsv") + labelled("labelled_test.tsv")
@@ -124,6 +132,25 @@ def test_the_fast_segmenter_cuts_exactly_like_jieba(classifier: Classifier) -> N
         normalized = normalize(text)
         expected = [t for t in tokenizer.lcut(normalized, HMM=False) if not t.isspace()]
         assert classifier.tokens(text) == expected, text
+
+
+def test_keywords_come_out_of_jieba_whole(classifier: Classifier) -> None:
+    assert "闯红灯" in classifier.tokens("有人闯红灯")
+    assert "乱停车" in classifier.tokens("门口天天有人乱停车")
+
+
+def test_loading_jieba_keeps_its_cache_in_our_folder_and_its_chatter_quiet(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from reports.classifier import CategoryRules
+    from reports.keywords import parse_keyword_file
+
+    table = parse_keyword_file([("t", 1, "抽烟 2")])
+    with caplog.at_level(logging.DEBUG):
+        built = Classifier([CategoryRules("smoking", True, table)], cache_dir=tmp_path / "jieba")
+    assert built.classify("有人抽烟").category == "smoking"
+    assert [p.name for p in (tmp_path / "jieba").iterdir()] == ["jieba.cache"]
+    assert [r for r in caplog.records if r.name.startswith("jieba")] == []
 
 
 @pytest.fixture(scope="module")
