@@ -115,7 +115,7 @@ class Database:
         try:
             if isinstance(self.path, Path):
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = await aiosqlite.connect(str(self.path), isolation_level=None)
+            self._conn = await _connect(str(self.path))
             self._conn.row_factory = sqlite3.Row
             await self._conn.execute("PRAGMA journal_mode=WAL")
             await self._conn.execute("PRAGMA synchronous=NORMAL")
@@ -196,3 +196,20 @@ class Database:
             )
             version = number
         return version
+
+
+async def _connect(path: str) -> aiosqlite.Connection:
+    """An aiosqlite connection; after a failed connect, wait for its worker thread to end.
+
+    aiosqlite stops the worker of a connection that failed to open without
+    waiting for it; the worker then answers an event loop that may have closed
+    meanwhile, and the process exits with a traceback instead of our one line.
+    """
+    connection = aiosqlite.connect(path, isolation_level=None)
+    try:
+        return await connection
+    except BaseException:
+        worker = getattr(connection, "_thread", None)  # aiosqlite 0.22 keeps it here
+        if worker is not None and worker.is_alive():
+            await asyncio.to_thread(worker.join, 5)
+        raise
