@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from quizzes.records import Progress, Recipient  # handlers import them from here
 from storage import pushes, quizzes
 from storage.db import Database
-from storage.pushes import Progress, Recipient  # stored shapes; handlers import them from here
 
 
 class PushService:

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from quizzes.bank import Question, QuestionBank
+from quizzes.records import Round, Standing  # handlers import Round from here
 from quizzes.scoring import is_correct, points, streak
 from storage import quizzes
 from storage.db import Connection, Database
-from storage.quizzes import Round, Standing  # stored shapes; handlers import Round from here
 
 FRESH_DAYS = 30  # a resident does not meet the same question again within this, if avoidable
 

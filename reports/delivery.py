@@ -6,10 +6,9 @@ import random
 import time
 from collections.abc import Callable
 
-from reports.service import REFUSAL_NOTICE
+from reports.outbox import REFUSAL_NOTICE, OutboxItem
 from storage import outbox, reports
 from storage.db import Database
-from storage.outbox import OutboxItem
 
 # Notices to the office of messages Telegram refused for good go out in order, here.
 OFFICE_TARGET = "office"

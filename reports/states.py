@@ -15,6 +15,10 @@ class Status(StrEnum):
     DUPLICATE = "duplicate"
 
 
+# A case a group still has to act on: deadlines run, duplicates and followers join it.
+OPEN_STATUSES = (Status.SUBMITTED, Status.REOPENED, Status.ACCEPTED)
+
+
 class Action(StrEnum):
     ACCEPT = "accept"
     RESOLVE = "resolve"

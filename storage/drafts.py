@@ -4,31 +4,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
 
+from reports.records import Draft
 from storage.db import Connection, execute, fetch_one
-
-
-@dataclass(frozen=True)
-class Draft:
-    id: int
-    resident_id: int
-    chat_id: int
-    text: str
-    category: str
-    confidence: float
-    keywords: tuple[str, ...]
-    photos: tuple[str, ...]
-    latitude: float | None
-    longitude: float | None
-    address: str | None
-    media_group_id: str | None
-    card_message_id: int | None
-    status: str
-    report_id: int | None
-    created_at: float
-    updated_at: float
-    offered_report_id: int | None = None  # the open case the bot offered to follow
 
 
 def _draft(row: sqlite3.Row | None) -> Draft | None:

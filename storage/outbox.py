@@ -9,27 +9,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
 from typing import Any
 
+from reports.outbox import OutboxItem
 from storage.db import Connection, execute, fetch_all, fetch_value
-
-
-@dataclass(frozen=True)
-class OutboxItem:
-    id: int
-    kind: str
-    target: str
-    report_id: int | None
-    payload: dict[str, Any]
-    status: str
-    step: int
-    attempts: int
-    next_attempt_at: float
-    last_error: str | None
-    created_at: float
-    sent_at: float | None
-    transient: int = 0  # 1: waiting after a timeout, a dropped connection or a 5xx
 
 
 def _item(row: sqlite3.Row) -> OutboxItem:

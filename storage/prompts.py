@@ -3,22 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 
+from reports.records import NotePrompt
 from storage.db import Connection, fetch_one
-
-
-@dataclass(frozen=True)
-class NotePrompt:
-    id: int
-    report_id: int
-    action: str
-    to_group: str | None
-    chat_id: int
-    message_id: int
-    actor_id: int
-    status: str
-    created_at: float
 
 
 def _prompt(row: sqlite3.Row | None) -> NotePrompt | None:

@@ -2,27 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from quizzes.records import Progress, Recipient
 from storage.db import Connection, execute, fetch_all, fetch_one, fetch_value
-
-
-@dataclass(frozen=True)
-class Recipient:
-    run_id: int
-    resident_id: int
-    chat_id: int
-    attempts: int
-    kind: str  # what is pushed: "quiz" or "survey"
-
-
-@dataclass(frozen=True)
-class Progress:
-    run_id: int
-    day: str
-    sent: int
-    pending: int
-    failed: int
 
 
 async def insert_run(conn: Connection, kind: str, day: str, now: float) -> int | None:

@@ -4,40 +4,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
 
+from quizzes.records import Poll, Round, Standing
 from storage.db import Connection, execute, fetch_all, fetch_one, fetch_value
-
-
-@dataclass(frozen=True)
-class Round:
-    id: int
-    resident_id: int
-    chat_id: int
-    topic: str | None
-    questions: tuple[str, ...]
-    position: int
-    status: str
-
-
-@dataclass(frozen=True)
-class Poll:
-    poll_id: str
-    round_id: int
-    question_id: str
-    position: int
-    sent_at: float
-    answered_at: float | None
-    correct: int | None
-    expires_at: float | None
-
-
-@dataclass(frozen=True)
-class Standing:
-    rank: int
-    resident_id: int
-    name: str
-    points: int
 
 
 def _round(row: sqlite3.Row | None) -> Round | None:

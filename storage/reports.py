@@ -4,51 +4,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
 
+from reports.records import Event, Report
 from storage.db import Connection, execute, fetch_all, fetch_one, fetch_value
-
-
-@dataclass(frozen=True)
-class Report:
-    id: int
-    ticket: str
-    resident_id: int
-    chat_id: int
-    text: str
-    category: str
-    group_key: str
-    confidence: float
-    photos: tuple[str, ...]
-    latitude: float | None
-    longitude: float | None
-    address: str | None
-    status: str
-    note: str | None
-    alert_chat_id: int | None
-    alert_message_id: int | None
-    created_at: float
-    updated_at: float
-    assigned_at: float
-    rating: str | None = None
-    rated_at: float | None = None
-    reopened: int = 0
-    accepted_at: float | None = None
-    resolved_at: float | None = None
-
-
-@dataclass(frozen=True)
-class Event:
-    id: int
-    report_id: int
-    action: str
-    status: str
-    actor_id: int | None
-    actor_name: str | None
-    note: str | None
-    at: float
-    group_key: str | None = None
-    to_group: str | None = None
 
 
 def _report(row: sqlite3.Row | None) -> Report | None:

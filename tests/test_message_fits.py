@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from handlers.render import Renderer
+from reports.records import Event, Report
 from simulator.formatting import utf16_len
-from storage.reports import Event, Report
 from tests.world import settings_for_tests
 
 LIMIT = 4096

@@ -1,0 +1,28 @@
+"""Which chat each working group's alerts go to: a /bind binding, else config's chat_id."""
+
+from __future__ import annotations
+
+from reports.context import Part
+from storage import bindings, outbox
+
+
+class GroupChats(Part):
+    """Bind a group to its chat, and say where its alerts go (cached in `Shared.bindings`)."""
+
+    async def load_bindings(self) -> None:
+        async with self.db.session() as conn:
+            self.shared.bindings = await bindings.all_bindings(conn)
+
+    def group_chat(self, group_key: str) -> int | None:
+        """The chat a group's alerts go to: a /bind binding, else config's chat_id."""
+        chat_id = self.shared.bindings.get(group_key) or self.settings.groups[group_key].chat_id
+        return chat_id or None
+
+    async def bind_group(self, group_key: str, chat_id: int, bound_by: int) -> None:
+        now = self.now()
+        async with self.db.transaction() as conn:
+            await bindings.bind(conn, group_key, chat_id, bound_by, now)
+            # Alerts that waited for a chat (backing off) can go now, not at their next retry.
+            await outbox.retry_group_now(conn, group_key, now)
+        await self.load_bindings()
+        self.queued()

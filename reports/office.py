@@ -1,0 +1,84 @@
+"""The office's figures: each group's daily digest, the statistics, the export and the
+weekly report."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+from reports import stats
+from reports.context import Part
+from reports.deadlines import HOUR, next_due
+from reports.outbox import DIGEST, WEEKLY_REPORT
+from reports.states import OPEN_STATUSES
+from reports.stats import Statistics
+from storage import outbox, reports
+
+
+class Office(Part):
+    """What the office (and each group) is told of the cases as a whole."""
+
+    async def queue_digests(self) -> int:
+        """Queue each group's daily digest: new cases, due today, overdue; return how many."""
+        now = self.now()
+        local = datetime.fromtimestamp(now, self.shared.tz)
+        end_of_day = local.replace(hour=23, minute=59, second=59).timestamp()
+        async with self.db.transaction() as conn:
+            cases = await reports.open_cases(conn, OPEN_STATUSES, now)
+            new = await reports.created_since(conn, now - 86400)
+            for key in self.settings.groups:
+                payload: dict[str, object] = {
+                    "group": key,
+                    "date": local.strftime("%m-%d"),
+                    "new": [r.ticket for r in new if r.group_key == key],
+                    "due": [],
+                    "overdue": [],
+                }
+                for case in (c for c in cases if c.group_key == key):
+                    upcoming = next_due(
+                        case.status, case.assigned_at, self.settings.limits(case.category)
+                    )
+                    if upcoming is None:
+                        continue
+                    entry = [case.ticket, str(upcoming.kind), now - upcoming.at]
+                    if upcoming.at < now:
+                        payload["overdue"].append(entry)  # type: ignore[union-attr]
+                    elif upcoming.at <= end_of_day:
+                        payload["due"].append(entry)  # type: ignore[union-attr]
+                await outbox.enqueue(conn, DIGEST, f"digest:{key}", now, None, payload)
+        self.queued()
+        return len(self.settings.groups)
+
+    async def export(
+        self, since: float, until: float, chunk: int = 2000
+    ) -> AsyncIterator[list[sqlite3.Row]]:
+        """Cases filed in [since, until), chunk by chunk: memory stays flat however many
+        there are, and the bot keeps working between chunks."""
+        after = 0
+        while True:
+            async with self.db.session() as conn:
+                rows = await reports.export_chunk(conn, since, until, after, chunk)
+            if not rows:
+                return
+            after = rows[-1]["id"]
+            yield rows
+
+    async def statistics(self, days: float, until: float | None = None) -> Statistics:
+        """Every figure of the office's report over the `days` before `until` (default now)."""
+        until = self.now() if until is None else until
+        limits = []
+        for key in self.settings.categories:
+            limit = self.settings.limits(key)
+            limits.append((key, limit.accept_hours * HOUR, limit.resolve_hours * HOUR))
+        async with self.db.session() as conn:
+            return await stats.collect(
+                conn, until - days * 86400, until, limits, self.settings.groups
+            )
+
+    async def queue_weekly_report(self) -> None:
+        """Queue the office's weekly report (this week's figures against last week's)."""
+        now = self.now()
+        async with self.db.session() as conn:
+            await outbox.enqueue(conn, WEEKLY_REPORT, "office", now, None, {"until": now})
+        self.queued()

@@ -1,0 +1,95 @@
+"""The reporting domain's records: a resident's draft, the case it is filed as, the
+steps of a case's history, and a working group's pending request for a note.
+
+Plain frozen dataclasses, so the services, the channels and `storage/` (which
+builds them from rows) share one shape; nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What a resident is composing before pressing 确认."""
+
+    id: int
+    resident_id: int
+    chat_id: int
+    text: str
+    category: str
+    confidence: float
+    keywords: tuple[str, ...]
+    photos: tuple[str, ...]
+    latitude: float | None
+    longitude: float | None
+    address: str | None
+    media_group_id: str | None
+    card_message_id: int | None
+    status: str
+    report_id: int | None
+    created_at: float
+    updated_at: float
+    offered_report_id: int | None = None  # the open case the bot offered to follow
+
+
+@dataclass(frozen=True)
+class Report:
+    """A filed report: the case a working group acts on."""
+
+    id: int
+    ticket: str
+    resident_id: int
+    chat_id: int
+    text: str
+    category: str
+    group_key: str
+    confidence: float
+    photos: tuple[str, ...]
+    latitude: float | None
+    longitude: float | None
+    address: str | None
+    status: str
+    note: str | None
+    alert_chat_id: int | None
+    alert_message_id: int | None
+    created_at: float
+    updated_at: float
+    assigned_at: float
+    rating: str | None = None
+    rated_at: float | None = None
+    reopened: int = 0
+    accepted_at: float | None = None
+    resolved_at: float | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    """One step of a case's history: what, by whom (staff only), why, where."""
+
+    id: int
+    report_id: int
+    action: str
+    status: str
+    actor_id: int | None
+    actor_name: str | None
+    note: str | None
+    at: float
+    group_key: str | None = None
+    to_group: str | None = None
+
+
+@dataclass(frozen=True)
+class NotePrompt:
+    """The bot's request for a note (办结, 退回 or 转派), which a group's reply answers."""
+
+    id: int
+    report_id: int
+    action: str
+    to_group: str | None
+    chat_id: int
+    message_id: int
+    actor_id: int
+    status: str
+    created_at: float

@@ -1,0 +1,60 @@
+"""Relays between a working group and a resident: the group's question, the answer."""
+
+from __future__ import annotations
+
+from reports.cases import record
+from reports.context import Part
+from reports.errors import NoteTooLong, ReportNotFound
+from reports.outbox import RELAY_ANSWER, RELAY_QUESTION, alert_target, chat_target
+from reports.records import Report
+from storage import outbox, reports
+
+
+class Relays(Part):
+    """Carry a group's question to the resident and the answer back, on the record."""
+
+    async def report_at_relay(self, chat_id: int, message_id: int) -> Report | None:
+        async with self.db.session() as conn:
+            return await reports.by_relay(conn, chat_id, message_id)
+
+    async def ask_resident(
+        self, report: Report, question: str, actor_id: int, actor_name: str
+    ) -> None:
+        """Relay a group's question to the resident (who sees the group's name only)."""
+        await self._relay(report, RELAY_QUESTION, "ask", question, actor_id, actor_name)
+
+    async def answer_group(self, report: Report, resident_id: int, answer: str) -> None:
+        """Relay the resident's answer to the group, under the case's alert."""
+        if report.resident_id != resident_id:
+            raise ReportNotFound()
+        await self._relay(report, RELAY_ANSWER, "answer", answer, None, None)
+
+    async def _relay(
+        self,
+        report: Report,
+        kind: str,
+        action: str,
+        text: str,
+        actor_id: int | None,
+        actor_name: str | None,
+    ) -> None:
+        text = text.strip()
+        if len(text) > self.settings.reports.max_note_chars:
+            raise NoteTooLong(self.settings.reports.max_note_chars)
+        now = self.now()
+        target = chat_target(report.chat_id) if kind == RELAY_QUESTION else alert_target(report.id)
+        async with self.db.transaction() as conn:
+            await record(
+                conn,
+                report.id,
+                action,
+                report.status,
+                now,
+                report.group_key,
+                actor=(actor_id, actor_name or "") if actor_id is not None else None,
+                note=text,
+            )
+            await outbox.enqueue(
+                conn, kind, target, now, report.id, {"text": text, "group": report.group_key}
+            )
+        self.queued()
