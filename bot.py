@@ -66,15 +66,15 @@ class Runtime:
     ) -> None:
         from telegram.ext import ApplicationBuilder, Defaults
 
-        from handlers import export, group, guards, push, quiz, resident, stats, survey
-        from handlers.delivery import Courier
-        from handlers.deps import KEY, Deps
-        from handlers.group import MembershipCache
-        from handlers.pacer import Pacer
-        from handlers.processor import PerChatUpdateProcessor
-        from handlers.push import Pusher
-        from handlers.render import Renderer
-        from handlers.transport import AiohttpRequest
+        from handlers.telegram import export, group, guards, push, quiz, resident, stats, survey
+        from handlers.telegram.delivery import Courier
+        from handlers.telegram.deps import KEY, Deps
+        from handlers.telegram.group import MembershipCache
+        from handlers.telegram.pacer import Pacer
+        from handlers.telegram.processor import PerChatUpdateProcessor
+        from handlers.telegram.push import Pusher
+        from handlers.telegram.render import Renderer
+        from handlers.telegram.transport import AiohttpRequest
         from quizzes.bank import load_bank
         from quizzes.push import PushService
         from quizzes.service import QuizService
@@ -176,7 +176,7 @@ class Runtime:
     async def _start(self) -> None:
         from telegram import BotCommand
 
-        from handlers import jobs, push, quiz, texts
+        from handlers.telegram import jobs, push, quiz, texts
 
         await self.db.open()
         await self.service.load_bindings()
@@ -237,7 +237,7 @@ class Runtime:
 
 async def _report_error(update: object, context: Any) -> None:
     """Log a handler's failure, answer its button, and tell the resident what was kept."""
-    from handlers.errors import report_error
+    from handlers.telegram.errors import report_error
 
     await report_error(update, context)
 

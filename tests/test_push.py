@@ -120,7 +120,7 @@ async def test_a_new_survey_round_is_pushed_to_subscribers_with_the_daily_quiz(
 ) -> None:
     from telegram.ext import CallbackContext
 
-    from handlers.push import push_daily_quiz
+    from handlers.telegram.push import push_daily_quiz
 
     await subscribe(world, RESIDENT)
     context = CallbackContext(world.runtime.app)
@@ -142,7 +142,7 @@ async def test_a_new_survey_round_is_pushed_to_subscribers_with_the_daily_quiz(
 async def test_the_daily_push_is_scheduled_at_daily_time(
     tmp_path: Path, classifier: object
 ) -> None:
-    from handlers.push import push_daily_quiz
+    from handlers.telegram.push import push_daily_quiz
 
     async with started_world(tmp_path, classifier, quizzes={"daily_time": "07:15"}) as world:
         job = next(j for j in world.runtime.app.job_queue.jobs() if j.name == "quiz-push")

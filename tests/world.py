@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from bot import Runtime
 from demo import CONFIRM as CONFIRM
 from demo import Walkthrough
-from handlers.deps import KEY
+from handlers.telegram.deps import KEY
 from settings import GROUP_KEYS, Settings, parse_settings
 from simulator import BotApiStandIn
 from simulator.server import SentMessage

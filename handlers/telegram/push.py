@@ -11,10 +11,10 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, CommandHandler, ContextTypes
 
-from handlers import callbacks, texts
-from handlers.deps import deps, refused_unless_admin, refused_unless_admin_in_private
-from handlers.survey import survey_markup
-from handlers.worker import Worker
+from handlers.telegram import callbacks, texts
+from handlers.telegram.deps import deps, refused_unless_admin, refused_unless_admin_in_private
+from handlers.telegram.survey import survey_markup
+from handlers.telegram.worker import Worker
 from quizzes.push import PushService, Recipient
 from reports.delivery import backoff_seconds
 

@@ -16,8 +16,8 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import callbacks, texts
-from handlers.deps import deps, refused_unless_admin_in_private
+from handlers.telegram import callbacks, texts
+from handlers.telegram.deps import deps, refused_unless_admin_in_private
 from quizzes.service import POINTS_PER_CORRECT, Round, UnknownTopic, mask
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from handlers import callbacks, texts
+from handlers.telegram import callbacks, texts
 from reports.states import Action, allowed_actions
 from settings import FALLBACK_CATEGORY, Settings
 from storage.drafts import Draft

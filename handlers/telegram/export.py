@@ -10,9 +10,9 @@ from typing import TextIO
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
-from handlers import texts
-from handlers.deps import deps, refused_unless_admin_in_private
-from handlers.render import Renderer
+from handlers.telegram import texts
+from handlers.telegram.deps import deps, refused_unless_admin_in_private
+from handlers.telegram.render import Renderer
 from reports.service import ReportService
 from storage.reports import EXPORT_COLUMNS
 

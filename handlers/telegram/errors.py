@@ -14,7 +14,7 @@ import logging
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from handlers import callbacks, texts
+from handlers.telegram import callbacks, texts
 from storage.db import is_storage_fault
 
 log = logging.getLogger("civic")

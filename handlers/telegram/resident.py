@@ -25,8 +25,8 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import callbacks, texts
-from handlers.deps import deps
+from handlers.telegram import callbacks, texts
+from handlers.telegram.deps import deps
 from reports.service import (
     AlreadyRated,
     BadLocation,

@@ -6,7 +6,7 @@ import logging
 
 from telegram.ext import ContextTypes
 
-from handlers.deps import deps
+from handlers.telegram.deps import deps
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import callbacks, texts
-from handlers.deps import deps, refused_unless_admin
-from handlers.render import ACTIONS_BY_CODE
+from handlers.telegram import callbacks, texts
+from handlers.telegram.deps import deps, refused_unless_admin
+from handlers.telegram.render import ACTIONS_BY_CODE
 from reports.service import NoteTooLong, PromptUsed, ReportNotFound, UnknownTicket
 from reports.states import Action, TransitionRefused, next_status
 from settings import GROUP_KEYS

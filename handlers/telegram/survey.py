@@ -9,9 +9,9 @@ from datetime import datetime
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from handlers import callbacks, texts
-from handlers.charts import FontMissing, trend_chart
-from handlers.deps import deps, refused_unless_admin_in_private
+from handlers.telegram import callbacks, texts
+from handlers.telegram.charts import FontMissing, trend_chart
+from handlers.telegram.deps import deps, refused_unless_admin_in_private
 from quizzes.survey import SUPPORT, TARGET
 
 log = logging.getLogger(__name__)

@@ -9,10 +9,10 @@ from datetime import datetime
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
-from handlers import texts
-from handlers.charts import FontMissing, rates_chart
-from handlers.deps import deps, refused_unless_admin_in_private
-from handlers.render import Renderer, lateness
+from handlers.telegram import texts
+from handlers.telegram.charts import FontMissing, rates_chart
+from handlers.telegram.deps import deps, refused_unless_admin_in_private
+from handlers.telegram.render import Renderer, lateness
 from reports.stats import Figures, Statistics
 
 log = logging.getLogger(__name__)

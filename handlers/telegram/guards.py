@@ -15,7 +15,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import callbacks, texts
+from handlers.telegram import callbacks, texts
 
 GUARDS = -1
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from handlers import texts
-from handlers.render import Renderer
+from handlers.telegram import texts
+from handlers.telegram.render import Renderer
 from quizzes.push import PushService
 from quizzes.service import QuizService
 from quizzes.survey import SurveyService
@@ -15,9 +15,9 @@ from reports.throttle import Throttle
 from settings import Settings
 
 if TYPE_CHECKING:
-    from handlers.delivery import Courier
-    from handlers.group import MembershipCache
-    from handlers.push import Pusher
+    from handlers.telegram.delivery import Courier
+    from handlers.telegram.group import MembershipCache
+    from handlers.telegram.push import Pusher
 
 KEY = "deps"
 
