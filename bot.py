@@ -68,7 +68,7 @@ class Runtime:
 
         from handlers.telegram import export, group, guards, push, quiz, resident, stats, survey
         from handlers.telegram.delivery import Courier
-        from handlers.telegram.deps import KEY, Deps
+        from handlers.telegram.deps import CONTEXT_TYPES, Deps
         from handlers.telegram.group import MembershipCache
         from handlers.telegram.pacer import Pacer
         from handlers.telegram.processor import PerChatUpdateProcessor
@@ -93,6 +93,7 @@ class Runtime:
             ApplicationBuilder()
             .token(token)
             .defaults(Defaults(tzinfo=ZoneInfo(settings.timezone)))
+            .context_types(CONTEXT_TYPES)
             .concurrent_updates(PerChatUpdateProcessor(settings.telegram.concurrent_updates))
             .rate_limiter(
                 Pacer(
@@ -136,7 +137,7 @@ class Runtime:
         self.service.outbox_listener = self.courier.wake
         self.pushes = PushService(self.db)
         self.pusher = Pusher(self.app.bot, self.pushes, settings.quiz_push_rate)
-        self.app.bot_data[KEY] = Deps(
+        self.deps = Deps(
             settings=settings,
             service=self.service,
             render=render,
@@ -150,6 +151,7 @@ class Runtime:
             surveys=SurveyService(self.db, settings.survey_every_days),
             throttle=Throttle(settings.reports.flood_messages, settings.reports.flood_seconds),
         )
+        self.app.bot_data.deps = self.deps
         # Order matters: the guards (group -1) before everything (edited messages
         # and buttons not ours stop there), /bind before the resident's
         # unknown-command catch-all, and the stale-button answer after every real

@@ -118,12 +118,11 @@ async def test_a_restart_resumes_the_push_where_it_stopped(world: World) -> None
 async def test_a_new_survey_round_is_pushed_to_subscribers_with_the_daily_quiz(
     world: World,
 ) -> None:
-    from telegram.ext import CallbackContext
-
+    from handlers.telegram.deps import BotContext
     from handlers.telegram.push import push_daily_quiz
 
     await subscribe(world, RESIDENT)
-    context = CallbackContext(world.runtime.app)
+    context = BotContext(world.runtime.app)
     await push_daily_quiz(context)
     survey = await world.api.wait_for(
         lambda: next(

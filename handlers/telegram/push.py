@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import Forbidden, RetryAfter, TelegramError
-from telegram.ext import Application, CommandHandler, ContextTypes
+from telegram.ext import Application, CommandHandler
 
 from handlers.telegram import callbacks, texts
-from handlers.telegram.deps import deps, refused_unless_admin, refused_unless_admin_in_private
+from handlers.telegram.deps import BotContext, refused_unless_admin, refused_unless_admin_in_private
 from handlers.telegram.survey import survey_markup
 from handlers.telegram.worker import Worker
 from quizzes.push import PushService, Recipient
@@ -86,13 +86,13 @@ def _seconds(value: object) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)  # type: ignore[arg-type]
 
 
-def today(context: ContextTypes.DEFAULT_TYPE) -> str:
-    return datetime.now(deps(context).render.tz).strftime("%Y-%m-%d")
+def today(context: BotContext) -> str:
+    return datetime.now(context.deps.render.tz).strftime("%Y-%m-%d")
 
 
-async def push_daily_quiz(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def push_daily_quiz(context: BotContext) -> None:
     """Create today's quiz push (once a day), and a new survey round's, and send them."""
-    d = deps(context)
+    d = context.deps
     await d.pushes.create_run(QUIZ_PUSH, today(context))
     _, new_round = await d.surveys.open_round()
     if new_round:
@@ -100,9 +100,9 @@ async def push_daily_quiz(context: ContextTypes.DEFAULT_TYPE) -> None:
     d.pusher.wake()
 
 
-async def push_quiz_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def push_quiz_now(update: Update, context: BotContext) -> None:
     """Send today's quiz push now (admins); a second call reports the same run."""
-    d = deps(context)
+    d = context.deps
     message = update.effective_message
     if await refused_unless_admin(update, context, texts.PUSH_NOT_ADMIN):
         return
@@ -114,9 +114,9 @@ async def push_quiz_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     )
 
 
-async def show_push_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def show_push_status(update: Update, context: BotContext) -> None:
     """How the latest push is going: sent, pending, failed (admins)."""
-    d = deps(context)
+    d = context.deps
     message = update.effective_message
     if await refused_unless_admin_in_private(update, context, texts.PUSH_NOT_ADMIN):
         return

@@ -7,11 +7,11 @@ import logging
 from datetime import datetime
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, ContextTypes
+from telegram.ext import Application, CommandHandler
 
 from handlers.telegram import texts
 from handlers.telegram.charts import FontMissing, rates_chart
-from handlers.telegram.deps import deps, refused_unless_admin_in_private
+from handlers.telegram.deps import BotContext, refused_unless_admin_in_private
 from handlers.telegram.render import Renderer, lateness
 from reports.stats import Figures, Statistics
 
@@ -20,9 +20,9 @@ DEFAULT_DAYS = 30
 MAX_DAYS = 3660
 
 
-async def show_statistics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def show_statistics(update: Update, context: BotContext) -> None:
     """Send admins the figures of the last N days (default 30), with a chart."""
-    d = deps(context)
+    d = context.deps
     message = update.effective_message
     if await refused_unless_admin_in_private(update, context, texts.STATS_NOT_ADMIN):
         return
