@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="session")
 def classifier(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """The committed keyword tables; jieba takes about a second to load, so once."""
-    from bot import build_classifier
+    from runtime import build_classifier
 
     settings = load_settings(ROOT / "config.toml")
     yield build_classifier(settings)

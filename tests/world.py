@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bot import Runtime
 from demo import CONFIRM as CONFIRM
 from demo import Walkthrough
+from runtime import Runtime
 from settings import GROUP_KEYS, Settings, parse_settings
 from simulator import BotApiStandIn
 from simulator.server import SentMessage

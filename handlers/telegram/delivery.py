@@ -14,8 +14,8 @@ from telegram import Bot, ForceReply, InputMediaPhoto, ReplyParameters
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from handlers.telegram import texts
+from handlers.telegram.figures import chart_png, stats_text, trend_text
 from handlers.telegram.render import Renderer
-from handlers.telegram.stats import chart_png, stats_text, trend_text
 from handlers.telegram.worker import Worker
 from reports.delivery import OutboxService
 from reports.service import (

@@ -25,8 +25,8 @@ from settings import Settings
 
 if TYPE_CHECKING:
     from handlers.telegram.delivery import Courier
-    from handlers.telegram.group import MembershipCache
-    from handlers.telegram.push import Pusher
+    from handlers.telegram.members import MembershipCache
+    from handlers.telegram.pusher import Pusher
 
 
 @dataclass

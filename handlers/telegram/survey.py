@@ -12,18 +12,10 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from handlers.telegram import callbacks, texts
 from handlers.telegram.charts import FontMissing, trend_chart
 from handlers.telegram.deps import BotContext, refused_unless_admin_in_private
+from handlers.telegram.render import survey_markup
 from quizzes.survey import SUPPORT, TARGET
 
 log = logging.getLogger(__name__)
-
-
-def survey_markup() -> InlineKeyboardMarkup:
-    """The five answers, two a row."""
-    buttons = [
-        InlineKeyboardButton(texts.SURVEY_CHOICES[key], callback_data=callbacks.survey_button(key))
-        for key in SUPPORT
-    ]
-    return InlineKeyboardMarkup([buttons[:2], buttons[2:4], buttons[4:]])
 
 
 async def ask_survey(update: Update, context: BotContext) -> None:
