@@ -1,0 +1,89 @@
+"""The import graph of our own modules: no cycles, and only the channel adapters import an SDK."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# Outside the tree we ship: what the tests, benchmarks and simulator import is theirs.
+NOT_OURS = {".venv", "data", "tests", "bench", "simulator", "scripts", "docs"}
+SDKS = {"telegram"}
+
+
+def our_modules(root: Path) -> dict[str, Path]:
+    """Every module of the application under `root`, by dotted name."""
+    modules = {}
+    tops = [top for top in root.iterdir() if top.name not in NOT_OURS]
+    files = [top for top in tops if top.suffix == ".py"]
+    files += [path for top in tops if top.is_dir() for path in top.rglob("*.py")]
+    for path in files:
+        parts = path.relative_to(root).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        modules[".".join(parts)] = path
+    return modules
+
+
+def imported_names(path: Path) -> set[str]:
+    """Every module a file imports, at any depth (in functions and TYPE_CHECKING blocks too)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def import_graph(root: Path) -> dict[str, set[str]]:
+    """Module → the modules of ours it imports."""
+    modules = our_modules(root)
+
+    def ours(name: str) -> str | None:
+        parts = name.split(".")
+        while parts and ".".join(parts) not in modules:
+            parts.pop()
+        return ".".join(parts) or None
+
+    graph = {}
+    for name, path in modules.items():
+        targets = {ours(n) for n in imported_names(path)} - {None, name}
+        graph[name] = {t for t in targets if t is not None}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The import cycles, each as its modules from the alphabetically first, once each."""
+    found = []
+
+    def walk(start: str, node: str, path: list[str]) -> None:
+        for nxt in sorted(graph[node]):
+            if nxt == start:
+                found.append(path)
+            elif nxt > start and nxt not in path:
+                walk(start, nxt, [*path, nxt])
+
+    for start in sorted(graph):
+        walk(start, start, [start])
+    return found
+
+
+def test_our_modules_import_each_other_without_cycles() -> None:
+    assert cycles(import_graph(ROOT)) == []
+
+
+def test_only_the_channel_adapters_import_a_messaging_sdk() -> None:
+    offenders = {
+        name
+        for name, path in our_modules(ROOT).items()
+        if not name.startswith("handlers.")
+        and {n.split(".")[0] for n in imported_names(path)} & SDKS
+    }
+    assert offenders == set()
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert cycles(graph) == [["a", "b", "c"]]
