@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
@@ -11,7 +9,6 @@ from handlers.telegram import texts
 from handlers.telegram.deps import BotContext, refused_unless_admin_in_private
 from handlers.telegram.figures import chart_png, stats_text
 
-log = logging.getLogger(__name__)
 DEFAULT_DAYS = 30
 MAX_DAYS = 3660
 
