@@ -15,7 +15,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from bot import Runtime
+from runtime import Runtime
 from settings import Settings
 from simulator import BotApiStandIn, SentMessage, png
 from simulator.driver import Driver

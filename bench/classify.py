@@ -17,8 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import build_classifier  # noqa: E402
 from reports.model import read_corpus  # noqa: E402
+from runtime import build_classifier  # noqa: E402
 from settings import load_settings  # noqa: E402
 
 

@@ -47,7 +47,7 @@ async def echo(update, context):
 builder = ApplicationBuilder().token(os.environ["BOT_TOKEN"]).base_url(base)
 if mode == "tuned":
     import uvloop
-    from handlers.transport import AiohttpRequest
+    from handlers.telegram.transport import AiohttpRequest
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     builder = builder.concurrent_updates(16).request(AiohttpRequest())
     builder = builder.get_updates_request(AiohttpRequest(4, read_timeout=11))

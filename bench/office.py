@@ -25,8 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from handlers.export import write_csv  # noqa: E402
-from handlers.render import Renderer  # noqa: E402
+from handlers.telegram.export import write_csv  # noqa: E402
+from handlers.telegram.render import Renderer  # noqa: E402
 from reports.service import ReportService  # noqa: E402
 from settings import load_settings  # noqa: E402
 from storage.db import Database  # noqa: E402

@@ -29,8 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import Runtime, build_classifier  # noqa: E402
 from demo import Walkthrough, standin_config  # noqa: E402
+from runtime import Runtime, build_classifier  # noqa: E402
 from settings import GROUP_KEYS, Settings, parse_settings  # noqa: E402
 from simulator import BotApiStandIn  # noqa: E402
 

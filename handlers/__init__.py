@@ -1,4 +1,6 @@
-"""The Telegram boundary: updates become service calls, results become messages.
+"""The channel adapters: one package per messaging channel (today `telegram`).
 
-The only package that imports `telegram`.
+Only these packages import a messaging SDK. An adapter turns what arrives
+from its channel into calls on the services of `reports/` and `quizzes/`, and
+renders what they answer (texts and choices) in its channel's own way.
 """

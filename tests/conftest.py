@@ -33,7 +33,7 @@ hypothesis_settings.load_profile(
 @pytest.fixture(scope="session")
 def classifier(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """The committed keyword tables; jieba takes about a second to load, so once."""
-    from bot import build_classifier
+    from runtime import build_classifier
 
     settings = load_settings(ROOT / "config.toml")
     yield build_classifier(settings)

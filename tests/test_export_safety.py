@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handlers.export import DANGEROUS_FIRST, spreadsheet_safe
+from handlers.telegram.export import DANGEROUS_FIRST, spreadsheet_safe
 from tests.world import ADMIN, GROUP_CHATS, URBAN_STAFF, World
 
 LITTER = "小区东门垃圾桶满了好几天没人清运"

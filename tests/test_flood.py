@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from telegram.error import NetworkError, RetryAfter, TimedOut
 
-from handlers import texts
-from handlers.pacer import Pacer, own_retries
+from handlers.telegram import texts
+from handlers.telegram.pacer import Pacer, own_retries
 from reports.throttle import Decision, Throttle, Verdict
 from storage.db import fetch_all
 from tests.conftest import started_world

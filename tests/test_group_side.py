@@ -135,15 +135,6 @@ async def test_only_admins_may_bind_and_a_wrong_key_lists_the_groups(world: Worl
     assert "urban" in usage.text and "社会秩序组" in usage.text
 
 
-async def alert_attempts(world: World) -> int:
-    """How often the courier has tried the first alert, as the outbox records it."""
-    async with world.db.session() as conn:
-        sql = "SELECT attempts FROM outbox WHERE kind = 'group_alert' ORDER BY id LIMIT 1"
-        async with conn.execute(sql) as cursor:
-            row = await cursor.fetchone()
-    return row[0] if row else 0
-
-
 async def test_binding_a_chat_releases_alerts_that_waited_for_one(tmp_path, classifier) -> None:
     from tests.conftest import started_world
 
@@ -151,7 +142,9 @@ async def test_binding_a_chat_releases_alerts_that_waited_for_one(tmp_path, clas
     async with started_world(tmp_path, classifier, outbox=slow) as world:
         world.api.fail_chat(GROUP_CHATS["urban"], "chat_not_found")
         _, ticket = await world.file(LITTER)
-        await world.eventually(lambda: alert_attempts(world))  # the failure is recorded
+        # The alert waits once the courier has recorded its failed attempt (seeing the
+        # failed request is not enough: a /bind before that record would find no wait).
+        await world.eventually(lambda: alert_attempts(world))
         new_chat = -200_002
         world.api.add_group(new_chat, "城管新群", [URBAN_STAFF])
         await world.say("/bind urban", user=ADMIN, chat_id=new_chat)
@@ -202,6 +195,12 @@ async def test_an_unbound_groups_alert_waits_and_the_log_names_the_group(
         assert "城镇建设管理组" in reply.text
         alert = await world.api.next_sent(GROUP_CHATS["urban"], after=1)
         assert ticket in alert.text
+
+
+async def alert_attempts(world: World) -> int:
+    async with world.db.session() as conn:
+        rows = await conn.execute_fetchall("SELECT attempts FROM outbox WHERE kind = 'group_alert'")
+    return sum(r[0] for r in rows)
 
 
 async def alert_rows(world: World) -> list[tuple[str, str]]:

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from handlers import texts
+from handlers.telegram import texts
 from reports.tickets import parse_ticket
 from tests.world import ADMIN, RESIDENT, World
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers.render import Renderer
+from handlers.telegram.render import Renderer
 from reports.records import Event, Report
 from simulator.formatting import utf16_len
 from tests.world import settings_for_tests

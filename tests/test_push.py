@@ -118,12 +118,11 @@ async def test_a_restart_resumes_the_push_where_it_stopped(world: World) -> None
 async def test_a_new_survey_round_is_pushed_to_subscribers_with_the_daily_quiz(
     world: World,
 ) -> None:
-    from telegram.ext import CallbackContext
-
-    from handlers.push import push_daily_quiz
+    from handlers.telegram.deps import BotContext
+    from handlers.telegram.push import push_daily_quiz
 
     await subscribe(world, RESIDENT)
-    context = CallbackContext(world.runtime.app)
+    context = BotContext(world.runtime.app)
     await push_daily_quiz(context)
     survey = await world.api.wait_for(
         lambda: next(
@@ -142,7 +141,7 @@ async def test_a_new_survey_round_is_pushed_to_subscribers_with_the_daily_quiz(
 async def test_the_daily_push_is_scheduled_at_daily_time(
     tmp_path: Path, classifier: object
 ) -> None:
-    from handlers.push import push_daily_quiz
+    from handlers.telegram.push import push_daily_quiz
 
     async with started_world(tmp_path, classifier, quizzes={"daily_time": "07:15"}) as world:
         job = next(j for j in world.runtime.app.job_queue.jobs() if j.name == "quiz-push")

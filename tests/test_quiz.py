@@ -228,7 +228,7 @@ async def test_quiz_stats_show_accuracy_per_topic_weakest_first(world: World) ->
     from storage import quizzes
     from tests.world import ADMIN
 
-    bank = world.runtime.app.bot_data["deps"].quizzes.bank
+    bank = world.runtime.deps.quizzes.bank
     middling, strong, weak = list(bank.topics)[:3]
     answers = {middling: [1, 0, 0], strong: [1, 1], weak: [0, 0, 0, 0]}
     async with world.db.session() as conn:

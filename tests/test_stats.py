@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers.charts import FontMissing, cjk_font
+from handlers.telegram.charts import FontMissing, cjk_font
 from tests.conftest import started_world
 from tests.world import ADMIN, GROUP_CHATS, RESIDENT, URBAN_STAFF, World
 
@@ -103,7 +103,7 @@ async def test_the_weekly_report_is_scheduled_on_weekly_day_at_weekly_time(
 ) -> None:
     from zoneinfo import ZoneInfo
 
-    from handlers.jobs import send_weekly_report
+    from handlers.telegram.jobs import send_weekly_report
 
     wednesday_evening = {"stats": {"weekly_day": 3, "weekly_time": "18:45"}}
     async with started_world(tmp_path, classifier, **wednesday_evening) as world:

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bot import Runtime
 from demo import CONFIRM as CONFIRM
 from demo import Walkthrough
-from handlers.deps import KEY
+from runtime import Runtime
 from settings import GROUP_KEYS, Settings, parse_settings
 from simulator import BotApiStandIn
 from simulator.server import SentMessage
@@ -174,7 +173,7 @@ def make_runtime(
         poll_timeout=1,
     )
     if clock is not None:
-        d = runtime.app.bot_data[KEY]
+        d = runtime.deps
         for timed in (runtime.service, runtime.outbox, d.pushes, d.quizzes, d.surveys, d.members):
             timed.clock = clock
     return runtime

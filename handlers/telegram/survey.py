@@ -7,33 +7,25 @@ import logging
 from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
-from handlers import callbacks, texts
-from handlers.charts import FontMissing, trend_chart
-from handlers.deps import deps, refused_unless_admin_in_private
+from handlers.telegram import callbacks, texts
+from handlers.telegram.charts import FontMissing, trend_chart
+from handlers.telegram.deps import BotContext, refused_unless_admin_in_private
+from handlers.telegram.render import survey_markup
 from quizzes.survey import SUPPORT, TARGET
 
 log = logging.getLogger(__name__)
 
 
-def survey_markup() -> InlineKeyboardMarkup:
-    """The five answers, two a row."""
-    buttons = [
-        InlineKeyboardButton(texts.SURVEY_CHOICES[key], callback_data=callbacks.survey_button(key))
-        for key in SUPPORT
-    ]
-    return InlineKeyboardMarkup([buttons[:2], buttons[2:4], buttons[4:]])
-
-
-async def ask_survey(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def ask_survey(update: Update, context: BotContext) -> None:
     """Ask whether the resident supports the campaign (one answer a round, changeable)."""
     await update.effective_message.reply_text(texts.SURVEY_QUESTION, reply_markup=survey_markup())
 
 
-async def answer_survey(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def answer_survey(update: Update, context: BotContext) -> None:
     """Record a support answer (then ask about awareness), or an awareness answer."""
-    d = deps(context)
+    d = context.deps
     query = update.callback_query
     button = callbacks.parse(query.data)
     assert button is not None and button.arg is not None
@@ -59,9 +51,9 @@ async def answer_survey(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await query.edit_message_reply_markup(None)
 
 
-async def show_survey_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def show_survey_stats(update: Update, context: BotContext) -> None:
     """Per round: respondents, support and awareness rates against 90%, and the trend."""
-    d = deps(context)
+    d = context.deps
     message = update.effective_message
     if await refused_unless_admin_in_private(update, context, texts.STATS_NOT_ADMIN):
         return

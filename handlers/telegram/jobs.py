@@ -4,34 +4,32 @@ from __future__ import annotations
 
 import logging
 
-from telegram.ext import ContextTypes
-
-from handlers.deps import deps
+from handlers.telegram.deps import BotContext
 
 log = logging.getLogger(__name__)
 
 
-async def check_deadlines(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def check_deadlines(context: BotContext) -> None:
     """Queue reminders and escalations for late cases; close resolved ones nobody rated."""
-    service = deps(context).service
+    service = context.deps.service
     queued = await service.check_deadlines()
     closed = await service.close_unrated()
     if queued or closed:
         log.info("deadlines: %d notices queued, %d unrated cases closed", queued, closed)
 
 
-async def send_digests(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def send_digests(context: BotContext) -> None:
     """Queue every group's daily digest."""
-    await deps(context).service.queue_digests()
+    await context.deps.service.queue_digests()
 
 
-async def send_weekly_report(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def send_weekly_report(context: BotContext) -> None:
     """Queue the office's weekly report."""
-    await deps(context).service.queue_weekly_report()
+    await context.deps.service.queue_weekly_report()
 
 
-async def forget_old_records(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def forget_old_records(context: BotContext) -> None:
     """Delete closed drafts and delivered outbox rows older than the retention."""
-    drafts, sent = await deps(context).service.forget_old()
+    drafts, sent = await context.deps.service.forget_old()
     if drafts or sent:
         log.info("retention: %d old drafts and %d delivered messages deleted", drafts, sent)

@@ -12,9 +12,9 @@ import contextlib
 import logging
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
-from handlers import callbacks, texts
+from handlers.telegram import callbacks, texts
+from handlers.telegram.deps import BotContext
 from storage.db import is_storage_fault
 
 log = logging.getLogger("civic")
@@ -22,7 +22,7 @@ log = logging.getLogger("civic")
 FILING_ACTIONS = frozenset({"ok", "new"})
 
 
-async def report_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def report_error(update: object, context: BotContext) -> None:
     """Log a handler's failure, answer its button, and tell the resident what was kept."""
     error = context.error
     stored = not is_storage_fault(error)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from handlers.pacer import own_retries
+from handlers.telegram.pacer import own_retries
 
 
 class Worker:

@@ -5,16 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, RetryAfter, TelegramError
-from telegram.ext import Application, CommandHandler, ContextTypes
 
-from handlers import callbacks, texts
-from handlers.deps import deps, refused_unless_admin, refused_unless_admin_in_private
-from handlers.survey import survey_markup
-from handlers.worker import Worker
+from handlers.telegram import callbacks, texts
+from handlers.telegram.render import survey_markup
+from handlers.telegram.worker import Worker
 from quizzes.push import PushService, Recipient
 from reports.delivery import backoff_seconds
 
@@ -84,54 +82,3 @@ def push_message(kind: str) -> tuple[str, InlineKeyboardMarkup]:
 
 def _seconds(value: object) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)  # type: ignore[arg-type]
-
-
-def today(context: ContextTypes.DEFAULT_TYPE) -> str:
-    return datetime.now(deps(context).render.tz).strftime("%Y-%m-%d")
-
-
-async def push_daily_quiz(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Create today's quiz push (once a day), and a new survey round's, and send them."""
-    d = deps(context)
-    await d.pushes.create_run(QUIZ_PUSH, today(context))
-    _, new_round = await d.surveys.open_round()
-    if new_round:
-        await d.pushes.create_run(SURVEY_PUSH, today(context))
-    d.pusher.wake()
-
-
-async def push_quiz_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Send today's quiz push now (admins); a second call reports the same run."""
-    d = deps(context)
-    message = update.effective_message
-    if await refused_unless_admin(update, context, texts.PUSH_NOT_ADMIN):
-        return
-    progress, created = await d.pushes.create_run(QUIZ_PUSH, today(context))
-    d.pusher.wake()
-    template = texts.PUSH_STARTED if created else texts.PUSH_ALREADY
-    await message.reply_text(
-        template.format(total=progress.sent + progress.pending + progress.failed)
-    )
-
-
-async def show_push_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """How the latest push is going: sent, pending, failed (admins)."""
-    d = deps(context)
-    message = update.effective_message
-    if await refused_unless_admin_in_private(update, context, texts.PUSH_NOT_ADMIN):
-        return
-    progress = await d.pushes.progress(QUIZ_PUSH)
-    if progress is None:
-        await message.reply_text(texts.PUSH_NONE)
-        return
-    await message.reply_text(
-        texts.PUSH_STATUS.format(
-            day=progress.day, sent=progress.sent, pending=progress.pending, failed=progress.failed
-        )
-    )
-
-
-def register(app: Application) -> None:
-    """Add /push_quiz and /push_status."""
-    app.add_handler(CommandHandler("push_quiz", push_quiz_now))
-    app.add_handler(CommandHandler("push_status", show_push_status))

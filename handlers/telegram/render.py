@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from handlers import callbacks, texts
+from handlers.telegram import callbacks, texts
+from quizzes.survey import SUPPORT
 from reports.states import Action, allowed_actions
 from settings import FALLBACK_CATEGORY, Settings
 from storage.drafts import Draft
@@ -538,3 +539,12 @@ def _button(label: str, data: str) -> InlineKeyboardButton:
 
 def _preview(text: str) -> str:
     return text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS] + "…"
+
+
+def survey_markup() -> InlineKeyboardMarkup:
+    """The five answers, two a row."""
+    buttons = [
+        InlineKeyboardButton(texts.SURVEY_CHOICES[key], callback_data=callbacks.survey_button(key))
+        for key in SUPPORT
+    ]
+    return InlineKeyboardMarkup([buttons[:2], buttons[2:4], buttons[4:]])

@@ -10,22 +10,22 @@ from telegram.ext import (
     Application,
     ApplicationHandlerStop,
     CallbackQueryHandler,
-    ContextTypes,
     MessageHandler,
     filters,
 )
 
-from handlers import callbacks, texts
+from handlers.telegram import callbacks, texts
+from handlers.telegram.deps import BotContext
 
 GUARDS = -1
 
 
-async def ignore_edited_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def ignore_edited_message(update: Update, context: BotContext) -> None:
     """Drop an edited message: PTB's CommandHandler would run an edited /digest again."""
     raise ApplicationHandlerStop
 
 
-async def refuse_foreign_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def refuse_foreign_button(update: Update, context: BotContext) -> None:
     """Answer a button whose data is not ours (or empty) as stale, and stop there.
 
     PTB gives a callback query without data to every handler, whatever its pattern.

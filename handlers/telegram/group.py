@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
 
-from telegram import Bot, ForceReply, ReplyParameters, Update
-from telegram.constants import ChatMemberStatus
-from telegram.error import TelegramError
+from telegram import ForceReply, ReplyParameters, Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     MessageHandler,
     filters,
 )
 
-from handlers import callbacks, texts
-from handlers.deps import deps, refused_unless_admin
-from handlers.render import ACTIONS_BY_CODE
+from handlers.telegram import callbacks, texts
+from handlers.telegram.deps import BotContext, refused_unless_admin
+from handlers.telegram.render import ACTIONS_BY_CODE
 from reports.service import NoteTooLong, PromptUsed, ReportNotFound, UnknownTicket
 from reports.states import Action, TransitionRefused, next_status
 from settings import GROUP_KEYS
@@ -28,41 +23,11 @@ from storage.reports import Report
 
 log = logging.getLogger(__name__)
 GROUPS = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE
-MEMBER_STATUSES = frozenset(
-    {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER}
-)
 
 
-class MembershipCache:
-    """Who belongs to which group chat, asked of Telegram and remembered briefly."""
-
-    def __init__(self, ttl_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.ttl = ttl_seconds
-        self.clock = clock
-        self._known: dict[tuple[int, int], tuple[bool, float]] = {}
-
-    async def is_member(self, bot: Bot, chat_id: int, user_id: int) -> bool:
-        key = (chat_id, user_id)
-        now = self.clock()
-        cached = self._known.get(key)
-        if cached and cached[1] > now:
-            return cached[0]
-        try:
-            member = await bot.get_chat_member(chat_id, user_id)
-        except TelegramError as exc:
-            # Unknown to Telegram right now: refuse, but don't remember the refusal.
-            log.warning("getChatMember(%s, %s) failed: %s", chat_id, user_id, exc)
-            return False
-        allowed = member.status in MEMBER_STATUSES or (
-            member.status == ChatMemberStatus.RESTRICTED and getattr(member, "is_member", False)
-        )
-        self._known[key] = (allowed, now + self.ttl)
-        return allowed
-
-
-async def press_report_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def press_report_button(update: Update, context: BotContext) -> None:
     """Act on a report from its alert: 受理 at once; 办结, 退回 and 转派 ask for a note."""
-    d = deps(context)
+    d = context.deps
     query = update.callback_query
     button = callbacks.parse(query.data)
     assert button is not None and button.scope == "r"
@@ -112,14 +77,14 @@ async def press_report_button(update: Update, context: ContextTypes.DEFAULT_TYPE
 
 
 async def ask_for_note(
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     report: Report,
     action: Action,
     actor_id: int,
     to_group: str | None,
 ) -> None:
     """Post the prompt a group member answers by reply, and remember it."""
-    d = deps(context)
+    d = context.deps
     assert report.alert_chat_id is not None and report.alert_message_id is not None
     text = texts.PROMPT[action].format(
         ticket=report.ticket,
@@ -137,9 +102,9 @@ async def ask_for_note(
     )
 
 
-async def receive_note_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def receive_note_reply(update: Update, context: BotContext) -> None:
     """Complete 办结, 退回 or 转派 with the note a member wrote in reply to the prompt."""
-    d = deps(context)
+    d = context.deps
     message = update.effective_message
     replied = message.reply_to_message
     prompt = await d.service.prompt_at(message.chat_id, replied.message_id)
@@ -182,9 +147,9 @@ async def receive_note_reply(update: Update, context: ContextTypes.DEFAULT_TYPE)
     )
 
 
-async def relay_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def relay_question(update: Update, context: BotContext) -> None:
     """A member's reply to a case's alert is a question for the resident; relay it."""
-    d = deps(context)
+    d = context.deps
     message = update.effective_message
     report = await d.service.report_at_alert(message.chat_id, message.reply_to_message.message_id)
     if report is None:
@@ -201,9 +166,9 @@ async def relay_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await message.reply_text(texts.RELAY_SENT)
 
 
-async def may_act(context: ContextTypes.DEFAULT_TYPE, group_key: str, user_id: int) -> bool:
+async def may_act(context: BotContext, group_key: str, user_id: int) -> bool:
     """Admins, and members of the group's chat, may act on its cases."""
-    d = deps(context)
+    d = context.deps
     if user_id in d.settings.admins:
         return True
     chat_id = d.service.group_chat(group_key)
@@ -218,14 +183,14 @@ def refused(exc: TransitionRefused) -> str:
     )
 
 
-async def answer_stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def answer_stale_button(update: Update, context: BotContext) -> None:
     """Answer a button that is not (or no longer) ours, without doing anything."""
     await update.callback_query.answer(texts.BUTTON_STALE, show_alert=True)
 
 
-async def bind_group_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def bind_group_chat(update: Update, context: BotContext) -> None:
     """Bind this group chat to a working group (admins only)."""
-    d = deps(context)
+    d = context.deps
     message = update.effective_message
     chat = update.effective_chat
     if chat.type not in ("group", "supergroup"):
@@ -242,9 +207,9 @@ async def bind_group_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await message.reply_text(texts.BIND_DONE.format(group=d.settings.groups[key].name))
 
 
-async def send_digests_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def send_digests_now(update: Update, context: BotContext) -> None:
     """Send every group its digest now (admins only)."""
-    d = deps(context)
+    d = context.deps
     message = update.effective_message
     if await refused_unless_admin(update, context, texts.DIGEST_NOT_ADMIN):
         return

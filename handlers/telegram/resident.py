@@ -20,13 +20,12 @@ from telegram.ext import (
     ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     MessageHandler,
     filters,
 )
 
-from handlers import callbacks, texts
-from handlers.deps import deps
+from handlers.telegram import callbacks, texts
+from handlers.telegram.deps import BotContext
 from reports.service import (
     AlreadyRated,
     BadLocation,
@@ -59,7 +58,7 @@ CHITCHAT_MAX_CHARS = 6
 REFUSED_ALBUM = "refused_album"
 
 
-async def hold_back_flood(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def hold_back_flood(update: Update, context: BotContext) -> None:
     """Stop a resident's messages beyond the flood limit; say so once per flood.
 
     Only messages in private chats are counted: a button press always gets its
@@ -67,7 +66,7 @@ async def hold_back_flood(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     update, checked by the service), group chats are staff at work, and the
     office's admins are never held back.
     """
-    d = deps(context)
+    d = context.deps
     message = update.effective_message
     user = update.effective_user
     if message is None or user is None or user.id in d.settings.admins:
@@ -80,7 +79,7 @@ async def hold_back_flood(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     raise ApplicationHandlerStop
 
 
-async def show_welcome(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def show_welcome(update: Update, context: BotContext) -> None:
     """Explain what the bot is for, how to report, and what is stored; offer the daily quiz."""
     message = update.effective_message
     await message.reply_text(texts.WELCOME, reply_markup=ReplyKeyboardRemove())
@@ -90,14 +89,14 @@ async def show_welcome(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await message.reply_text(texts.QUIZ_OFFER, reply_markup=offer)
 
 
-async def show_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def show_help(update: Update, context: BotContext) -> None:
     """Explain the commands and what the bot accepts."""
     await update.effective_message.reply_text(texts.HELP)
 
 
-async def receive_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def receive_text(update: Update, context: BotContext) -> None:
     """Start a report from a text, or add an address or a description to an open one."""
-    d = deps(context)
+    d = context.deps
     message = update.effective_message
     resident = update.effective_user.id
     text = message.text or ""
@@ -142,9 +141,9 @@ async def receive_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await send_card(message, draft, context)
 
 
-async def receive_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def receive_photo(update: Update, context: BotContext) -> None:
     """Add a photo to the open report, or start a report from it."""
-    d = deps(context)
+    d = context.deps
     message = update.effective_message
     resident = update.effective_user.id
     file_id = message.photo[-1].file_id
@@ -171,9 +170,9 @@ async def receive_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await send_card(message, draft, context)
 
 
-async def receive_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def receive_location(update: Update, context: BotContext) -> None:
     """Add a shared location to the open report, or start a report from it."""
-    d = deps(context)
+    d = context.deps
     message = update.effective_message
     resident = update.effective_user.id
     location = message.location
@@ -208,9 +207,9 @@ def refusal(exc: ReportError, settings: Settings) -> str:
     return texts.DRAFT_GONE
 
 
-async def rate_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def rate_report(update: Update, context: BotContext) -> None:
     """Record 满意 or 基本满意; for 不满意 ask what is wrong, to reopen the case."""
-    d = deps(context)
+    d = context.deps
     query = update.callback_query
     button = callbacks.parse(query.data)
     assert button is not None and button.action == "rt"
@@ -244,11 +243,9 @@ async def rate_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await query.edit_message_reply_markup(None)
 
 
-async def reopen_with_comment(
-    message: Message, prompt: NotePrompt, context: ContextTypes.DEFAULT_TYPE
-) -> None:
+async def reopen_with_comment(message: Message, prompt: NotePrompt, context: BotContext) -> None:
     """The resident's 不满意 comment: the case goes back to its group."""
-    d = deps(context)
+    d = context.deps
     try:
         report = await d.service.reopen(
             prompt.report_id, message.from_user.id, message.text.strip(), prompt.id
@@ -264,19 +261,17 @@ async def reopen_with_comment(
     )
 
 
-async def send_card(
-    message: Message, draft: Draft, context: ContextTypes.DEFAULT_TYPE, notice: str = ""
-) -> None:
+async def send_card(message: Message, draft: Draft, context: BotContext, notice: str = "") -> None:
     """Reply with the draft's card and remember it, so buttons and replies find the draft."""
-    d = deps(context)
+    d = context.deps
     text, markup = d.render.draft_card(draft, d.service.is_placed(draft))
     card = await message.reply_text(f"{notice}\n{text}" if notice else text, reply_markup=markup)
     await d.service.set_card(draft.id, card.message_id)
 
 
-async def refresh_card(context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> None:
+async def refresh_card(context: BotContext, draft: Draft) -> None:
     """Edit the draft's card in place (best effort: the draft itself is saved)."""
-    d = deps(context)
+    d = context.deps
     if draft.card_message_id is None:
         return
     text, markup = d.render.draft_card(draft, d.service.is_placed(draft))
@@ -288,9 +283,9 @@ async def refresh_card(context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> None
         log.info("could not refresh card of draft %s: %s", draft.id, exc)
 
 
-async def press_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def press_draft_button(update: Update, context: BotContext) -> None:
     """Handle 确认, 更换类别, 添加位置 and 取消 on a draft card."""
-    d = deps(context)
+    d = context.deps
     query = update.callback_query
     button = callbacks.parse(query.data)
     resident = query.from_user.id
@@ -373,11 +368,9 @@ def _require_open(draft: Draft) -> None:
         raise DraftClosed(draft)
 
 
-async def _answer_closed(
-    query: CallbackQuery, draft: Draft, context: ContextTypes.DEFAULT_TYPE
-) -> None:
+async def _answer_closed(query: CallbackQuery, draft: Draft, context: BotContext) -> None:
     if draft.status in ("submitted", "followed") and draft.report_id is not None:
-        report = await deps(context).service.get_report(draft.report_id)
+        report = await context.deps.service.get_report(draft.report_id)
         # An alert, not a toast: the resident may be asking because the receipt never came.
         await query.answer(
             texts.DRAFT_ALREADY_SUBMITTED.format(ticket=report.ticket), show_alert=True
@@ -397,16 +390,16 @@ def _location_keyboard() -> ReplyKeyboardMarkup:
     )
 
 
-async def list_my_reports(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def list_my_reports(update: Update, context: BotContext) -> None:
     """List the resident's latest reports and their status."""
-    d = deps(context)
+    d = context.deps
     reports, total = await d.service.resident_reports(update.effective_user.id)
     await update.effective_message.reply_text(d.render.report_list(reports, total))
 
 
-async def show_report_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def show_report_status(update: Update, context: BotContext) -> None:
     """Show one of the resident's own reports with its history."""
-    d = deps(context)
+    d = context.deps
     message = update.effective_message
     ticket = parse_ticket("".join(context.args or []))
     if ticket is None:
@@ -420,12 +413,12 @@ async def show_report_status(update: Update, context: ContextTypes.DEFAULT_TYPE)
     await message.reply_text(d.render.report_detail(report, history))
 
 
-async def explain_unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def explain_unsupported(update: Update, context: BotContext) -> None:
     """Tell the resident which kinds of message the bot understands."""
     await update.effective_message.reply_text(texts.UNSUPPORTED)
 
 
-async def explain_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def explain_unknown_command(update: Update, context: BotContext) -> None:
     """Answer a command the bot does not have."""
     await update.effective_message.reply_text(texts.UNKNOWN_COMMAND)
 

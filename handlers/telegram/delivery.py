@@ -13,10 +13,10 @@ from datetime import timedelta
 from telegram import Bot, ForceReply, InputMediaPhoto, ReplyParameters
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from handlers import texts
-from handlers.render import Renderer
-from handlers.stats import chart_png, stats_text, trend_text
-from handlers.worker import Worker
+from handlers.telegram import texts
+from handlers.telegram.figures import chart_png, stats_text, trend_text
+from handlers.telegram.render import Renderer
+from handlers.telegram.worker import Worker
 from reports.delivery import OutboxService
 from reports.service import (
     DEADLINE_NOTICE,

@@ -1,4 +1,4 @@
-"""/stats for the district office: figures per group and category, and a chart."""
+"""The office's figures as text and a chart: for /stats and the weekly report."""
 
 from __future__ import annotations
 
@@ -6,41 +6,12 @@ import asyncio
 import logging
 from datetime import datetime
 
-from telegram import Update
-from telegram.ext import Application, CommandHandler, ContextTypes
-
-from handlers import texts
-from handlers.charts import FontMissing, rates_chart
-from handlers.deps import deps, refused_unless_admin_in_private
-from handlers.render import Renderer, lateness
+from handlers.telegram import texts
+from handlers.telegram.charts import FontMissing, rates_chart
+from handlers.telegram.render import Renderer, lateness
 from reports.stats import Figures, Statistics
 
 log = logging.getLogger(__name__)
-DEFAULT_DAYS = 30
-MAX_DAYS = 3660
-
-
-async def show_statistics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Send admins the figures of the last N days (default 30), with a chart."""
-    d = deps(context)
-    message = update.effective_message
-    if await refused_unless_admin_in_private(update, context, texts.STATS_NOT_ADMIN):
-        return
-    args = context.args or []
-    try:
-        days = int(args[0]) if args else DEFAULT_DAYS
-        if not 1 <= days <= MAX_DAYS or len(args) > 1:
-            raise ValueError
-    except ValueError:
-        await message.reply_text(texts.STATS_USAGE)
-        return
-    figures = await d.service.statistics(days)
-    await message.reply_text(stats_text(figures, days, d.render))
-    chart = await chart_png(d.render, figures, days)
-    if chart is None:
-        await message.reply_text(texts.STATS_NO_FONT)
-    elif chart:
-        await message.reply_photo(chart)
 
 
 async def chart_png(render: Renderer, figures: Statistics, days: int) -> bytes | None:
@@ -117,8 +88,3 @@ def _line(name: str, f: Figures) -> str:
 
 def _pct(rate: float | None) -> str:
     return "—" if rate is None else f"{rate:.0%}"
-
-
-def register(app: Application) -> None:
-    """Add /stats (before the resident's unknown-command catch-all)."""
-    app.add_handler(CommandHandler("stats", show_statistics))

@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 from typing import TextIO
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, ContextTypes
+from telegram.ext import Application, CommandHandler
 
-from handlers import texts
-from handlers.deps import deps, refused_unless_admin_in_private
-from handlers.render import Renderer
+from handlers.telegram import texts
+from handlers.telegram.deps import BotContext, refused_unless_admin_in_private
+from handlers.telegram.render import Renderer
 from reports.service import ReportService
 from storage.reports import EXPORT_COLUMNS
 
@@ -24,9 +24,9 @@ EARLIEST_YEAR, LATEST_YEAR = 2000, 2999
 DANGEROUS_FIRST = frozenset("=+-@\t\r")
 
 
-async def export_cases(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def export_cases(update: Update, context: BotContext) -> None:
     """Send admins a CSV of the cases filed between two dates (default: the last 30 days)."""
-    d = deps(context)
+    d = context.deps
     message = update.effective_message
     if await refused_unless_admin_in_private(update, context, texts.EXPORT_NOT_ADMIN):
         return

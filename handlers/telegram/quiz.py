@@ -10,14 +10,13 @@ from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     JobQueue,
     PollAnswerHandler,
     filters,
 )
 
-from handlers import callbacks, texts
-from handlers.deps import deps, refused_unless_admin_in_private
+from handlers.telegram import callbacks, texts
+from handlers.telegram.deps import BotApplication, BotContext, refused_unless_admin_in_private
 from quizzes.scoring import POINTS_PER_CORRECT, mask
 from quizzes.service import Round, UnknownTopic
 
@@ -26,9 +25,9 @@ log = logging.getLogger(__name__)
 EXPIRY_GRACE = 2.0
 
 
-async def start_quiz(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start_quiz(update: Update, context: BotContext) -> None:
     """Start a round of questions, on every topic or the one named."""
-    d = deps(context)
+    d = context.deps
     quiz = d.quizzes
     message = update.effective_message
     topic = _topic(" ".join(context.args or []), context)
@@ -45,9 +44,9 @@ async def start_quiz(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await send_next(context, round_)
 
 
-async def send_next(context: ContextTypes.DEFAULT_TYPE, round_: Round) -> None:
+async def send_next(context: BotContext, round_: Round) -> None:
     """Send the round's next question as a quiz poll, or its results when it is over."""
-    d = deps(context)
+    d = context.deps
     question = d.quizzes.question(round_)
     if question is None:
         await send_results(context, round_)
@@ -72,13 +71,13 @@ def _expire_later(job_queue: JobQueue, poll_id: str, seconds: float) -> None:
     job_queue.run_once(expire_question, when=seconds, data=poll_id, name="quiz-expiry")
 
 
-async def resume_open_questions(app: Application) -> int:
+async def resume_open_questions(app: BotApplication) -> int:
     """Time out again every question a round left open when the bot stopped; return how many.
 
     The timers lived in memory only; one whose time is up runs at once, so the
     round goes on without the resident sending /quiz again.
     """
-    d = deps(app)
+    d = app.bot_data.deps
     default = d.settings.quiz_open_period + EXPIRY_GRACE  # polls sent before deadlines were kept
     deadlines = await d.quizzes.open_deadlines(default)
     for poll_id, seconds in deadlines:
@@ -86,26 +85,26 @@ async def resume_open_questions(app: Application) -> int:
     return len(deadlines)
 
 
-async def receive_quiz_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def receive_quiz_answer(update: Update, context: BotContext) -> None:
     """Score an answer and send the next question (or the results)."""
     answer = update.poll_answer
     if answer.user is None:
         return
-    answered = await deps(context).quizzes.answer(
+    answered = await context.deps.quizzes.answer(
         answer.poll_id, answer.user.id, list(answer.option_ids)
     )
     if answered is None:
         return  # not our poll, or answered already
-    current = await deps(context).quizzes.current(answered.round.id)
+    current = await context.deps.quizzes.current(answered.round.id)
     if answered.finished:
         await send_results(context, current)
     elif current.position < len(current.questions):
         await send_next(context, current)
 
 
-async def expire_question(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def expire_question(context: BotContext) -> None:
     """A question's time ran out unanswered: move the round on."""
-    quiz = deps(context).quizzes
+    quiz = context.deps.quizzes
     round_ = await quiz.expire(str(context.job.data))
     if round_ is None:
         return
@@ -116,9 +115,9 @@ async def expire_question(context: ContextTypes.DEFAULT_TYPE) -> None:
         await send_next(context, current)
 
 
-async def send_results(context: ContextTypes.DEFAULT_TYPE, round_: Round) -> None:
+async def send_results(context: BotContext, round_: Round) -> None:
     """The score of a finished round and what was missed, with the explanations."""
-    right, missed = await deps(context).quizzes.results(round_)
+    right, missed = await context.deps.quizzes.results(round_)
     lines = [
         texts.QUIZ_DONE.format(
             right=right, total=len(round_.questions), points=right * POINTS_PER_CORRECT
@@ -134,9 +133,9 @@ async def send_results(context: ContextTypes.DEFAULT_TYPE, round_: Round) -> Non
     await context.bot.send_message(round_.chat_id, "\n\n".join(lines))
 
 
-async def show_rank(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def show_rank(update: Update, context: BotContext) -> None:
     """The week's and all-time top 10 (names masked), the resident's own rank and streak."""
-    d = deps(context)
+    d = context.deps
     resident = update.effective_user.id
     tz = d.render.tz
 
@@ -162,23 +161,23 @@ async def show_rank(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.effective_message.reply_text("\n".join(lines))
 
 
-async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def subscribe(update: Update, context: BotContext) -> None:
     """Opt in to the daily quiz push."""
-    d = deps(context)
+    d = context.deps
     await d.quizzes.subscribe(update.effective_user.id, update.effective_chat.id, True)
     await update.effective_message.reply_text(texts.SUBSCRIBED)
 
 
-async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unsubscribe(update: Update, context: BotContext) -> None:
     """Opt out of the daily quiz push."""
-    d = deps(context)
+    d = context.deps
     await d.quizzes.subscribe(update.effective_user.id, update.effective_chat.id, False)
     await update.effective_message.reply_text(texts.UNSUBSCRIBED)
 
 
-async def press_quiz_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def press_quiz_button(update: Update, context: BotContext) -> None:
     """The 订阅 button /start offers, or the push's 开始答题."""
-    d = deps(context)
+    d = context.deps
     query = update.callback_query
     button = callbacks.parse(query.data)
     if button is not None and button.action == "go":
@@ -193,9 +192,9 @@ async def press_quiz_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     await query.edit_message_reply_markup(None)
 
 
-async def show_quiz_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def show_quiz_stats(update: Update, context: BotContext) -> None:
     """Participants, answers and accuracy per topic, weakest first (admins)."""
-    d = deps(context)
+    d = context.deps
     message = update.effective_message
     if await refused_unless_admin_in_private(update, context, texts.STATS_NOT_ADMIN):
         return
@@ -209,19 +208,19 @@ async def show_quiz_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await message.reply_text("\n".join(lines))
 
 
-def _topic(text: str, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+def _topic(text: str, context: BotContext) -> str | None:
     """A topic key from what the resident typed (key or Chinese name); '?' if unknown."""
     text = text.strip()
     if not text:
         return None
-    for key, topic in deps(context).quizzes.bank.topics.items():
+    for key, topic in context.deps.quizzes.bank.topics.items():
         if text in (key, topic.name):
             return key
     return "?"
 
 
-def _topic_list(context: ContextTypes.DEFAULT_TYPE) -> str:
-    topics = deps(context).quizzes.bank.topics.values()
+def _topic_list(context: BotContext) -> str:
+    topics = context.deps.quizzes.bank.topics.values()
     return "、".join(t.name for t in topics)
 
 

@@ -1,0 +1,218 @@
+"""The Telegram channel of a runtime: the PTB Application, its handlers and jobs, and its workers.
+
+`runtime.py` builds what every channel shares (the database and the services
+of `reports/` and `quizzes/`) and hands those services to `TelegramChannel`.
+Everything that knows python-telegram-bot — the ApplicationBuilder and its
+transport, the handler order, polling, the JobQueue, the outbox courier and
+the pusher that send through the Bot API — is built and started here, so the
+runtime itself imports no messaging SDK.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from datetime import time as dt_time
+from zoneinfo import ZoneInfo
+
+from telegram import BotCommand
+from telegram.ext import ApplicationBuilder, Defaults
+
+from handlers.telegram import (
+    errors,
+    export,
+    group,
+    guards,
+    jobs,
+    push,
+    quiz,
+    resident,
+    stats,
+    survey,
+    texts,
+)
+from handlers.telegram.delivery import Courier
+from handlers.telegram.deps import CONTEXT_TYPES, BotApplication, Deps
+from handlers.telegram.members import MembershipCache
+from handlers.telegram.pacer import Pacer
+from handlers.telegram.processor import PerChatUpdateProcessor
+from handlers.telegram.pusher import Pusher
+from handlers.telegram.render import Renderer
+from handlers.telegram.transport import AiohttpRequest
+from quizzes.push import PushService
+from quizzes.service import QuizService
+from quizzes.survey import SurveyService
+from reports.delivery import OutboxService
+from reports.service import ReportService
+from reports.throttle import Throttle
+from settings import Settings
+
+log = logging.getLogger("civic")
+
+
+class TelegramChannel:
+    """The PTB Application polling the Bot API, the courier and the pusher, over given services.
+
+    Start it after the database is open and stop it before the database closes:
+    application → polling → courier and pusher → jobs.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        token: str,
+        *,
+        service: ReportService,
+        outbox: OutboxService,
+        quizzes: QuizService,
+        pushes: PushService,
+        surveys: SurveyService,
+        throttle: Throttle,
+        base_url: str | None = None,
+        base_file_url: str | None = None,
+        poll_timeout: int | None = None,
+    ) -> None:
+        self.settings = settings
+        self.poll_timeout = settings.telegram.poll_timeout if poll_timeout is None else poll_timeout
+        self.app = build_application(settings, token, self.poll_timeout, base_url, base_file_url)
+        render = Renderer(settings)
+        self.courier = Courier(
+            self.app.bot,
+            outbox,
+            service,
+            render,
+            concurrency=settings.outbox.concurrency,
+            idle_poll=settings.outbox.idle_poll_seconds,
+            send_timeout=settings.outbox.send_timeout_seconds,
+        )
+        self.pusher = Pusher(self.app.bot, pushes, settings.quiz_push_rate)
+        self.deps = Deps(
+            settings=settings,
+            service=service,
+            render=render,
+            members=MembershipCache(settings.reports.member_cache_seconds),
+            courier=self.courier,
+            quizzes=quizzes,
+            pushes=pushes,
+            pusher=self.pusher,
+            surveys=surveys,
+            throttle=throttle,
+        )
+        self.app.bot_data.deps = self.deps
+        register_handlers(self.app)
+
+    async def start(self) -> None:
+        """Initialize and poll, start the courier and the pusher, and schedule the jobs."""
+        await self.app.initialize()
+        with contextlib.suppress(Exception):  # a menu is a nicety, not a reason to fail
+            await self.app.bot.set_my_commands([BotCommand(c, d) for c, d in texts.BOT_COMMANDS])
+        await self.app.updater.start_polling(
+            poll_interval=0, timeout=self.poll_timeout, drop_pending_updates=False
+        )
+        await self.app.start()
+        self.courier.start()
+        self.pusher.start()
+        resumed = await quiz.resume_open_questions(self.app)
+        if resumed:
+            log.info("timing out %d open quiz question(s) again after the restart", resumed)
+        schedule_jobs(self.app, self.settings)
+
+    async def stop(self) -> None:
+        """Stop whatever is running; safe after a start that failed half-way, and twice."""
+        await self.pusher.stop()
+        await self.courier.stop()
+        if self.app.updater.running:
+            await self.app.updater.stop()
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+
+
+def build_application(
+    settings: Settings,
+    token: str,
+    poll_timeout: int,
+    base_url: str | None = None,
+    base_file_url: str | None = None,
+) -> BotApplication:
+    """The Application: Shanghai time, typed context, per-chat order, paced sends, aiohttp."""
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .defaults(Defaults(tzinfo=ZoneInfo(settings.timezone)))
+        .context_types(CONTEXT_TYPES)
+        .concurrent_updates(PerChatUpdateProcessor(settings.telegram.concurrent_updates))
+        .rate_limiter(
+            Pacer(
+                settings.telegram.send_rate,
+                settings.telegram.chat_rate,
+                settings.telegram.group_per_minute,
+                settings.telegram.send_retries,
+            )
+        )
+        # Sends wait long for Telegram's answer: one given up on may still be posted,
+        # and posted again by its retry (the courier waits longer still on a retry).
+        .request(
+            AiohttpRequest(
+                connection_pool_size=32, read_timeout=settings.outbox.send_timeout_seconds
+            )
+        )
+        # A long poll must outlast its own timeout before it counts as timed out.
+        .get_updates_request(AiohttpRequest(connection_pool_size=4, read_timeout=poll_timeout + 10))
+    )
+    base_url = base_url or settings.telegram.base_url
+    if base_url:
+        builder = builder.base_url(base_url)
+        builder = builder.base_file_url(
+            base_file_url or settings.telegram.base_file_url or file_url(base_url)
+        )
+    return builder.build()
+
+
+def register_handlers(app: BotApplication) -> None:
+    """Add every flow's handlers in the order they must be tried, and the error handler."""
+    # Order matters: the guards (group -1) before everything (edited messages
+    # and buttons not ours stop there), /bind before the resident's
+    # unknown-command catch-all, and the stale-button answer after every real
+    # button handler.
+    guards.register(app)
+    group.register(app)
+    export.register(app)
+    stats.register(app)
+    quiz.register(app)
+    push.register(app)
+    survey.register(app)
+    resident.register(app)
+    group.register_fallbacks(app)
+    app.add_error_handler(errors.report_error)
+
+
+def schedule_jobs(app: BotApplication, settings: Settings) -> None:
+    """Deadlines, digests, the daily quiz push, the weekly report and retention, on the JobQueue."""
+    interval = settings.reports.overdue_check_seconds
+    app.job_queue.run_repeating(
+        jobs.check_deadlines, interval=interval, first=interval, name="deadlines"
+    )
+    tz = ZoneInfo(settings.timezone)
+    hour, minute = map(int, settings.reports.digest_time.split(":"))
+    app.job_queue.run_daily(jobs.send_digests, time=dt_time(hour, minute, tzinfo=tz), name="digest")
+    hour, minute = map(int, settings.quiz_daily_time.split(":"))
+    app.job_queue.run_daily(
+        push.push_daily_quiz, time=dt_time(hour, minute, tzinfo=tz), name="quiz-push"
+    )
+    hour, minute = map(int, settings.weekly_time.split(":"))
+    app.job_queue.run_daily(
+        jobs.send_weekly_report,
+        time=dt_time(hour, minute, tzinfo=tz),
+        days=(settings.weekly_day % 7,),  # PTB counts 0 = Sunday
+        name="weekly",
+    )
+    # Old closed drafts and delivered outbox rows: a second after start, then daily
+    # (an interval job whose first run is already due now would wait a whole interval).
+    app.job_queue.run_repeating(jobs.forget_old_records, interval=86400, first=1, name="retention")
+
+
+def file_url(base_url: str) -> str:
+    """The file URL that goes with a Bot API base URL (…/bot → …/file/bot)."""
+    stem, _, last = base_url.rstrip("/").rpartition("/")
+    return f"{stem}/file/{last}"

@@ -1,0 +1,119 @@
+"""One running bot: the database, the domain's services and the channels over them.
+
+Channel-neutral: the runtime builds what every channel shares — the database,
+the classifier and the services of `reports/` and `quizzes/` — and one adapter
+per channel over them (today `handlers.telegram.app.TelegramChannel`, which owns
+everything python-telegram-bot). `bot.py` (production), `demo.py` and the
+tests build it the same way; nothing here imports a messaging SDK.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from quizzes.bank import load_bank
+from quizzes.push import PushService
+from quizzes.service import QuizService
+from quizzes.survey import SurveyService
+from reports.delivery import OutboxService
+from reports.service import ReportService
+from reports.throttle import Throttle
+from settings import Settings
+from storage.db import Database
+
+if TYPE_CHECKING:
+    from handlers.telegram.app import TelegramChannel
+
+log = logging.getLogger("civic")
+
+
+def build_classifier(settings: Settings) -> Any:
+    """The classifier for the configured categories (loads jieba: ~1 s)."""
+    from reports.classifier import CategoryRules, Classifier
+    from reports.model import read_examples
+
+    rules = [CategoryRules(c.key, c.behaviour, c.keywords) for c in settings.categories.values()]
+    examples = read_examples(settings.examples_dir) if settings.examples_dir else []
+    examples = [(c, t) for c, t in examples if c in settings.categories]
+    return Classifier(
+        rules,
+        settings.negations,
+        cache_dir=settings.storage_path.parent / "jieba-cache",
+        examples=examples,
+        model_weight=settings.model_weight,
+        model_temperature=settings.model_temperature,
+    )
+
+
+class Runtime:
+    """The database, the services, the Telegram channel and its outbox courier, together.
+
+    Start and stop it in this order (the same in production, the demo and the
+    tests): database → application → polling → courier.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        token: str,
+        classifier: Any | None = None,
+        base_url: str | None = None,
+        base_file_url: str | None = None,
+        poll_timeout: int | None = None,
+    ) -> None:
+        # A channel's SDK loads only when a runtime is built: `bot.py classify` and
+        # `check-config` need none of it (PTB and matplotlib take about a second).
+        from handlers.telegram.app import TelegramChannel
+
+        self.settings = settings
+        self.db = Database(settings.storage_path)
+        self.classifier = classifier or build_classifier(settings)
+        self.service = ReportService(self.db, settings, self.classifier)
+        self.outbox = OutboxService(
+            self.db, settings.outbox.retry_base_seconds, settings.outbox.retry_max_seconds
+        )
+        self.pushes = PushService(self.db)
+        self.telegram: TelegramChannel = TelegramChannel(
+            settings,
+            token,
+            service=self.service,
+            outbox=self.outbox,
+            quizzes=QuizService(
+                self.db, load_bank(settings.quiz_bank_dir), settings.quiz_round_size
+            ),
+            pushes=self.pushes,
+            surveys=SurveyService(self.db, settings.survey_every_days),
+            throttle=Throttle(settings.reports.flood_messages, settings.reports.flood_seconds),
+            base_url=base_url,
+            base_file_url=base_file_url,
+            poll_timeout=poll_timeout,
+        )
+        self.app = self.telegram.app
+        self.courier = self.telegram.courier
+        self.pusher = self.telegram.pusher
+        self.deps = self.telegram.deps
+        self.service.outbox_listener = self.courier.wake
+
+    async def start(self) -> None:
+        """Start everything; if any step fails (or is cancelled), stop what had started."""
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
+        await self.db.open()
+        await self.service.load_bindings()
+        await self.telegram.start()
+        for key in self.settings.groups:
+            if self.service.group_chat(key) is None:
+                log.warning("group %s has no chat yet: set chat_id or send /bind %s", key, key)
+
+    async def stop(self) -> None:
+        """Stop whatever is running; safe after a start that failed half-way, and twice."""
+        try:
+            await self.telegram.stop()
+        finally:
+            await self.db.close()
