@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from handlers.telegram import callbacks
 from handlers.telegram.callbacks import Button
 from quizzes.scoring import POINTS_PER_CORRECT, is_correct, mask, points, streak
-from reports.deadlines import HOUR, Kind, Level, Limits, next_due, notices
+from reports.deadlines import HOUR, Kind, Level, Limits, due, next_due, notices
 from reports.geo import EARTH_RADIUS_M, box, distance_m
 from reports.normalize import _translation, normalize
 from reports.states import (
@@ -378,9 +378,10 @@ def test_a_case_can_be_late_to_resolve_before_it_is_late_to_accept(
     status: Status, assigned_at: float, first: float, second: float, grace: float
 ) -> None:
     """A category may set a resolve limit shorter than the district's accept limit."""
-    assume(first < second)
     lim = Limits(accept_hours=second, resolve_hours=first, escalate_after_hours=grace)
     now = assigned_at + HOUR * (first + second) / 2
+    # Strictly between the two deadlines as floats compute them (not only as reals).
+    assume(due(assigned_at, lim, Kind.RESOLVE) < now < due(assigned_at, lim, Kind.ACCEPT))
     earned = {(n.kind, n.level) for n in notices(status, assigned_at, lim, now)}
     assert (Kind.RESOLVE, Level.REMIND) in earned
     assert (Kind.ACCEPT, Level.REMIND) not in earned
