@@ -122,7 +122,10 @@ class Runtime:
         self.poll_timeout = poll
         render = Renderer(settings)
         self.outbox = OutboxService(
-            self.db, settings.outbox.retry_base_seconds, settings.outbox.retry_max_seconds
+            self.db,
+            settings.outbox.retry_base_seconds,
+            settings.outbox.retry_max_seconds,
+            notices_group=settings.roles.notices,
         )
         self.courier = Courier(
             self.app.bot,
