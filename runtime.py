@@ -71,7 +71,10 @@ class Runtime:
         self.classifier = classifier or build_classifier(settings)
         self.service = ReportService(self.db, settings, self.classifier)
         self.outbox = OutboxService(
-            self.db, settings.outbox.retry_base_seconds, settings.outbox.retry_max_seconds
+            self.db,
+            settings.outbox.retry_base_seconds,
+            settings.outbox.retry_max_seconds,
+            notices_group=settings.roles.notices,
         )
         self.pushes = PushService(self.db)
         self.telegram: TelegramChannel = TelegramChannel(

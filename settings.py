@@ -16,7 +16,6 @@ from typing import Any
 from reports.deadlines import Limits
 from reports.keywords import KeywordFileError, KeywordTable, parse_keyword_file
 
-GROUP_KEYS = ("office", "supervision", "publicity", "urban", "order", "social", "rural")
 FALLBACK_CATEGORY = "other"
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "config.toml"
 
@@ -34,6 +33,15 @@ class Group:
     key: str
     name: str
     chat_id: int  # 0 until the group chat is bound
+
+
+@dataclass(frozen=True)
+class Roles:
+    """Which working group plays each role; the defaults are the district plan's."""
+
+    escalation: str = "supervision"  # overdue cases escalate here (督导组)
+    weekly_report: str = "office"  # gets the weekly report (办公室)
+    notices: str = "office"  # is told of a message refused for good (办公室)
 
 
 @dataclass(frozen=True)
@@ -119,6 +127,12 @@ class Settings:
     quiz_push_rate: float = 25.0
     survey_every_days: float = 30.0
     demo_port: int = 8080  # the demo's web chat, on 127.0.0.1
+    roles: Roles = field(default_factory=Roles)
+
+    @property
+    def group_keys(self) -> tuple[str, ...]:
+        """The working groups' keys, in the order the config writes them."""
+        return tuple(self.groups)
 
     def limits(self, category_key: str) -> Limits:
         """The deadlines of a category: its own, else the defaults in [reports]."""
@@ -150,7 +164,7 @@ def parse_settings(raw: Mapping[str, Any], base_dir: Path, source: Path | None =
     v.unknown_keys(
         raw,
         "",
-        {"admins", "timezone", "telegram", "storage", "reports", "outbox", "groups"}
+        {"admins", "timezone", "telegram", "storage", "reports", "outbox", "groups", "roles"}
         | {"categories", "classifier", "quizzes", "survey", "demo", "stats"},
     )
     admins = v.int_list(raw, "admins", default=[])
@@ -249,7 +263,12 @@ def parse_settings(raw: Mapping[str, Any], base_dir: Path, source: Path | None =
         ),
     )
 
-    groups = _parse_groups(v, v.table(raw, "groups"))
+    group_table = v.table(raw, "groups")
+    groups = _parse_groups(v, group_table)
+    # A role or category naming a group that is written but broken is reported once,
+    # under groups.*, not again under each key that names it.
+    written = set(group_table)
+    roles = _parse_roles(v, v.table(raw, "roles"), groups, written)
     classifier = v.table(raw, "classifier")
     v.unknown_keys(
         classifier,
@@ -268,7 +287,7 @@ def parse_settings(raw: Mapping[str, Any], base_dir: Path, source: Path | None =
             v.problem("classifier.examples_dir", f"{examples_dir} is not a folder")
     model_weight = v.number(classifier, "model_weight", "classifier", 4.0, 0.0, 10.0)
     model_temperature = v.number(classifier, "model_temperature", "classifier", 4.0, 0.1, 100.0)
-    categories = _parse_categories(v, v.table(raw, "categories"), groups, base_dir)
+    categories = _parse_categories(v, v.table(raw, "categories"), groups, written, base_dir)
     quiz = v.table(raw, "quizzes")
     v.unknown_keys(
         quiz, "quizzes", {"bank_dir", "round_size", "open_period", "daily_time", "push_rate"}
@@ -327,20 +346,23 @@ def parse_settings(raw: Mapping[str, Any], base_dir: Path, source: Path | None =
         quiz_push_rate=push_rate,
         survey_every_days=every_days,
         demo_port=demo_port,
+        roles=roles,
     )
 
 
 def _parse_groups(v: _Validator, table: Mapping[str, Any]) -> dict[str, Group]:
     groups: dict[str, Group] = {}
+    if not table:
+        v.problem("groups", "at least one group must be configured")
     for key in table:
-        if key not in GROUP_KEYS:
-            v.problem(f"groups.{key}", f"unknown group; groups are {', '.join(GROUP_KEYS)}")
-    for key in GROUP_KEYS:
-        if key not in table:
-            v.problem(f"groups.{key}", "missing; every one of the seven groups must be configured")
+        path = f"groups.{key}"
+        if not _is_group_key(key):
+            v.problem(
+                path,
+                "group keys are a lowercase letter, then up to 31 lowercase letters, digits or _",
+            )
             continue
         entry = v.table(table, key, "groups")
-        path = f"groups.{key}"
         v.unknown_keys(entry, path, {"name", "chat_id"})
         name = v.string(entry, "name", path, required=True)
         chat_id = v.integer(entry, "chat_id", path, default=0, low=None, high=None)
@@ -350,8 +372,40 @@ def _parse_groups(v: _Validator, table: Mapping[str, Any]) -> dict[str, Group]:
     return groups
 
 
+def _not_a_group(v: _Validator, path: str, group: str, groups: Mapping[str, Group]) -> None:
+    v.problem(path, f'"{group}" is not a group; groups are {", ".join(groups)}')
+
+
+def _parse_roles(
+    v: _Validator, table: Mapping[str, Any], groups: Mapping[str, Group], written: set[str]
+) -> Roles:
+    defaults = Roles()
+    v.unknown_keys(table, "roles", set(Roles.__dataclass_fields__))
+    chosen: dict[str, str] = {}
+    for role in Roles.__dataclass_fields__:
+        path = f"roles.{role}"
+        default = getattr(defaults, role)
+        if role not in table:
+            if default not in written and written:
+                v.problem(
+                    path,
+                    f'missing, and its default group "{default}" is not configured; '
+                    f"groups are {', '.join(groups)}",
+                )
+            continue
+        group = v.string(table, role, "roles", required=True)
+        if group and group not in written:
+            _not_a_group(v, path, group, groups)
+        chosen[role] = group or default
+    return Roles(**chosen)
+
+
 def _parse_categories(
-    v: _Validator, table: Mapping[str, Any], groups: Mapping[str, Group], base_dir: Path
+    v: _Validator,
+    table: Mapping[str, Any],
+    groups: Mapping[str, Group],
+    written: set[str],
+    base_dir: Path,
 ) -> dict[str, Category]:
     categories: dict[str, Category] = {}
     if FALLBACK_CATEGORY not in table:
@@ -377,12 +431,8 @@ def _parse_categories(
         }
         name = v.string(entry, "name", path, required=True)
         group = v.string(entry, "group", path, required=True)
-        if group and group not in groups and group in GROUP_KEYS:
-            pass  # the group itself is broken and reported under groups.*
-        elif group and group not in GROUP_KEYS:
-            v.problem(
-                f"{path}.group", f'"{group}" is not a group; groups are {", ".join(GROUP_KEYS)}'
-            )
+        if group and group not in written:
+            _not_a_group(v, f"{path}.group", group, groups)
         behaviour = v.boolean(entry, "behaviour", path, default=False)
         lines: list[tuple[str, int, str]] = []
         kw_file = v.string(entry, "keywords_file", path, default="")
@@ -435,6 +485,14 @@ def _is_clock_time(text: str) -> bool:
     return (
         hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60
         and len(minutes) == 2
+    )  # fmt: skip
+
+
+def _is_group_key(key: str) -> bool:
+    """[a-z][a-z0-9_]{0,31}: short enough for callback data and a /bind argument."""
+    return (
+        0 < len(key) <= 32 and key.isascii() and key[0].islower()
+        and all(c.islower() or c.isdigit() or c == "_" for c in key)
     )  # fmt: skip
 
 

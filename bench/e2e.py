@@ -29,10 +29,10 @@ sys.path.insert(0, str(ROOT))
 
 from demo import standin_config  # noqa: E402
 from reports.model import read_corpus  # noqa: E402
-from settings import GROUP_KEYS  # noqa: E402
+from settings import load_settings  # noqa: E402
 from simulator import BotApiStandIn, SentMessage  # noqa: E402
 
-GROUP_CHATS = {key: -100_000 - i for i, key in enumerate(GROUP_KEYS)}
+GROUP_CHATS = {key: -100_000 - i for i, key in enumerate(load_settings().group_keys)}
 FIRST_RESIDENT = 10_000
 
 # "bare" is PTB's echo example as it comes; "tuned" runs on what our bot runs on

@@ -30,10 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from demo import standin_config  # noqa: E402
-from settings import GROUP_KEYS  # noqa: E402
+from settings import load_settings  # noqa: E402
 from simulator import BotApiStandIn  # noqa: E402
 
-GROUP_CHATS = {key: -100_000 - i for i, key in enumerate(GROUP_KEYS)}
+GROUP_CHATS = {key: -100_000 - i for i, key in enumerate(load_settings().group_keys)}
 FLOODER = 50_000
 WARM_UP = 49_999
 TEXT = "小区门口有人乱扔垃圾，垃圾堆了好几天没人清理"

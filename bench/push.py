@@ -28,13 +28,13 @@ sys.path.insert(0, str(ROOT))
 
 from demo import standin_config  # noqa: E402
 from handlers.telegram import texts  # noqa: E402
-from settings import GROUP_KEYS  # noqa: E402
+from settings import load_settings  # noqa: E402
 from simulator import BotApiStandIn  # noqa: E402
 from storage.db import Database  # noqa: E402
 
 ADMIN = 9001
 FIRST = 100_000
-GROUP_CHATS = {key: -100_000 - i for i, key in enumerate(GROUP_KEYS)}
+GROUP_CHATS = {key: -100_000 - i for i, key in enumerate(load_settings().group_keys)}
 
 
 def start(config: Path, token: str) -> subprocess.Popen[bytes]:

@@ -31,10 +31,10 @@ sys.path.insert(0, str(ROOT))
 
 from demo import Walkthrough, standin_config  # noqa: E402
 from runtime import Runtime, build_classifier  # noqa: E402
-from settings import GROUP_KEYS, Settings, parse_settings  # noqa: E402
+from settings import Settings, load_settings, parse_settings  # noqa: E402
 from simulator import BotApiStandIn  # noqa: E402
 
-GROUP_CHATS = {key: -100_000 - i for i, key in enumerate(GROUP_KEYS)}
+GROUP_CHATS = {key: -100_000 - i for i, key in enumerate(load_settings().group_keys)}
 URBAN = GROUP_CHATS["urban"]
 FIRST_RESIDENT = 10_000
 PLACES = ["小区东门", "菜市场门口", "公交站旁", "学校后门", "公园入口", "商场北侧", "河边步道"]

@@ -24,8 +24,6 @@ from reports.tickets import parse_ticket
 from storage import outbox, prompts, reports
 from storage.db import Connection
 
-SUPERVISION = "supervision"  # the group an overdue case escalates to
-
 
 async def record(
     conn: Connection,
@@ -246,7 +244,11 @@ class Cases(Part):
                         now=now,
                     ):
                         continue
-                    to = case.group_key if notice.level == Level.REMIND else SUPERVISION
+                    to = (
+                        case.group_key
+                        if notice.level == Level.REMIND
+                        else self.settings.roles.escalation
+                    )
                     payload = {
                         "kind": str(notice.kind),
                         "level": str(notice.level),

@@ -10,9 +10,6 @@ from reports.outbox import REFUSAL_NOTICE, OutboxItem
 from storage import outbox, reports
 from storage.db import Database
 
-# Notices to the office of messages Telegram refused for good go out in order, here.
-OFFICE_TARGET = "office"
-
 
 def backoff_seconds(attempts: int, base: float, cap: float) -> float:
     """Exponential backoff with jitter: base, 2·base, 4·base ... at most cap."""
@@ -37,8 +34,13 @@ class OutboxService:
         retry_max: float,
         clock: Callable[[], float] = time.time,
         probe: float = 5.0,
+        *,
+        notices_group: str,
     ) -> None:
         self.db = db
+        # Notices of messages refused for good go to this group, in order: the
+        # target is the group's key (roles.notices).
+        self.notices_group = notices_group
         self.retry_base = retry_base
         self.retry_max = retry_max
         self.clock = clock
@@ -106,12 +108,12 @@ class OutboxService:
     async def give_up(
         self, item: OutboxItem, error: str, notice: dict[str, object] | None = None
     ) -> None:
-        """Stop trying an item; with `notice`, tell the office once (in the same commit)."""
+        """Stop trying an item; with `notice`, tell the notices group once (in the same commit)."""
         async with self.db.transaction() as conn:
             await outbox.mark_failed(conn, item.id, error[:500])
             if notice is not None:
                 await outbox.enqueue(
-                    conn, REFUSAL_NOTICE, OFFICE_TARGET, self.clock(), item.report_id, notice
+                    conn, REFUSAL_NOTICE, self.notices_group, self.clock(), item.report_id, notice
                 )
 
     async def retry(

@@ -77,8 +77,10 @@ class Office(Part):
             )
 
     async def queue_weekly_report(self) -> None:
-        """Queue the office's weekly report (this week's figures against last week's)."""
+        """Queue the weekly report (this week's figures against last week's) for its group."""
         now = self.now()
         async with self.db.session() as conn:
-            await outbox.enqueue(conn, WEEKLY_REPORT, "office", now, None, {"until": now})
+            # The target is the group's key: the channel sends the report to that group.
+            to = self.settings.roles.weekly_report
+            await outbox.enqueue(conn, WEEKLY_REPORT, to, now, None, {"until": now})
         self.queued()

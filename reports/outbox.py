@@ -18,7 +18,8 @@ RELAY_ANSWER = "relay_answer"
 DIGEST = "digest"
 WEEKLY_REPORT = "weekly_report"
 TICKET_RECEIPT = "ticket_receipt"
-REFUSAL_NOTICE = "refusal_notice"  # to 办公室: a message Telegram refused for good
+REFUSAL_NOTICE = "refusal_notice"  # to roles.notices: a message refused for good
+# A weekly report or refusal notice has its group's key as target (roles.*).
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from reports.cases import SUPERVISION, Cases
+from reports.cases import Cases
 from reports.classifier import Classifier
 from reports.context import Shared
 from reports.drafting import Drafting, check_location
@@ -76,7 +76,6 @@ __all__ = [
     "REFUSAL_NOTICE",
     "RELAY_ANSWER",
     "RELAY_QUESTION",
-    "SUPERVISION",
     "TICKET_RECEIPT",
     "WEEKLY_REPORT",
     "AlreadyRated",

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from settings import GROUP_KEYS, ConfigError, load_settings, parse_settings
+from settings import ConfigError, load_settings, parse_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,7 +27,9 @@ def problems_of(raw: dict[str, Any]) -> list[str]:
 
 def test_committed_config_is_valid_with_seven_groups_and_default_categories() -> None:
     settings = load_settings(ROOT / "config.toml")
-    assert tuple(settings.groups) == GROUP_KEYS
+    assert settings.group_keys == (
+        "office", "supervision", "publicity", "urban", "order", "social", "rural"
+    )  # fmt: skip
     assert settings.groups["urban"].name == "城镇建设管理组"
     expected = {
         "litter": "urban",
@@ -65,7 +67,7 @@ def test_every_problem_is_reported_at_once() -> None:
     raw["admins"] = ["alice"]
     problems = problems_of(raw)
     assert any(p.startswith("reports.max_per_hour: must be a whole number") for p in problems)
-    assert any(p.startswith("groups.rural: missing") for p in problems)
+    assert any(p.startswith('categories.rural.group: "rural" is not a group') for p in problems)
     assert any(p.startswith("admins: must be a list") for p in problems)
 
 
@@ -189,3 +191,78 @@ def test_the_demo_port_comes_from_the_demo_table() -> None:
     assert parse_settings(raw, base_dir=ROOT).demo_port == 8181
     raw["demo"]["port"] = 70000
     assert problems_of(raw)[0].startswith("demo.port:")
+
+
+def test_groups_are_those_configured_in_the_order_written() -> None:
+    raw = committed()
+    raw["groups"]["sanitation"] = {"name": "环卫组"}
+    raw["categories"]["litter"]["group"] = "sanitation"
+    settings = parse_settings(raw, base_dir=ROOT)
+    assert settings.group_keys == (
+        "office", "supervision", "publicity", "urban", "order", "social", "rural", "sanitation"
+    )  # fmt: skip
+    assert settings.categories["litter"].group == "sanitation"
+
+
+def test_the_committed_roles_are_todays_groups() -> None:
+    roles = load_settings(ROOT / "config.toml").roles
+    assert (roles.escalation, roles.weekly_report, roles.notices) == (
+        "supervision",
+        "office",
+        "office",
+    )
+
+
+def test_a_role_naming_a_missing_group_names_the_key() -> None:
+    raw = committed()
+    raw["roles"] = {"escalation": "supervison"}
+    assert problems_of(raw) == [
+        'roles.escalation: "supervison" is not a group; groups are '
+        "office, supervision, publicity, urban, order, social, rural"
+    ]
+
+
+def test_a_missing_role_whose_default_group_is_gone_names_the_key() -> None:
+    raw = committed()
+    raw.pop("roles", None)
+    del raw["groups"]["supervision"]
+    raw["categories"]["staff_conduct"]["group"] = "office"
+    assert problems_of(raw) == [
+        'roles.escalation: missing, and its default group "supervision" is not configured; '
+        "groups are office, publicity, urban, order, social, rural"
+    ]
+
+
+def test_an_unknown_role_is_named() -> None:
+    raw = committed()
+    raw["roles"] = {"escalate": "office"}
+    assert problems_of(raw)[0].startswith("roles.escalate: unknown key; expected one of")
+
+
+def test_a_bad_group_key_is_named() -> None:
+    raw = committed()
+    raw["groups"]["Sanitation-Team"] = {"name": "环卫组"}
+    assert problems_of(raw) == [
+        "groups.Sanitation-Team: group keys are a lowercase letter, then up to 31 lowercase "
+        "letters, digits or _"
+    ]
+
+
+def test_at_least_one_group_is_required() -> None:
+    raw = committed()
+    raw["groups"] = {}
+    assert "groups: at least one group must be configured" in problems_of(raw)
+
+
+def test_check_config_names_a_bad_role(tmp_path: Path) -> None:
+    text = (ROOT / "config.toml").read_text("utf-8")
+    text = text.replace('escalation = "supervision"', 'escalation = "supervison"')
+    bad = tmp_path / "config.toml"
+    bad.write_text(text, encoding="utf-8")
+    (tmp_path / "keywords").symlink_to(ROOT / "keywords")
+    (tmp_path / "quizzes").symlink_to(ROOT / "quizzes")
+    result = run_cli("check-config", "--config", str(bad))
+    assert result.returncode == 1
+    assert 'error: roles.escalation: "supervison" is not a group; groups are office,' in (
+        result.stderr
+    )

@@ -73,7 +73,9 @@ async def test_a_429_met_after_an_outage_still_lets_the_item_go_when_sends_succe
     await db.open()
     try:
         clock = Clock()
-        service = OutboxService(db, retry_base=60, retry_max=600, clock=clock, probe=5)
+        service = OutboxService(
+            db, retry_base=60, retry_max=600, clock=clock, probe=5, notices_group="office"
+        )
         async with db.session() as conn:
             for target in ("report:1", "report:2", "report:3"):
                 await outbox.enqueue(conn, GROUP_ALERT, target, clock())

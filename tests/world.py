@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from demo import CONFIRM as CONFIRM
 from demo import Walkthrough
 from runtime import Runtime
-from settings import GROUP_KEYS, Settings, parse_settings
+from settings import Settings, parse_settings
 from simulator import BotApiStandIn
 from simulator.server import SentMessage
 
@@ -26,7 +26,9 @@ URBAN_STAFF = 2001
 ORDER_STAFF = 2002
 OUTSIDER = 3001
 ADMIN = 9001
-GROUP_CHATS = {key: -100_000 - i for i, key in enumerate(GROUP_KEYS)}
+# One test chat for each group of the committed config, in its order.
+COMMITTED_GROUPS = tuple(tomllib.loads((ROOT / "config.toml").read_text("utf-8"))["groups"])
+GROUP_CHATS = {key: -100_000 - i for i, key in enumerate(COMMITTED_GROUPS)}
 T = TypeVar("T")
 
 

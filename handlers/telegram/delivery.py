@@ -162,7 +162,7 @@ class Courier(Worker):
                 text = self.render.digest(item.payload)
                 await self.bot.send_message(chat_id, text, read_timeout=self._timeout(item))
             elif item.kind == REFUSAL_NOTICE:
-                chat_id = self._group_chat("office")
+                chat_id = self._group_chat(item.target)  # roles.notices
                 text = self.render.refusal_notice(item.payload)
                 await self.bot.send_message(chat_id, text, read_timeout=self._timeout(item))
             else:
@@ -252,7 +252,7 @@ class Courier(Worker):
     async def _group_of(self, item: OutboxItem) -> str:
         """The working group whose chat an item was headed for."""
         if item.kind == WEEKLY_REPORT:
-            return "office"
+            return item.target
         if "group" in item.payload and item.kind in (DIGEST, DEADLINE_NOTICE):
             return str(item.payload["group"])
         if item.report_id is not None:
@@ -369,8 +369,8 @@ class Courier(Worker):
         )
 
     async def _weekly_report(self, item: OutboxItem) -> None:
-        """This week's figures and chart, against last week's, to 办公室 (two parts)."""
-        chat_id = self._group_chat("office")
+        """This week's figures and chart, against last week's, to its group (two parts)."""
+        chat_id = self._group_chat(item.target)  # roles.weekly_report
         until = float(item.payload["until"])
         week = await self.service.statistics(7, until)
         if item.step == 0:

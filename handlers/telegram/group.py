@@ -18,7 +18,6 @@ from handlers.telegram.deps import BotContext, refused_unless_admin
 from handlers.telegram.render import ACTIONS_BY_CODE
 from reports.service import NoteTooLong, PromptUsed, ReportNotFound, UnknownTicket
 from reports.states import Action, TransitionRefused, next_status
-from settings import GROUP_KEYS
 from storage.reports import Report
 
 log = logging.getLogger(__name__)
@@ -199,8 +198,8 @@ async def bind_group_chat(update: Update, context: BotContext) -> None:
     if await refused_unless_admin(update, context, texts.BIND_NOT_ADMIN):
         return
     key = (context.args or [""])[0].strip().lower()
-    if key not in GROUP_KEYS:
-        listing = "\n".join(f"{k}　{d.settings.groups[k].name}" for k in GROUP_KEYS)
+    if key not in d.settings.groups:
+        listing = "\n".join(f"{k}　{g.name}" for k, g in d.settings.groups.items())
         await message.reply_text(texts.BIND_USAGE.format(groups=listing))
         return
     await d.service.bind_group(key, chat.id, update.effective_user.id)
