@@ -10,7 +10,8 @@ async def insert_run(conn: Connection, kind: str, day: str, now: float) -> int |
     """Create the run of a kind for a day; its id, or None if that run already exists."""
     row = await fetch_one(
         conn,
-        "INSERT OR IGNORE INTO push_runs (kind, day, created_at) VALUES (?,?,?) RETURNING id",
+        "INSERT INTO push_runs (kind, day, created_at) VALUES (?,?,?)"
+        " ON CONFLICT DO NOTHING RETURNING id",
         (kind, day, now),
     )
     return None if row is None else int(row[0])

@@ -94,7 +94,8 @@ async def add_relay(
 ) -> None:
     await execute(
         conn,
-        "INSERT OR IGNORE INTO relays (report_id, chat_id, message_id, at) VALUES (?,?,?,?)",
+        "INSERT INTO relays (report_id, chat_id, message_id, at) VALUES (?,?,?,?)"
+        " ON CONFLICT DO NOTHING",
         (report_id, chat_id, message_id, now),
     )
 
@@ -269,8 +270,8 @@ async def record_notice(
     """Write down a deadline notice; False if this one was written before."""
     row = await fetch_one(
         conn,
-        "INSERT OR IGNORE INTO deadline_notices (report_id, assigned_at, kind, level, late, at)"
-        " VALUES (?,?,?,?,?,?) RETURNING id",
+        "INSERT INTO deadline_notices (report_id, assigned_at, kind, level, late, at)"
+        " VALUES (?,?,?,?,?,?) ON CONFLICT DO NOTHING RETURNING id",
         (report_id, assigned_at, kind, level, late, now),
     )
     return row is not None

@@ -10,11 +10,11 @@ from storage.db import Connection, Row, fetch_all
 # limits are inlined as CASE expressions (one pass, no join).
 _COUNTS = """
 SELECT group_key, category, COUNT(*) AS cases,
-  TOTAL(accepted_at - created_at <= CASE category {accept} END),
-  TOTAL(resolved_at IS NOT NULL),
-  TOTAL(resolved_at - created_at <= CASE category {resolve} END),
-  TOTAL(rating IN ('satisfied', 'basically')),
-  TOTAL(rating IS NOT NULL)
+  SUM(CASE WHEN accepted_at - created_at <= CASE category {accept} END THEN 1 ELSE 0 END),
+  SUM(CASE WHEN resolved_at IS NOT NULL THEN 1 ELSE 0 END),
+  SUM(CASE WHEN resolved_at - created_at <= CASE category {resolve} END THEN 1 ELSE 0 END),
+  SUM(CASE WHEN rating IN ('satisfied', 'basically') THEN 1 ELSE 0 END),
+  SUM(CASE WHEN rating IS NOT NULL THEN 1 ELSE 0 END)
 FROM reports INDEXED BY reports_stats
 WHERE created_at >= ? AND created_at < ?
 GROUP BY group_key, category
@@ -49,7 +49,7 @@ async def counts(
     params += [x for key, _, resolve_s in limits for x in (key, resolve_s)]
     sql = _COUNTS.format(accept=accept, resolve=accept)
     rows = await fetch_all(conn, sql, (*params, since, until))
-    # TOTAL() gives floats; the figures are whole counts.
+    # Whole counts whatever the driver returns (SQLite's SUM of integers is one already).
     return [
         (r[0], r[1], int(r[2]), int(r[3]), int(r[4]), int(r[5]), int(r[6]), int(r[7])) for r in rows
     ]

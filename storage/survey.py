@@ -44,7 +44,8 @@ async def figures(conn: Connection, rounds: int) -> list[tuple[int, float, int, 
     rows = await fetch_all(
         conn,
         "SELECT r.id, r.started_at, COUNT(a.support),"
-        " TOTAL(a.support IN ('support', 'rather')), TOTAL(a.aware = 1), COUNT(a.aware)"
+        " SUM(CASE WHEN a.support IN ('support', 'rather') THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN a.aware = 1 THEN 1 ELSE 0 END), COUNT(a.aware)"
         " FROM survey_rounds r LEFT JOIN survey_answers a ON a.round_id = r.id"
         " GROUP BY r.id ORDER BY r.id DESC LIMIT ?",
         (rounds,),
