@@ -17,7 +17,7 @@ from quizzes.push import PushService
 from quizzes.service import QuizService
 from quizzes.survey import SurveyService
 from reports.delivery import OutboxService
-from reports.service import ReportService
+from reports.services import ReportServices
 from reports.throttle import Throttle
 from settings import Settings
 from storage.db import Database
@@ -69,7 +69,17 @@ class Runtime:
         self.settings = settings
         self.db = Database(settings.storage_path)
         self.classifier = classifier or build_classifier(settings)
-        self.service = ReportService(self.db, settings, self.classifier)
+        reports = ReportServices.build(self.db, settings, self.classifier)
+        # One state under every report service: a test sets its clock here, once.
+        self.shared = reports.shared
+        self.drafting = reports.drafting
+        self.filing = reports.filing
+        self.cases = reports.cases
+        self.ratings = reports.ratings
+        self.office = reports.office
+        self.relays = reports.relays
+        self.group_chats = reports.group_chats
+        self.retention = reports.retention
         self.outbox = OutboxService(
             self.db,
             settings.outbox.retry_base_seconds,
@@ -80,7 +90,7 @@ class Runtime:
         self.telegram: TelegramChannel = TelegramChannel(
             settings,
             token,
-            service=self.service,
+            reports=reports,
             outbox=self.outbox,
             quizzes=QuizService(
                 self.db, load_bank(settings.quiz_bank_dir), settings.quiz_round_size
@@ -96,7 +106,7 @@ class Runtime:
         self.courier = self.telegram.courier
         self.pusher = self.telegram.pusher
         self.deps = self.telegram.deps
-        self.service.outbox_listener = self.courier.wake
+        self.shared.outbox_listener = self.courier.wake
 
     async def start(self) -> None:
         """Start everything; if any step fails (or is cancelled), stop what had started."""
@@ -108,10 +118,10 @@ class Runtime:
 
     async def _start(self) -> None:
         await self.db.open()
-        await self.service.load_bindings()
+        await self.group_chats.load_bindings()
         await self.telegram.start()
         for key in self.settings.groups:
-            if self.service.group_chat(key) is None:
+            if self.group_chats.group_chat(key) is None:
                 log.warning("group %s has no chat yet: set chat_id or send /bind %s", key, key)
 
     async def stop(self) -> None:

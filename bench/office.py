@@ -27,7 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 from handlers.telegram.export import write_csv  # noqa: E402
 from handlers.telegram.render import Renderer  # noqa: E402
-from reports.service import ReportService  # noqa: E402
+from reports.context import Shared  # noqa: E402
+from reports.office import Office  # noqa: E402
 from settings import load_settings  # noqa: E402
 from storage.db import Database  # noqa: E402
 
@@ -98,21 +99,21 @@ async def main() -> None:
         print(f"database                 {args.cases:,} cases built in "
               f"{time.perf_counter() - began:.1f} s")  # fmt: skip
         db = await Database(path).open()
-        service = ReportService(db, settings, classifier=None)  # type: ignore[arg-type]
+        office = Office(Shared(db, settings))
         for days in (30, 365):
             began = time.perf_counter()
-            figures = await service.statistics(days)
+            figures = await office.statistics(days)
             took = time.perf_counter() - began
             print(f"/stats {days:>3} days            {took * 1000:.0f} ms "
                   f"({figures.total.cases:,} cases in the period)")  # fmt: skip
         render, until = Renderer(settings), time.time() + 1
         sink = CountingSink()
         began = time.perf_counter()
-        count = await write_csv(service, render, 0, until, sink)
+        count = await write_csv(office, render, 0, until, sink)
         elapsed = time.perf_counter() - began
         # A second pass under tracemalloc (which slows every allocation) for the peak.
         tracemalloc.start()
-        await write_csv(service, render, 0, until, CountingSink())
+        await write_csv(office, render, 0, until, CountingSink())
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         await db.close()

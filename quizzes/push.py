@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from quizzes.records import Progress, Recipient  # handlers import them from here
+from quizzes.records import Progress, Recipient
 from storage import pushes, quizzes
 from storage.db import Database
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from quizzes.bank import Question, QuestionBank
-from quizzes.records import Round, Standing  # handlers import Round from here
+from quizzes.records import Round, Standing
 from quizzes.scoring import is_correct, points, streak
 from storage import quizzes
 from storage.db import Connection, Database

@@ -2,7 +2,7 @@
 the outbox listener and the cache of group chat bindings.
 
 The services each hold the same `Shared`, so setting the clock or the listener
-(on it, or through the `ReportService` facade) reaches all of them at once.
+on it reaches all of them at once (see `reports.services`).
 """
 
 from __future__ import annotations

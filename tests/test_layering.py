@@ -106,3 +106,32 @@ def test_storage_imports_only_storage_and_the_domains_records() -> None:
         if name.startswith("storage")
     }
     assert {name: found for name, found in strays.items() if found} == {}
+
+
+def defined_names(path: Path) -> set[str]:
+    """The names a module defines at its top level (not the ones it imports)."""
+    names = set()
+    for node in ast.parse(path.read_text("utf-8")).body:
+        if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+    return names
+
+
+def test_the_domains_records_are_imported_from_where_they_live() -> None:
+    modules = our_modules(ROOT)
+    home = {name: record for record in RECORDS for name in defined_names(modules[record])}
+    files = [*modules.values(), *(ROOT / "tests").glob("*.py"), *(ROOT / "bench").glob("*.py")]
+    strays = set()
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module in modules:
+                strays.update(
+                    f"{path.relative_to(ROOT)}: {alias.name} from {node.module}"
+                    for alias in node.names
+                    if alias.name in home and home[alias.name] != node.module
+                )
+    assert strays == set()

@@ -3,7 +3,7 @@ nothing queued behind them waits forever. Alerts and digests are made to fit."""
 
 from __future__ import annotations
 
-from reports.service import DIGEST
+from reports.outbox import DIGEST
 from simulator.formatting import utf16_len
 from simulator.server import SentMessage
 from storage import outbox

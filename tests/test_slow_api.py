@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from reports.delivery import OutboxService
-from reports.service import GROUP_ALERT
+from reports.outbox import GROUP_ALERT, OutboxItem
 from storage import outbox
 from storage.db import Database
-from storage.outbox import OutboxItem
 from tests.conftest import started_world
 from tests.world import GROUP_CHATS, Clock, World
 

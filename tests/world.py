@@ -176,6 +176,6 @@ def make_runtime(
     )
     if clock is not None:
         d = runtime.deps
-        for timed in (runtime.service, runtime.outbox, d.pushes, d.quizzes, d.surveys, d.members):
+        for timed in (runtime.shared, runtime.outbox, d.pushes, d.quizzes, d.surveys, d.members):
             timed.clock = clock
     return runtime

@@ -43,7 +43,7 @@ from quizzes.push import PushService
 from quizzes.service import QuizService
 from quizzes.survey import SurveyService
 from reports.delivery import OutboxService
-from reports.service import ReportService
+from reports.services import ReportServices
 from reports.throttle import Throttle
 from settings import Settings
 
@@ -62,7 +62,7 @@ class TelegramChannel:
         settings: Settings,
         token: str,
         *,
-        service: ReportService,
+        reports: ReportServices,
         outbox: OutboxService,
         quizzes: QuizService,
         pushes: PushService,
@@ -79,7 +79,7 @@ class TelegramChannel:
         self.courier = Courier(
             self.app.bot,
             outbox,
-            service,
+            reports,
             render,
             concurrency=settings.outbox.concurrency,
             idle_poll=settings.outbox.idle_poll_seconds,
@@ -88,7 +88,14 @@ class TelegramChannel:
         self.pusher = Pusher(self.app.bot, pushes, settings.quiz_push_rate)
         self.deps = Deps(
             settings=settings,
-            service=service,
+            drafting=reports.drafting,
+            filing=reports.filing,
+            cases=reports.cases,
+            ratings=reports.ratings,
+            office=reports.office,
+            relays=reports.relays,
+            group_chats=reports.group_chats,
+            retention=reports.retention,
             render=render,
             members=MembershipCache(settings.reports.member_cache_seconds),
             courier=self.courier,

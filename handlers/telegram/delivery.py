@@ -18,7 +18,7 @@ from handlers.telegram.figures import chart_png, stats_text, trend_text
 from handlers.telegram.render import Renderer
 from handlers.telegram.worker import Worker
 from reports.delivery import OutboxService
-from reports.service import (
+from reports.outbox import (
     DEADLINE_NOTICE,
     DIGEST,
     EDIT_ALERT,
@@ -29,10 +29,10 @@ from reports.service import (
     RELAY_QUESTION,
     TICKET_RECEIPT,
     WEEKLY_REPORT,
-    ReportService,
+    OutboxItem,
 )
+from reports.services import ReportServices
 from storage.db import is_storage_fault
-from storage.outbox import OutboxItem
 
 log = logging.getLogger(__name__)
 # How often a courier holding unrecorded items tries the database again.
@@ -52,7 +52,7 @@ class Courier(Worker):
         self,
         bot: Bot,
         outbox: OutboxService,
-        service: ReportService,
+        reports: ReportServices,
         render: Renderer,
         concurrency: int = 4,
         idle_poll: float = 5.0,
@@ -64,7 +64,9 @@ class Courier(Worker):
         self._unrecorded: list[OutboxItem] = []
         self.bot = bot
         self.outbox = outbox
-        self.service = service
+        self.cases = reports.cases
+        self.group_chats = reports.group_chats
+        self.office = reports.office
         self.render = render
         self.concurrency = concurrency
         self.idle_poll = idle_poll
@@ -239,7 +241,7 @@ class Courier(Worker):
             "ticket": None,
         }
         if item.report_id is not None:
-            notice["ticket"] = (await self.service.get_report(item.report_id)).ticket
+            notice["ticket"] = (await self.cases.get_report(item.report_id)).ticket
         log.error(
             "outbox item %s (%s to %s) refused for good: %s; the office is told",
             item.id,
@@ -256,11 +258,11 @@ class Courier(Worker):
         if "group" in item.payload and item.kind in (DIGEST, DEADLINE_NOTICE):
             return str(item.payload["group"])
         if item.report_id is not None:
-            return (await self.service.get_report(item.report_id)).group_key
+            return (await self.cases.get_report(item.report_id)).group_key
         return item.target
 
     def _group_chat(self, group_key: str) -> int:
-        chat_id = self.service.group_chat(group_key)
+        chat_id = self.group_chats.group_chat(group_key)
         if chat_id is None:
             raise GroupNotBound(f"group {group_key} has no chat: set chat_id or /bind")
         return chat_id
@@ -272,7 +274,7 @@ class Courier(Worker):
         never repeats a part the group already has.
         """
         assert item.report_id is not None
-        report = await self.service.get_report(item.report_id)
+        report = await self.cases.get_report(item.report_id)
         has_location = report.latitude is not None and report.longitude is not None
         step = item.step
         if step == 0 and report.alert_message_id is not None:
@@ -284,7 +286,7 @@ class Courier(Worker):
             chat_id = self._group_chat(report.group_key)
             # A case nobody has touched yet has no one to name in its alert.
             fresh = report.updated_at == report.created_at
-            history = [] if fresh else await self.service.history(report.id)
+            history = [] if fresh else await self.cases.history(report.id)
             text, markup = self.render.alert(report, history)
             message = await self.bot.send_message(
                 chat_id, text, reply_markup=markup, read_timeout=self._timeout(item)
@@ -293,7 +295,7 @@ class Courier(Worker):
             await self.outbox.alert_posted(item, report.id, chat_id, message.message_id, done)
             if done:
                 return
-            report = await self.service.get_report(report.id)
+            report = await self.cases.get_report(report.id)
             step = 1
         assert report.alert_chat_id is not None and report.alert_message_id is not None
         reply = ReplyParameters(report.alert_message_id, allow_sending_without_reply=True)
@@ -327,12 +329,12 @@ class Courier(Worker):
     async def _edit_alert(self, item: OutboxItem) -> None:
         """Show the report's current status and who acted, in the alert the group acted on."""
         assert item.report_id is not None
-        report = await self.service.get_report(item.report_id)
+        report = await self.cases.get_report(item.report_id)
         chat_id = item.payload.get("chat_id") or report.alert_chat_id
         message_id = item.payload.get("message_id") or report.alert_message_id
         if chat_id is None or message_id is None:
             return  # the alert is not out yet; when it goes, it shows the current state
-        history = await self.service.history(report.id)
+        history = await self.cases.history(report.id)
         to_group = item.payload.get("to_group")
         if to_group:
             text, markup = self.render.handed_over(report, history, to_group), None
@@ -355,7 +357,7 @@ class Courier(Worker):
     async def _deadline_notice(self, item: OutboxItem) -> None:
         """Remind a late group under its alert, or tell 督导组."""
         assert item.report_id is not None
-        report = await self.service.get_report(item.report_id)
+        report = await self.cases.get_report(item.report_id)
         payload = item.payload
         chat_id = self._group_chat(payload["group"])
         text = self.render.deadline_notice(
@@ -372,9 +374,9 @@ class Courier(Worker):
         """This week's figures and chart, against last week's, to its group (two parts)."""
         chat_id = self._group_chat(item.target)  # roles.weekly_report
         until = float(item.payload["until"])
-        week = await self.service.statistics(7, until)
+        week = await self.office.statistics(7, until)
         if item.step == 0:
-            before = await self.service.statistics(7, until - 7 * 86400)
+            before = await self.office.statistics(7, until - 7 * 86400)
             text = "\n".join(
                 [texts.WEEKLY_TITLE, stats_text(week, 7, self.render), trend_text(week, before)]
             )
@@ -388,7 +390,7 @@ class Courier(Worker):
     async def _relay_question(self, item: OutboxItem) -> None:
         """A group's question, in the resident's chat, under the group's name only."""
         assert item.report_id is not None
-        report = await self.service.get_report(item.report_id)
+        report = await self.cases.get_report(item.report_id)
         text = self.render.relay(texts.RELAY_QUESTION, report, item.payload)
         message = await self.bot.send_message(
             report.chat_id, text, reply_markup=ForceReply(), read_timeout=self._timeout(item)
@@ -398,7 +400,7 @@ class Courier(Worker):
     async def _relay_answer(self, item: OutboxItem) -> None:
         """The resident's answer, under the case's alert in its group's chat."""
         assert item.report_id is not None
-        report = await self.service.get_report(item.report_id)
+        report = await self.cases.get_report(item.report_id)
         chat_id = report.alert_chat_id or self._group_chat(report.group_key)
         reply = None
         if report.alert_message_id is not None:
@@ -416,7 +418,7 @@ class Courier(Worker):
         instead of sending a second receipt.
         """
         assert item.report_id is not None
-        report = await self.service.get_report(item.report_id)
+        report = await self.cases.get_report(item.report_id)
         text = self.render.submitted(report)
         message_id = item.payload.get("message_id")
         if message_id is not None:
@@ -436,7 +438,7 @@ class Courier(Worker):
 
     async def _notify_resident(self, item: OutboxItem) -> None:
         assert item.report_id is not None
-        report = await self.service.get_report(item.report_id)
+        report = await self.cases.get_report(item.report_id)
         payload = item.payload
         text = self.render.notification(
             report.ticket, payload["action"], payload["group"], payload.get("note")

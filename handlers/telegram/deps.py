@@ -19,7 +19,14 @@ from handlers.telegram.render import Renderer
 from quizzes.push import PushService
 from quizzes.service import QuizService
 from quizzes.survey import SurveyService
-from reports.service import ReportService
+from reports.cases import Cases
+from reports.drafting import Drafting
+from reports.filing import Filing
+from reports.group_chats import GroupChats
+from reports.office import Office
+from reports.ratings import Ratings
+from reports.relays import Relays
+from reports.retention import Retention
 from reports.throttle import Throttle
 from settings import Settings
 
@@ -32,7 +39,14 @@ if TYPE_CHECKING:
 @dataclass
 class Deps:
     settings: Settings
-    service: ReportService
+    drafting: Drafting
+    filing: Filing
+    cases: Cases
+    ratings: Ratings
+    office: Office
+    relays: Relays
+    group_chats: GroupChats
+    retention: Retention
     render: Renderer
     members: MembershipCache
     courier: Courier

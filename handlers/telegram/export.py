@@ -13,7 +13,7 @@ from telegram.ext import Application, CommandHandler
 from handlers.telegram import texts
 from handlers.telegram.deps import BotContext, refused_unless_admin_in_private
 from handlers.telegram.render import Renderer
-from reports.service import ReportService
+from reports.office import Office
 from storage.reports import EXPORT_COLUMNS
 
 DEFAULT_DAYS = 30
@@ -38,7 +38,7 @@ async def export_cases(update: Update, context: BotContext) -> None:
     # A spooled file: small exports stay in memory, big ones go to disk, never all rows.
     with tempfile.SpooledTemporaryFile(max_size=8 << 20, mode="w+b") as raw:
         text = TextWrapper(raw)
-        count = await write_csv(d.service, d.render, since, until, text)
+        count = await write_csv(d.office, d.render, since, until, text)
         text.flush()
         raw.seek(0)
         name = f"cases-{_day(since, d.render)}-{_day(until - 1, d.render)}.csv"
@@ -62,14 +62,14 @@ class TextWrapper:
 
 
 async def write_csv(
-    service: ReportService, render: Renderer, since: float, until: float, out: TextIO | TextWrapper
+    office: Office, render: Renderer, since: float, until: float, out: TextIO | TextWrapper
 ) -> int:
     """Write the CSV (with a BOM, so Excel reads it as UTF-8); return the number of cases."""
     out.write("\ufeff")
     writer = csv.writer(out)
     writer.writerow([spreadsheet_safe(texts.EXPORT_HEADERS[c]) for c in EXPORT_COLUMNS])
     count = 0
-    async for rows in service.export(since, until):
+    async for rows in office.export(since, until):
         for row in rows:
             writer.writerow([spreadsheet_safe(cell) for cell in _cells(row, render)])
         count += len(rows)

@@ -16,9 +16,9 @@ from telegram.ext import (
 from handlers.telegram import callbacks, texts
 from handlers.telegram.deps import BotContext, refused_unless_admin
 from handlers.telegram.render import ACTIONS_BY_CODE
-from reports.service import NoteTooLong, PromptUsed, ReportNotFound, UnknownTicket
+from reports.errors import NoteTooLong, PromptUsed, ReportNotFound, UnknownTicket
+from reports.records import Report
 from reports.states import Action, TransitionRefused, next_status
-from storage.reports import Report
 
 log = logging.getLogger(__name__)
 GROUPS = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE
@@ -32,7 +32,7 @@ async def press_report_button(update: Update, context: BotContext) -> None:
     assert button is not None and button.scope == "r"
     user = query.from_user
     try:
-        report = await d.service.get_report(button.id)
+        report = await d.cases.get_report(button.id)
     except ReportNotFound:
         await query.answer(texts.BUTTON_STALE, show_alert=True)
         return
@@ -49,7 +49,7 @@ async def press_report_button(update: Update, context: BotContext) -> None:
         return
     try:
         if button.action == "acc":
-            await d.service.act(report.id, Action.ACCEPT, user.id, user.full_name)
+            await d.cases.act(report.id, Action.ACCEPT, user.id, user.full_name)
             await query.answer(texts.ACT_DONE["accept"])
         elif button.action == "mv":
             next_status(report.status, Action.REASSIGN)
@@ -96,7 +96,7 @@ async def ask_for_note(
         reply_markup=ForceReply(input_field_placeholder=texts.ACTION_NAMES[action]),
         reply_parameters=ReplyParameters(report.alert_message_id),
     )
-    await d.service.open_prompt(
+    await d.cases.open_prompt(
         report.id, action, report.alert_chat_id, prompt.message_id, actor_id, to_group
     )
 
@@ -106,7 +106,7 @@ async def receive_note_reply(update: Update, context: BotContext) -> None:
     d = context.deps
     message = update.effective_message
     replied = message.reply_to_message
-    prompt = await d.service.prompt_at(message.chat_id, replied.message_id)
+    prompt = await d.cases.prompt_at(message.chat_id, replied.message_id)
     if prompt is None:
         await relay_question(update, context)
         return
@@ -114,13 +114,13 @@ async def receive_note_reply(update: Update, context: BotContext) -> None:
         await message.reply_text(texts.NOTE_USED)
         return
     user = update.effective_user
-    report = await d.service.get_report(prompt.report_id)
+    report = await d.cases.get_report(prompt.report_id)
     if not await may_act(context, report.group_key, user.id):
         await message.reply_text(texts.NO_PERMISSION)
         return
     action = Action(prompt.action)
     try:
-        report = await d.service.act(
+        report = await d.cases.act(
             report.id,
             action,
             user.id,
@@ -150,7 +150,7 @@ async def relay_question(update: Update, context: BotContext) -> None:
     """A member's reply to a case's alert is a question for the resident; relay it."""
     d = context.deps
     message = update.effective_message
-    report = await d.service.report_at_alert(message.chat_id, message.reply_to_message.message_id)
+    report = await d.cases.report_at_alert(message.chat_id, message.reply_to_message.message_id)
     if report is None:
         return  # a reply to something else: ordinary chatter
     user = update.effective_user
@@ -158,7 +158,7 @@ async def relay_question(update: Update, context: BotContext) -> None:
         await message.reply_text(texts.NO_PERMISSION)
         return
     try:
-        await d.service.ask_resident(report, message.text, user.id, user.full_name)
+        await d.relays.ask_resident(report, message.text, user.id, user.full_name)
     except NoteTooLong as exc:
         await message.reply_text(texts.NOTE_TOO_LONG.format(limit=exc.limit))
         return
@@ -170,7 +170,7 @@ async def may_act(context: BotContext, group_key: str, user_id: int) -> bool:
     d = context.deps
     if user_id in d.settings.admins:
         return True
-    chat_id = d.service.group_chat(group_key)
+    chat_id = d.group_chats.group_chat(group_key)
     return chat_id is not None and await d.members.is_member(context.bot, chat_id, user_id)
 
 
@@ -202,7 +202,7 @@ async def bind_group_chat(update: Update, context: BotContext) -> None:
         listing = "\n".join(f"{k}　{g.name}" for k, g in d.settings.groups.items())
         await message.reply_text(texts.BIND_USAGE.format(groups=listing))
         return
-    await d.service.bind_group(key, chat.id, update.effective_user.id)
+    await d.group_chats.bind_group(key, chat.id, update.effective_user.id)
     await message.reply_text(texts.BIND_DONE.format(group=d.settings.groups[key].name))
 
 
@@ -212,7 +212,7 @@ async def send_digests_now(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if await refused_unless_admin(update, context, texts.DIGEST_NOT_ADMIN):
         return
-    await d.service.queue_digests()
+    await d.office.queue_digests()
     await message.reply_text(texts.DIGEST_SENT)
 
 

@@ -13,7 +13,8 @@ from telegram.error import Forbidden, RetryAfter, TelegramError
 from handlers.telegram import callbacks, texts
 from handlers.telegram.render import survey_markup
 from handlers.telegram.worker import Worker
-from quizzes.push import PushService, Recipient
+from quizzes.push import PushService
+from quizzes.records import Recipient
 from reports.delivery import backoff_seconds
 
 log = logging.getLogger(__name__)

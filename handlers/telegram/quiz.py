@@ -17,8 +17,9 @@ from telegram.ext import (
 
 from handlers.telegram import callbacks, texts
 from handlers.telegram.deps import BotApplication, BotContext, refused_unless_admin_in_private
+from quizzes.records import Round
 from quizzes.scoring import POINTS_PER_CORRECT, mask
-from quizzes.service import Round, UnknownTopic
+from quizzes.service import UnknownTopic
 
 log = logging.getLogger(__name__)
 # A question expires a little after its poll closes, so a last-second answer counts.

@@ -9,10 +9,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from handlers.telegram import callbacks, texts
 from quizzes.survey import SUPPORT
+from reports.records import Draft, Event, Report
 from reports.states import Action, allowed_actions
 from settings import FALLBACK_CATEGORY, Settings
-from storage.drafts import Draft
-from storage.reports import Event, Report
 
 PREVIEW_CHARS = 300
 

@@ -26,7 +26,8 @@ from telegram.ext import (
 
 from handlers.telegram import callbacks, texts
 from handlers.telegram.deps import BotContext
-from reports.service import (
+from reports.drafting import check_location
+from reports.errors import (
     AlreadyRated,
     BadLocation,
     CommentNeeded,
@@ -42,12 +43,11 @@ from reports.service import (
     TextTooLong,
     TooManyPhotos,
 )
+from reports.records import Draft, NotePrompt
 from reports.states import Action
 from reports.throttle import Verdict
 from reports.tickets import parse_ticket
 from settings import FALLBACK_CATEGORY, Settings
-from storage.drafts import Draft
-from storage.prompts import NotePrompt
 
 log = logging.getLogger(__name__)
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
@@ -106,35 +106,35 @@ async def receive_text(update: Update, context: BotContext) -> None:
     try:
         replied = message.reply_to_message
         if replied is not None and replied.from_user and replied.from_user.is_bot:
-            prompt = await d.service.prompt_at(message.chat_id, replied.message_id)
+            prompt = await d.cases.prompt_at(message.chat_id, replied.message_id)
             if prompt is not None:
                 await reopen_with_comment(message, prompt, context)
                 return
-            asked = await d.service.report_at_relay(message.chat_id, replied.message_id)
+            asked = await d.relays.report_at_relay(message.chat_id, replied.message_id)
             if asked is not None:
-                await d.service.answer_group(asked, resident, text)
+                await d.relays.answer_group(asked, resident, text)
                 await message.reply_text(
                     texts.RELAY_ANSWERED.format(group=d.render.group(asked.group_key))
                 )
                 return
-            draft = await d.service.draft_by_card(message.chat_id, replied.message_id)
+            draft = await d.drafting.draft_by_card(message.chat_id, replied.message_id)
             if draft is not None and draft.status == "open":
-                draft = await d.service.set_address(resident, draft.id, text)
+                draft = await d.drafting.set_address(resident, draft.id, text)
                 notice = texts.DRAFT_ADDRESS_ADDED.format(address=draft.address)
                 await send_card(message, draft, context, notice)
                 return
-        d.service.check_text(text)
-        open_draft = await d.service.open_draft(resident)
+        d.drafting.check_text(text)
+        open_draft = await d.drafting.open_draft(resident)
         if open_draft is not None and not open_draft.text:
             # A photo or a location came first; this text describes it.
-            draft = await d.service.describe(resident, open_draft.id, text)
+            draft = await d.drafting.describe(resident, open_draft.id, text)
             await send_card(message, draft, context)
             return
-        result = d.service.classify(text)
+        result = d.drafting.classify(text)
         if result.category == FALLBACK_CATEGORY and len(text.strip()) <= CHITCHAT_MAX_CHARS:
             await message.reply_text(texts.CHITCHAT)
             return
-        draft = await d.service.start_draft(resident, message.chat_id, text)
+        draft = await d.drafting.start_draft(resident, message.chat_id, text)
     except ReportError as exc:
         await message.reply_text(refusal(exc, d.settings))
         return
@@ -152,16 +152,16 @@ async def receive_photo(update: Update, context: BotContext) -> None:
     if album and context.chat_data.get(REFUSED_ALBUM) == album:
         return  # the album is over the limit and was refused once: the rest goes quietly
     try:
-        draft = await d.service.open_draft(resident)
+        draft = await d.drafting.open_draft(resident)
         if draft is not None and (not caption or (album and album == draft.media_group_id)):
-            draft = await d.service.add_photo(resident, draft.id, file_id, caption)
+            draft = await d.drafting.add_photo(resident, draft.id, file_id, caption)
             if album and album == draft.media_group_id:
                 await refresh_card(context, draft)  # the rest of an album: no reply each
             else:
                 notice = texts.DRAFT_PHOTO_ADDED.format(count=len(draft.photos))
                 await send_card(message, draft, context, notice)
             return
-        draft = await d.service.start_draft(resident, message.chat_id, caption, file_id, album)
+        draft = await d.drafting.start_draft(resident, message.chat_id, caption, file_id, album)
     except ReportError as exc:
         if album and isinstance(exc, TooManyPhotos):
             context.chat_data[REFUSED_ALBUM] = album
@@ -177,11 +177,11 @@ async def receive_location(update: Update, context: BotContext) -> None:
     resident = update.effective_user.id
     location = message.location
     try:
-        d.service.check_location(location.latitude, location.longitude)
-        draft = await d.service.open_draft(resident)
+        check_location(location.latitude, location.longitude)
+        draft = await d.drafting.open_draft(resident)
         if draft is None:
-            draft = await d.service.start_draft(resident, message.chat_id, "")
-        draft = await d.service.set_location(
+            draft = await d.drafting.start_draft(resident, message.chat_id, "")
+        draft = await d.drafting.set_location(
             resident, draft.id, location.latitude, location.longitude
         )
     except BadLocation:
@@ -217,9 +217,9 @@ async def rate_report(update: Update, context: BotContext) -> None:
     try:
         if rating is None:
             raise ReportNotFound()
-        await d.service.rate(button.id, query.from_user.id, rating)
+        await d.ratings.rate(button.id, query.from_user.id, rating)
     except CommentNeeded:
-        report = await d.service.get_report(button.id)
+        report = await d.cases.get_report(button.id)
         await query.answer()
         prompt = await query.message.reply_text(
             texts.REOPEN_ASK.format(
@@ -229,7 +229,7 @@ async def rate_report(update: Update, context: BotContext) -> None:
             ),
             reply_markup=ForceReply(),
         )
-        await d.service.open_prompt(
+        await d.cases.open_prompt(
             report.id, Action.REOPEN, query.message.chat.id, prompt.message_id, query.from_user.id
         )
         return
@@ -247,7 +247,7 @@ async def reopen_with_comment(message: Message, prompt: NotePrompt, context: Bot
     """The resident's 不满意 comment: the case goes back to its group."""
     d = context.deps
     try:
-        report = await d.service.reopen(
+        report = await d.ratings.reopen(
             prompt.report_id, message.from_user.id, message.text.strip(), prompt.id
         )
     except NoteTooLong as exc:
@@ -264,9 +264,9 @@ async def reopen_with_comment(message: Message, prompt: NotePrompt, context: Bot
 async def send_card(message: Message, draft: Draft, context: BotContext, notice: str = "") -> None:
     """Reply with the draft's card and remember it, so buttons and replies find the draft."""
     d = context.deps
-    text, markup = d.render.draft_card(draft, d.service.is_placed(draft))
+    text, markup = d.render.draft_card(draft, d.drafting.is_placed(draft))
     card = await message.reply_text(f"{notice}\n{text}" if notice else text, reply_markup=markup)
-    await d.service.set_card(draft.id, card.message_id)
+    await d.drafting.set_card(draft.id, card.message_id)
 
 
 async def refresh_card(context: BotContext, draft: Draft) -> None:
@@ -274,7 +274,7 @@ async def refresh_card(context: BotContext, draft: Draft) -> None:
     d = context.deps
     if draft.card_message_id is None:
         return
-    text, markup = d.render.draft_card(draft, d.service.is_placed(draft))
+    text, markup = d.render.draft_card(draft, d.drafting.is_placed(draft))
     try:
         await context.bot.edit_message_text(
             text, chat_id=draft.chat_id, message_id=draft.card_message_id, reply_markup=markup
@@ -295,9 +295,9 @@ async def press_draft_button(update: Update, context: BotContext) -> None:
             try:
                 separate = button.action == "new"
                 card = query.message.message_id if query.message else None
-                submission = await d.service.confirm(resident, button.id, separate, card)
+                submission = await d.filing.confirm(resident, button.id, separate, card)
             except DuplicateFound as found:
-                draft = await d.service.get_draft(resident, button.id)
+                draft = await d.drafting.get_draft(resident, button.id)
                 await query.answer()
                 text, markup = d.render.duplicate_choice(draft, found.report, found.distance)
                 await query.edit_message_text(text, reply_markup=markup)
@@ -313,7 +313,7 @@ async def press_draft_button(update: Update, context: BotContext) -> None:
             await query.answer(texts.DRAFT_SUBMITTED_TOAST.format(ticket=ticket))
         elif button.action == "fol":
             try:
-                report = await d.service.follow(resident, button.id, _case_id(button.arg))
+                report = await d.filing.follow(resident, button.id, _case_id(button.arg))
             except (NotOffered, ReportNotFound):
                 await query.answer(texts.BUTTON_STALE, show_alert=True)
                 return
@@ -322,32 +322,32 @@ async def press_draft_button(update: Update, context: BotContext) -> None:
                 texts.FOLLOWING.format(ticket=report.ticket, group=d.render.group(report.group_key))
             )
         elif button.action == "cat":
-            draft = await d.service.get_draft(resident, button.id)
+            draft = await d.drafting.get_draft(resident, button.id)
             _require_open(draft)
             await query.answer()
             await query.edit_message_text(
                 d.render.choose_text(draft), reply_markup=d.render.category_choice(draft)
             )
         elif button.action == "set":
-            draft = await d.service.choose_category(resident, button.id, button.arg or "")
+            draft = await d.drafting.choose_category(resident, button.id, button.arg or "")
             await query.answer()
             text, markup = d.render.draft_card(draft, placed=True)
             await query.edit_message_text(text, reply_markup=markup)
         elif button.action == "back":
-            draft = await d.service.get_draft(resident, button.id)
+            draft = await d.drafting.get_draft(resident, button.id)
             _require_open(draft)
             await query.answer()
-            text, markup = d.render.draft_card(draft, d.service.is_placed(draft))
+            text, markup = d.render.draft_card(draft, d.drafting.is_placed(draft))
             await query.edit_message_text(text, reply_markup=markup)
         elif button.action == "loc":
-            draft = await d.service.get_draft(resident, button.id)
+            draft = await d.drafting.get_draft(resident, button.id)
             _require_open(draft)
             await query.answer()
             await query.message.reply_text(
                 texts.LOCATION_REQUEST, reply_markup=_location_keyboard()
             )
         elif button.action == "no":
-            await d.service.cancel(resident, button.id)
+            await d.drafting.cancel(resident, button.id)
             await query.answer()
             await query.edit_message_text(texts.DRAFT_CANCELLED)
     except DraftClosed as exc:
@@ -370,7 +370,7 @@ def _require_open(draft: Draft) -> None:
 
 async def _answer_closed(query: CallbackQuery, draft: Draft, context: BotContext) -> None:
     if draft.status in ("submitted", "followed") and draft.report_id is not None:
-        report = await context.deps.service.get_report(draft.report_id)
+        report = await context.deps.cases.get_report(draft.report_id)
         # An alert, not a toast: the resident may be asking because the receipt never came.
         await query.answer(
             texts.DRAFT_ALREADY_SUBMITTED.format(ticket=report.ticket), show_alert=True
@@ -393,7 +393,7 @@ def _location_keyboard() -> ReplyKeyboardMarkup:
 async def list_my_reports(update: Update, context: BotContext) -> None:
     """List the resident's latest reports and their status."""
     d = context.deps
-    reports, total = await d.service.resident_reports(update.effective_user.id)
+    reports, total = await d.cases.resident_reports(update.effective_user.id)
     await update.effective_message.reply_text(d.render.report_list(reports, total))
 
 
@@ -405,11 +405,11 @@ async def show_report_status(update: Update, context: BotContext) -> None:
     if ticket is None:
         await message.reply_text(texts.STATUS_USAGE)
         return
-    report = await d.service.resident_report(update.effective_user.id, ticket)
+    report = await d.cases.resident_report(update.effective_user.id, ticket)
     if report is None:
         await message.reply_text(texts.STATUS_NOT_FOUND.format(ticket=ticket))
         return
-    history = await d.service.history(report.id)
+    history = await d.cases.history(report.id)
     await message.reply_text(d.render.report_detail(report, history))
 
 

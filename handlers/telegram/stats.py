@@ -27,7 +27,7 @@ async def show_statistics(update: Update, context: BotContext) -> None:
     except ValueError:
         await message.reply_text(texts.STATS_USAGE)
         return
-    figures = await d.service.statistics(days)
+    figures = await d.office.statistics(days)
     await message.reply_text(stats_text(figures, days, d.render))
     chart = await chart_png(d.render, figures, days)
     if chart is None:

@@ -1,0 +1,64 @@
+"""The reporting services, one per concern, built together over one shared state.
+
+A channel adapter calls the concern it needs (`drafting`, `filing`, `cases`,
+`ratings`, `office`, `relays`, `group_chats`, `retention`); they all hold the
+same `Shared`, so setting its clock or outbox listener reaches every one of
+them at once. Every change that must be announced writes its outbox items in
+the same transaction, so a crash can delay a message but never lose it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from reports.cases import Cases
+from reports.classifier import Classifier
+from reports.context import Shared
+from reports.drafting import Drafting
+from reports.filing import Filing
+from reports.group_chats import GroupChats
+from reports.office import Office
+from reports.ratings import Ratings
+from reports.relays import Relays
+from reports.retention import Retention
+from settings import Settings
+from storage.db import Database
+
+
+@dataclass(frozen=True)
+class ReportServices:
+    """The concern services of the reporting domain and the one state they share."""
+
+    shared: Shared
+    drafting: Drafting
+    filing: Filing
+    cases: Cases
+    ratings: Ratings
+    office: Office
+    relays: Relays
+    group_chats: GroupChats
+    retention: Retention
+
+    @classmethod
+    def build(
+        cls,
+        db: Database,
+        settings: Settings,
+        classifier: Classifier,
+        clock: Callable[[], float] = time.time,
+    ) -> ReportServices:
+        """Every concern service over one new `Shared` state."""
+        shared = Shared(db, settings, clock)
+        return cls(
+            shared=shared,
+            drafting=Drafting(shared, classifier),
+            filing=Filing(shared),
+            cases=Cases(shared),
+            ratings=Ratings(shared),
+            office=Office(shared),
+            relays=Relays(shared),
+            group_chats=GroupChats(shared),
+            retention=Retention(shared),
+        )
