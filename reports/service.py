@@ -136,6 +136,7 @@ class ReportService:
         self.load_bindings = self.group_chats.load_bindings
         self.group_chat = self.group_chats.group_chat
         self.bind_group = self.group_chats.bind_group
+        self.move_group_chat = self.group_chats.move_group_chat
         # composing a draft
         self.classify = self.drafting.classify
         self.is_placed = self.drafting.is_placed
