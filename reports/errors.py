@@ -63,6 +63,14 @@ class UnknownGroup(ReportError):
     """Not a group a case can be reassigned to."""
 
 
+class GroupGone(ReportError):
+    """Work queued for a working group that is no longer in the config: it has no chat."""
+
+    def __init__(self, group_key: str) -> None:
+        super().__init__(f"group {group_key} is no longer in the config")
+        self.group_key = group_key
+
+
 class DuplicateFound(ReportError):
     """An open case of the same problem is nearby: follow it, or file anyway."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from simulator.server import JSON, BotApiStandIn, SentMessage
+from simulator.server import JSON, BotApiStandIn, PressedMessage, SentMessage
 
 
 class Driver:
@@ -37,13 +37,23 @@ class Driver:
         assert raw is not None, f"message {message.message_id} is gone from {message.chat_id}"
         return SentMessage.of(message.chat_id, raw, message.method)
 
-    async def press(self, user: int, message: SentMessage, label: str) -> JSON:
-        """Press the button whose label contains `label`; return the callback answer."""
-        return await self.press_data(user, message, self.now(message).button_data(label))
+    async def press(
+        self, user: int, message: SentMessage, label: str, shown: PressedMessage = "accessible"
+    ) -> JSON:
+        """Press the button whose label contains `label`; return the callback answer.
 
-    async def press_data(self, user: int, message: SentMessage, data: str) -> JSON:
+        `shown`: how the query carries the message (see `BotApiStandIn.press`).
+        """
+        data = self.now(message).button_data(label)
+        return await self.press_data(user, message, data, shown)
+
+    async def press_data(
+        self, user: int, message: SentMessage, data: str, shown: PressedMessage = "accessible"
+    ) -> JSON:
         """Press a button with any callback data (also forged data); return the answer."""
-        query_id = self.api.press(user, message.message_id, data, chat_id=message.chat_id)
+        query_id = self.api.press(
+            user, message.message_id, data, chat_id=message.chat_id, shown=shown
+        )
         return await self.api.answer_to(query_id, timeout=self.timeout)
 
     async def wait_text(self, message: SentMessage, fragment: str) -> str:

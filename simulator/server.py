@@ -37,7 +37,12 @@ from simulator.guard import same_site_only
 
 JSON = dict[str, Any]
 T = TypeVar("T")
-FailureKind = Literal["chat_not_found", "forbidden", "server_error", "flood", "disconnect", "slow"]
+FailureKind = Literal[
+    "chat_not_found", "forbidden", "server_error", "flood", "disconnect", "slow", "migrated"
+]
+# How a pressed button's message reaches the bot: whole, as Telegram's InaccessibleMessage
+# (chat and id, date 0: deleted or too old), or not at all (too old).
+PressedMessage = Literal["accessible", "inaccessible", "absent"]
 
 _LOG = logging.getLogger("simulator")
 _WEB_DIR = Path(__file__).with_name("web")
@@ -176,11 +181,18 @@ _BOT_COMMAND_NAME_RE = re.compile(r"[a-z0-9_]{1,32}")
 class ApiError(Exception):
     """An error answer of the Bot API."""
 
-    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        description: str,
+        retry_after: int | None = None,
+        migrate_to: int | None = None,
+    ) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
         self.retry_after = retry_after
+        self.migrate_to = migrate_to
 
 
 class _Disconnect(Exception):
@@ -322,6 +334,7 @@ class _Failure:
     remaining: int | None
     retry_after: int
     delay: float = 0.0
+    migrate_to: int | None = None
 
 
 @dataclass
@@ -878,14 +891,27 @@ class BotApiStandIn:
         times: int | None = None,
         retry_after: int = 1,
         delay: float = 0.0,
+        migrate_to: int | None = None,
     ) -> None:
         """Make send*/edit* calls targeting ``chat_id`` fail (``times`` calls, None = until
         ``clear_failures``).  sendChatAction is not affected.  ``"slow"`` is the fault of an
-        overloaded Telegram: the call is carried out, but answered ``delay`` seconds late."""
-        kinds = {"chat_not_found", "forbidden", "server_error", "flood", "disconnect", "slow"}
+        overloaded Telegram: the call is carried out, but answered ``delay`` seconds late.
+        ``"migrated"`` is a group upgraded to the supergroup ``migrate_to`` (400 with
+        ``migrate_to_chat_id``)."""
+        kinds = {
+            "chat_not_found",
+            "forbidden",
+            "server_error",
+            "flood",
+            "disconnect",
+            "slow",
+            "migrated",
+        }
         if kind not in kinds:
             raise ValueError(f"unknown failure kind {kind!r}")
-        self._failures[chat_id] = _Failure(kind, times, retry_after, delay)
+        if kind == "migrated" and migrate_to is None:
+            raise ValueError("a migrated chat needs migrate_to")
+        self._failures[chat_id] = _Failure(kind, times, retry_after, delay, migrate_to)
 
     def clear_failures(self, chat_id: int | None = None) -> None:
         """Remove injected failures for one chat, or for all chats."""
@@ -924,6 +950,12 @@ class BotApiStandIn:
                 raise ApiError(403, "Forbidden: bot was blocked by the user")
             if failure.kind == "server_error":
                 raise ApiError(502, "Bad Gateway")
+            if failure.kind == "migrated":
+                raise ApiError(
+                    400,
+                    "Bad Request: group chat was upgraded to a supergroup chat",
+                    migrate_to=failure.migrate_to,
+                )
             if failure.kind == "flood":
                 raise ApiError(
                     429,
@@ -1137,9 +1169,18 @@ class BotApiStandIn:
         return self._inject_message(user_id, chat_id, {"contact": contact})
 
     def press(
-        self, user_id: int, message: JSON | int, data: str, chat_id: int | None = None
+        self,
+        user_id: int,
+        message: JSON | int,
+        data: str,
+        chat_id: int | None = None,
+        shown: PressedMessage = "accessible",
     ) -> str:
-        """Inject a callback query for a button of a stored message; returns its id."""
+        """Inject a callback query for a button of a stored message; returns its id.
+
+        ``shown`` is how the query carries the message: whole, inaccessible (chat and
+        id only, date 0) or absent, as Telegram does for a message too old.
+        """
         user = self._require_user(user_id)
         if isinstance(message, dict):
             target_chat_id = int(message["chat"]["id"])
@@ -1159,6 +1200,10 @@ class BotApiStandIn:
             "chat_instance": str(-(abs(target_chat_id) * 7919 % 10**18) - 1),
             "data": data,
         }
+        if shown == "inaccessible":
+            query["message"] = {"chat": stored["chat"], "message_id": message_id, "date": 0}
+        elif shown == "absent":
+            del query["message"]
         self._callbacks[callback_id] = query
         self.inject({"callback_query": query})
         return callback_id
@@ -1409,10 +1454,14 @@ class BotApiStandIn:
         return _Params(_normalise_params(raw), files)
 
     @staticmethod
-    def _error_body(status: int, description: str, retry_after: int | None = None) -> JSON:
+    def _error_body(
+        status: int, description: str, retry_after: int | None = None, migrate_to: int | None = None
+    ) -> JSON:
         body: JSON = {"ok": False, "error_code": status, "description": description}
         if retry_after is not None:
             body["parameters"] = {"retry_after": retry_after}
+        if migrate_to is not None:
+            body["parameters"] = {"migrate_to_chat_id": migrate_to}
         return body
 
     async def _handle_api(self, request: web.Request) -> web.StreamResponse:
@@ -1443,7 +1492,7 @@ class BotApiStandIn:
             record.status = exc.status
             record.description = exc.description
             self._record(record)
-            body = self._error_body(exc.status, exc.description, exc.retry_after)
+            body = self._error_body(exc.status, exc.description, exc.retry_after, exc.migrate_to)
             return web.json_response(body, status=exc.status, dumps=_json_dumps)
         except asyncio.CancelledError:
             raise

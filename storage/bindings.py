@@ -5,7 +5,11 @@ from __future__ import annotations
 from storage.db import Connection, execute, fetch_all
 
 
-async def bind(conn: Connection, group_key: str, chat_id: int, bound_by: int, now: float) -> None:
+async def bind(
+    conn: Connection, group_key: str, chat_id: int, bound_by: int | None, now: float
+) -> None:
+    """Bind a group to a chat; `bound_by` is the admin who sent /bind (None: Telegram moved
+    the group to a supergroup)."""
     # A chat serves one group only: rebinding it elsewhere releases the old key.
     await execute(
         conn,

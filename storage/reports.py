@@ -320,6 +320,13 @@ async def set_alert(conn: Connection, report_id: int, chat_id: int, message_id: 
     )
 
 
+async def move_alert_chat(conn: Connection, old_chat: int, new_chat: int) -> None:
+    """Alerts posted in a chat that became a supergroup: later messages about them go there."""
+    await execute(
+        conn, "UPDATE reports SET alert_chat_id = ? WHERE alert_chat_id = ?", (new_chat, old_chat)
+    )
+
+
 async def add_event(
     conn: Connection,
     report_id: int,

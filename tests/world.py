@@ -30,6 +30,8 @@ ADMIN = 9001
 COMMITTED_GROUPS = tuple(tomllib.loads((ROOT / "config.toml").read_text("utf-8"))["groups"])
 GROUP_CHATS = {key: -100_000 - i for i, key in enumerate(COMMITTED_GROUPS)}
 T = TypeVar("T")
+# In `settings_for_tests` overrides: remove the key (a group dropped from the config).
+DROP: Any = object()
 
 
 def settings_for_tests(db_path: Path, **overrides: Any) -> Settings:
@@ -48,9 +50,14 @@ def settings_for_tests(db_path: Path, **overrides: Any) -> Settings:
 
 
 def deep_update(target: dict[str, Any], changes: dict[str, Any]) -> None:
-    """Merge nested tables: {"categories": {"litter": {"accept_hours": 1}}} changes one key."""
+    """Merge nested tables: {"categories": {"litter": {"accept_hours": 1}}} changes one key.
+
+    A value of `DROP` removes the key: {"groups": {"urban": DROP}}.
+    """
     for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(target.get(key), dict):
+        if value is DROP:
+            target.pop(key, None)
+        elif isinstance(value, dict) and isinstance(target.get(key), dict):
             deep_update(target[key], value)
         else:
             target[key] = value

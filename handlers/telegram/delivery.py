@@ -11,13 +11,21 @@ import logging
 from datetime import timedelta
 
 from telegram import Bot, ForceReply, InputMediaPhoto, ReplyParameters
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 
 from handlers.telegram import texts
 from handlers.telegram.figures import chart_png, stats_text, trend_text
 from handlers.telegram.render import Renderer
 from handlers.telegram.worker import Worker
 from reports.delivery import OutboxService
+from reports.errors import GroupGone
 from reports.outbox import (
     DEADLINE_NOTICE,
     DIGEST,
@@ -173,6 +181,10 @@ class Courier(Worker):
             await self.outbox.sent(item)
         except RetryAfter as exc:
             await self.outbox.retry(item, str(exc), after=_seconds(exc.retry_after) + 0.05)
+        except ChatMigrated as exc:
+            await self._migrated(item, exc)
+        except GroupGone as exc:
+            await self._orphaned(item, exc)
         except Forbidden as exc:
             await self._refused(item, exc)
         except BadRequest as exc:  # before NetworkError: PTB derives it from that
@@ -248,6 +260,51 @@ class Courier(Worker):
             item.kind,
             item.target,
             error,
+        )
+        await self.outbox.give_up(item, error, notice)
+
+    async def _migrated(self, item: OutboxItem, exc: ChatMigrated) -> None:
+        """The group's chat became a supergroup: bind the group to it and send again at once."""
+        group = await self._group_of(item)
+        old_chat = self.group_chats.group_chat(group)
+        if old_chat == exc.new_chat_id:
+            # Bound there already, yet this send went to another old chat: no loop at once.
+            await self._retry(item, exc)
+            return
+        await self.group_chats.move_group_chat(group, old_chat, exc.new_chat_id)
+        log.warning(
+            "group %s: its chat %s was upgraded to the supergroup %s; bound to it, sending there",
+            group,
+            old_chat,
+            exc.new_chat_id,
+        )
+        await self.outbox.retry(item, str(exc), after=0.0)
+
+    async def _orphaned(self, item: OutboxItem, exc: GroupGone) -> None:
+        """Work for a group taken out of the config has nowhere to go: fail it, tell the office
+        once (unless it is a notice to the office itself)."""
+        error = f"{type(exc).__name__}: {exc}"
+        if item.kind == REFUSAL_NOTICE:
+            log.error("could not tell the office of a refused message %s: %s", item.payload, error)
+            await self.outbox.give_up(item, error)
+            return
+        notice: dict[str, object] = {
+            "kind": item.kind,
+            "part": item.step,
+            "group": exc.group_key,
+            "reason": str(exc),
+            "ticket": None,
+            "gone": True,
+        }
+        if item.report_id is not None:
+            notice["ticket"] = (await self.cases.get_report(item.report_id)).ticket
+        log.error(
+            "outbox item %s (%s, ticket %s) is for group %s, which is no longer in the config;"
+            " failed, the office is told",
+            item.id,
+            item.kind,
+            notice["ticket"],
+            exc.group_key,
         )
         await self.outbox.give_up(item, error, notice)
 

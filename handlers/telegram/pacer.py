@@ -29,12 +29,12 @@ import logging
 import math
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextvars import ContextVar
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from telegram.error import RetryAfter, TelegramError, TimedOut
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import BaseRateLimiter
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,12 @@ WORKER_MAX_WAIT = 2.0
 # Chats not sent to for this long are forgotten, so memory follows activity.
 FORGET_AFTER = 300.0
 
+# A direct send that must not be lost (a quiz's results) is tried again this many times
+# after a 5xx, a dropped connection or a timeout, waiting 0.5 s, 1 s, 2 s ... in between.
+TRANSIENT_RETRIES = 4
+TRANSIENT_BACKOFF = 0.5
+T = TypeVar("T")
+
 _own_retries: ContextVar[bool] = ContextVar("own_retries", default=False)
 
 
@@ -82,6 +88,31 @@ def own_retries() -> Iterator[None]:
         yield
     finally:
         _own_retries.reset(token)
+
+
+async def send_retrying(
+    send: Callable[[], Awaitable[T]],
+    retries: int = TRANSIENT_RETRIES,
+    backoff: float = TRANSIENT_BACKOFF,
+) -> T:
+    """Send directly, and again after a 5xx, a dropped connection or a timeout, backing off.
+
+    The pacer already sends again after a 429; a 400 or 403 is final. A send that
+    timed out may have been posted all the same: the resident may see it twice,
+    which beats not at all. After the last retry the error is raised.
+    """
+    for attempt in range(retries + 1):
+        try:
+            return await send()
+        except BadRequest:
+            raise  # PTB derives it from NetworkError, but a retry cannot mend it
+        except NetworkError as exc:
+            if attempt == retries:
+                raise
+            delay = backoff * 2**attempt
+            log.warning("direct send failed (%s); sending again in %.1fs", exc, delay)
+            await asyncio.sleep(delay)
+    raise AssertionError("unreachable")
 
 
 class Window:

@@ -17,6 +17,7 @@ from telegram.ext import (
 
 from handlers.telegram import callbacks, texts
 from handlers.telegram.deps import BotApplication, BotContext, refused_unless_admin_in_private
+from handlers.telegram.pacer import send_retrying
 from quizzes.records import Round
 from quizzes.scoring import POINTS_PER_CORRECT, mask
 from quizzes.service import UnknownTopic
@@ -131,7 +132,9 @@ async def send_results(context: BotContext, round_: Round) -> None:
                 question=question.question, answer=answer, explanation=question.explanation
             )
         )
-    await context.bot.send_message(round_.chat_id, "\n\n".join(lines))
+    # The round is over in the database: results lost to a Telegram hiccup would never come.
+    text = "\n\n".join(lines)
+    await send_retrying(lambda: context.bot.send_message(round_.chat_id, text))
 
 
 async def show_rank(update: Update, context: BotContext) -> None:

@@ -323,13 +323,15 @@ class Renderer:
         )
 
     def refusal_notice(self, payload: dict[str, object]) -> str:
-        """To 办公室: which message Telegram refused for good, about which ticket, and why."""
+        """To 办公室: which message was refused for good (or had no group to go to), and why."""
         kind = str(payload["kind"])
         what = texts.REFUSAL_WHAT.get(kind, kind)
         if kind == "group_alert" and payload.get("part"):
             what = texts.REFUSAL_WHAT_PARTS
         ticket = payload.get("ticket")
-        return texts.REFUSAL_NOTICE.format(
+        # "gone": the group was taken out of the config; Telegram refused nothing.
+        template = texts.GROUP_GONE_NOTICE if payload.get("gone") else texts.REFUSAL_NOTICE
+        return template.format(
             what=what,
             group=self.group(str(payload["group"])),
             ticket=texts.REFUSAL_TICKET.format(ticket=ticket) if ticket else "",

@@ -191,6 +191,12 @@ REFUSAL_NOTICE = (
     "Telegram 的答复：{reason}\n"
     "请人工跟进：必要时把情况转告{group}；若机器人已不在该群，请把它拉回群并发送 /bind。"
 )
+# A group taken out of config.toml while messages for it waited: they cannot go anywhere.
+GROUP_GONE_NOTICE = (
+    "⚠️ 消息无法送达，已停止重发\n"
+    "{what}（发往工作组 {group}）{ticket}没有发出：配置中已没有这个工作组。\n"
+    "请人工跟进：把情况转告接手的工作组，或把该工作组加回配置后重启机器人。"
+)
 REFUSAL_TICKET = "，工单 {ticket}，"
 REFUSAL_WHAT = {
     "group_alert": "新反映提醒",
@@ -290,6 +296,14 @@ NOTE_TOO_LONG = "说明太长（超过 {limit} 字），请精简后重新回复
 NOTE_USED = "这条提示已经回复过了。"
 NO_PERMISSION = "无权限：只有本工作组成员和管理员可以操作。"
 BUTTON_STALE = "这个按钮已失效，请刷新后重试。"
+# A button on a message Telegram no longer shows the bot (too old): each starts with
+# BUTTON_TOO_OLD and says what to do instead.
+BUTTON_TOO_OLD = "这条消息时间太久，按钮已失效。"
+BUTTON_TOO_OLD_DRAFT = BUTTON_TOO_OLD + "请重新发送您要反映的问题。"
+BUTTON_TOO_OLD_QUIZ = BUTTON_TOO_OLD + "请重新发送 /quiz 开始答题。"
+BUTTON_TOO_OLD_SUBSCRIBE = BUTTON_TOO_OLD + "订阅每日答题请发送 /subscribe。"
+BUTTON_TOO_OLD_SURVEY = BUTTON_TOO_OLD + "请重新发送 /survey 参与调查。"
+BUTTON_TOO_OLD_RATING = BUTTON_TOO_OLD + "发送 /myreports 可查看您的反映。"
 
 # Binding group chats.
 BIND_USAGE = "用法：在工作群里发送 /bind 工作组代码。可用代码：\n{groups}"
