@@ -164,7 +164,7 @@ class PortBusy(Exception):
 
 
 class Demo:
-    """Starts the simulator (residents, staff, seven group chats) and the bot on it."""
+    """Starts the simulator (residents, staff, a chat per working group) and the bot on it."""
 
     def __init__(self, settings: Settings, port: int | None = None, seed: bool = True) -> None:
         self.settings = demo_settings(settings)
