@@ -240,20 +240,6 @@ class Courier(Worker):
             log.info("outbox item %s to %s refused: %s; given up", item.id, item.target, error)
             await self.outbox.give_up(item, error)
             return
-        if item.kind == REFUSAL_NOTICE:
-            # No notice about a notice: that would loop when the office chat refuses.
-            log.error("could not tell the office of a refused message %s: %s", item.payload, error)
-            await self.outbox.give_up(item, error)
-            return
-        notice: dict[str, object] = {
-            "kind": item.kind,
-            "part": item.step,
-            "group": await self._group_of(item),
-            "reason": exc.message,
-            "ticket": None,
-        }
-        if item.report_id is not None:
-            notice["ticket"] = (await self.cases.get_report(item.report_id)).ticket
         log.error(
             "outbox item %s (%s to %s) refused for good: %s; the office is told",
             item.id,
@@ -261,7 +247,7 @@ class Courier(Worker):
             item.target,
             error,
         )
-        await self.outbox.give_up(item, error, notice)
+        await self._fail_and_tell(item, error, await self._group_of(item), exc.message)
 
     async def _migrated(self, item: OutboxItem, exc: ChatMigrated) -> None:
         """The group's chat became a supergroup: bind the group to it and send again at once."""
@@ -281,9 +267,22 @@ class Courier(Worker):
         await self.outbox.retry(item, str(exc), after=0.0)
 
     async def _orphaned(self, item: OutboxItem, exc: GroupGone) -> None:
-        """Work for a group taken out of the config has nowhere to go: fail it, tell the office
-        once (unless it is a notice to the office itself)."""
+        """Work for a group taken out of the config has nowhere to go: fail it, tell the office."""
+        log.error(
+            "outbox item %s (%s) is for group %s, which is no longer in the config;"
+            " failed, the office is told",
+            item.id,
+            item.kind,
+            exc.group_key,
+        )
         error = f"{type(exc).__name__}: {exc}"
+        await self._fail_and_tell(item, error, exc.group_key, str(exc), gone=True)
+
+    async def _fail_and_tell(
+        self, item: OutboxItem, error: str, group: str, reason: str, gone: bool = False
+    ) -> None:
+        """Fail the item and queue one notice to the office about it, in the same commit
+        (none about a notice to the office itself: that would loop)."""
         if item.kind == REFUSAL_NOTICE:
             log.error("could not tell the office of a refused message %s: %s", item.payload, error)
             await self.outbox.give_up(item, error)
@@ -291,21 +290,14 @@ class Courier(Worker):
         notice: dict[str, object] = {
             "kind": item.kind,
             "part": item.step,
-            "group": exc.group_key,
-            "reason": str(exc),
+            "group": group,
+            "reason": reason,
             "ticket": None,
-            "gone": True,
         }
+        if gone:
+            notice["gone"] = True
         if item.report_id is not None:
             notice["ticket"] = (await self.cases.get_report(item.report_id)).ticket
-        log.error(
-            "outbox item %s (%s, ticket %s) is for group %s, which is no longer in the config;"
-            " failed, the office is told",
-            item.id,
-            item.kind,
-            notice["ticket"],
-            exc.group_key,
-        )
         await self.outbox.give_up(item, error, notice)
 
     async def _group_of(self, item: OutboxItem) -> str:
