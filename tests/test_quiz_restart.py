@@ -49,22 +49,28 @@ async def test_a_question_left_open_across_a_restart_still_expires(
 async def test_a_question_whose_time_ran_out_while_the_bot_was_down_expires_on_start(
     tmp_path: Path, classifier: object
 ) -> None:
-    async with started_world(tmp_path, classifier, **QUICK) as world:
-        await world.say("/quiz")
-        await poll_no(world, 0)
-        await world.runtime.stop()
-        rewrite_polls(world, "sent_at = sent_at - 60, expires_at = expires_at - 60")
-        await world.restart()
-        await poll_no(world, 1, timeout=3)  # well before a fresh open period would end
+    await next_question_after_a_minute_down(
+        tmp_path, classifier, "sent_at = sent_at - 60, expires_at = expires_at - 60"
+    )
 
 
 async def test_a_question_sent_before_deadlines_were_kept_times_out_from_when_it_was_sent(
     tmp_path: Path, classifier: object
 ) -> None:
+    await next_question_after_a_minute_down(
+        tmp_path, classifier, "sent_at = sent_at - 60, expires_at = NULL"
+    )
+
+
+async def next_question_after_a_minute_down(
+    tmp_path: Path, classifier: object, stored_then: str
+) -> None:
+    """Ask a question, stop the bot, make its stored poll look a minute old, start again:
+    the next question must come well before a fresh open period would end."""
     async with started_world(tmp_path, classifier, **QUICK) as world:
         await world.say("/quiz")
         await poll_no(world, 0)
         await world.runtime.stop()
-        rewrite_polls(world, "sent_at = sent_at - 60, expires_at = NULL")
+        rewrite_polls(world, stored_then)
         await world.restart()
         await poll_no(world, 1, timeout=3)
