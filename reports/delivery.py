@@ -116,6 +116,14 @@ class OutboxService:
                     conn, REFUSAL_NOTICE, self.notices_group, self.clock(), item.report_id, notice
                 )
 
+    async def give_up_and_tell(
+        self, item: OutboxItem, error: str, kind: str, target: str, payload: dict[str, object]
+    ) -> None:
+        """Stop trying an item and queue a message about it to someone else (same commit)."""
+        async with self.db.transaction() as conn:
+            await outbox.mark_failed(conn, item.id, error[:500])
+            await outbox.enqueue(conn, kind, target, self.clock(), item.report_id, payload)
+
     async def retry(
         self, item: OutboxItem, error: str, after: float | None = None, transient: bool = False
     ) -> float:

@@ -52,3 +52,20 @@ async def test_a_reply_to_any_other_message_in_the_group_is_ignored(world: World
     reply = await world.say("/bind urban", user=9001, chat_id=URBAN)
     assert [m.text for m in world.api.sent_to(URBAN)][-1] == reply.text
     assert len(world.api.sent_to(URBAN)) == 2  # the alert and the /bind answer
+
+
+async def test_a_question_the_resident_can_no_longer_receive_is_reported_back_to_the_group(
+    world: World,
+) -> None:
+    _, ticket = await world.file(LITTER)
+    alert = await world.alert("urban")
+    world.api.fail_chat(RESIDENT, "forbidden")  # the resident blocked the bot
+    await world.say(
+        "请问具体是几号楼门口？", URBAN_STAFF, chat_id=URBAN, reply_to_message_id=alert.message_id
+    )
+    undelivered = await world.api.wait_for(
+        lambda: next((m for m in world.api.sent_to(URBAN) if "未能送达" in (m.text or "")), None)
+    )
+    assert ticket in undelivered.text and "几号楼" in undelivered.text
+    request = next(r for r in world.api.requests if r.result == undelivered.raw)
+    assert request.params["reply_parameters"]["message_id"] == alert.message_id

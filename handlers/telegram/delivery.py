@@ -38,6 +38,7 @@ from reports.outbox import (
     TICKET_RECEIPT,
     WEEKLY_REPORT,
     OutboxItem,
+    alert_target,
 )
 from reports.services import ReportServices
 from storage.db import is_storage_fault
@@ -238,7 +239,13 @@ class Courier(Worker):
         error = f"{type(exc).__name__}: {exc.message}"
         if _private(item):
             log.info("outbox item %s to %s refused: %s; given up", item.id, item.target, error)
-            await self.outbox.give_up(item, error)
+            if item.kind == RELAY_QUESTION and item.report_id is not None:
+                # The group waits for an answer that cannot come: tell it, under the alert.
+                undelivered = {**item.payload, "undelivered": True}
+                target = alert_target(item.report_id)
+                await self.outbox.give_up_and_tell(item, error, RELAY_ANSWER, target, undelivered)
+            else:
+                await self.outbox.give_up(item, error)
             return
         log.error(
             "outbox item %s (%s to %s) refused for good: %s; the office is told",
@@ -447,14 +454,18 @@ class Courier(Worker):
         await self.outbox.relayed(item, report.chat_id, message.message_id)
 
     async def _relay_answer(self, item: OutboxItem) -> None:
-        """The resident's answer, under the case's alert in its group's chat."""
+        """The resident's answer (or word that a question could not reach them), under the
+        case's alert in its group's chat."""
         assert item.report_id is not None
         report = await self.cases.get_report(item.report_id)
         chat_id = report.alert_chat_id or self._group_chat(report.group_key)
         reply = None
         if report.alert_message_id is not None:
             reply = ReplyParameters(report.alert_message_id, allow_sending_without_reply=True)
-        text = self.render.relay(texts.RELAY_ANSWER, report, item.payload, quote=True)
+        template = (
+            texts.RELAY_UNDELIVERED if item.payload.get("undelivered") else texts.RELAY_ANSWER
+        )
+        text = self.render.relay(template, report, item.payload, quote=True)
         await self.bot.send_message(
             chat_id, text, reply_parameters=reply, read_timeout=self._timeout(item)
         )

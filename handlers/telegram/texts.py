@@ -174,6 +174,10 @@ ALERT_RATED = "群众评价：{rating}"
 ALERT_FOLLOWERS = "👥 另有 {count} 位群众反映了同一问题"
 RELAY_QUESTION = "💬 工单 {ticket}：{group}想向您了解：\n{text}\n（直接回复本消息即可回答）"
 RELAY_ANSWER = "💬 群众回复（工单 {ticket}）：\n{text}"  # text: quoted
+RELAY_UNDELIVERED = (
+    "⚠️ 工单 {ticket}：您的提问未能送达群众（对方可能已屏蔽或停用机器人），"
+    "请通过其他方式跟进。您的提问：\n{text}"
+)  # text: quoted
 RELAY_SENT = "已转给群众，回复会发到这里。"
 RELAY_ANSWERED = "已把您的回复转给{group}，谢谢！"
 DIGEST_TITLE = "📋 每日简报　{group}　{date}"
