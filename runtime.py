@@ -78,6 +78,7 @@ class Runtime:
         self.ratings = reports.ratings
         self.office = reports.office
         self.relays = reports.relays
+        self.residents = reports.residents
         self.group_chats = reports.group_chats
         self.retention = reports.retention
         self.outbox = OutboxService(

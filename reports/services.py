@@ -1,9 +1,9 @@
 """The reporting services, one per concern, built together over one shared state.
 
 A channel adapter calls the concern it needs (`drafting`, `filing`, `cases`,
-`ratings`, `office`, `relays`, `group_chats`, `retention`); they all hold the
-same `Shared`, so setting its clock or outbox listener reaches every one of
-them at once. Every change that must be announced writes its outbox items in
+`ratings`, `office`, `relays`, `residents`, `group_chats`, `retention`); they
+all hold the same `Shared`, so setting its clock or outbox listener reaches
+every one of them at once. Every change that must be announced writes its outbox items in
 the same transaction, so a crash can delay a message but never lose it.
 """
 
@@ -22,6 +22,7 @@ from reports.group_chats import GroupChats
 from reports.office import Office
 from reports.ratings import Ratings
 from reports.relays import Relays
+from reports.residents import Residents
 from reports.retention import Retention
 from settings import Settings
 from storage.db import Database
@@ -38,6 +39,7 @@ class ReportServices:
     ratings: Ratings
     office: Office
     relays: Relays
+    residents: Residents
     group_chats: GroupChats
     retention: Retention
 
@@ -59,6 +61,7 @@ class ReportServices:
             ratings=Ratings(shared),
             office=Office(shared),
             relays=Relays(shared),
+            residents=Residents(shared),
             group_chats=GroupChats(shared),
             retention=Retention(shared),
         )

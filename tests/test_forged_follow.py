@@ -100,7 +100,7 @@ async def test_the_offered_case_can_still_be_followed(world: World) -> None:
     card = await offered_a_follow(world, NEIGHBOUR, NEXT_DOOR)
     await world.press(NEIGHBOUR, card, "关注")
     await world.wait_text(card, f"已关注工单 {ticket}")
-    assert await followers(world) == [(case, NEIGHBOUR)]
+    assert await followers(world) == [(case, await world.resident_id(NEIGHBOUR))]
 
 
 async def test_following_the_same_case_twice_counts_the_resident_once(world: World) -> None:

@@ -37,7 +37,7 @@ async def test_a_push_reaches_every_subscriber_once_and_blocked_ones_are_dropped
         rows = await conn.execute_fetchall(
             "SELECT resident_id, active FROM quiz_subscribers ORDER BY resident_id"
         )
-    assert dict(tuple(r) for r in rows)[OUTSIDER] == 0
+    assert dict(tuple(r) for r in rows)[await world.resident_id(OUTSIDER)] == 0
 
 
 async def _status_when(world: World, fragment: str) -> str | None:

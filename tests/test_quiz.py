@@ -178,13 +178,13 @@ async def test_start_offers_the_daily_quiz_and_the_button_subscribes(world: Worl
     assert "订阅" in offer.text and "/unsubscribe" in offer.text
     answer = await world.press(RESIDENT, offer, "订阅")
     assert "已订阅" in answer["text"]
-    assert await subscribed(world) == [(RESIDENT, 1)]
+    assert await subscribed(world) == [(await world.resident_id(RESIDENT), 1)]
 
 
 async def test_subscribe_and_unsubscribe_commands(world: World) -> None:
     assert "已订阅" in (await world.say("/subscribe")).text
     assert "已退订" in (await world.say("/unsubscribe")).text
-    assert await subscribed(world) == [(RESIDENT, 0)]
+    assert await subscribed(world) == [(await world.resident_id(RESIDENT), 0)]
 
 
 async def scored(

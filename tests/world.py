@@ -104,6 +104,17 @@ class World:
                 await asyncio.sleep(0.02)
         return value
 
+    async def resident_id(self, user: int = RESIDENT) -> int:
+        """Our id of the resident who writes from Telegram as `user` (they must have written)."""
+        async with self.db.session() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT id FROM residents WHERE channel = 'telegram' AND external_id = ?",
+                (str(user),),
+            )
+        found = [int(r[0]) for r in rows]
+        assert found, f"Telegram user {user} is no resident of ours"
+        return found[0]
+
     async def restart(self) -> None:
         """Stop the bot and start a fresh one on the same database and stand-in."""
         await self.runtime.stop()

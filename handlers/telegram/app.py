@@ -94,6 +94,7 @@ class TelegramChannel:
             ratings=reports.ratings,
             office=reports.office,
             relays=reports.relays,
+            residents=reports.residents,
             group_chats=reports.group_chats,
             retention=reports.retention,
             render=render,

@@ -26,6 +26,7 @@ from reports.group_chats import GroupChats
 from reports.office import Office
 from reports.ratings import Ratings
 from reports.relays import Relays
+from reports.residents import Residents
 from reports.retention import Retention
 from reports.throttle import Throttle
 from settings import Settings
@@ -45,6 +46,7 @@ class Deps:
     ratings: Ratings
     office: Office
     relays: Relays
+    residents: Residents
     group_chats: GroupChats
     retention: Retention
     render: Renderer

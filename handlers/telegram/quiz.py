@@ -17,6 +17,7 @@ from telegram.ext import (
 
 from handlers.telegram import callbacks, texts
 from handlers.telegram.deps import BotApplication, BotContext, refused_unless_admin_in_private
+from handlers.telegram.identity import resident_of
 from handlers.telegram.pacer import send_retrying
 from quizzes.records import Round
 from quizzes.scoring import POINTS_PER_CORRECT, mask
@@ -36,9 +37,10 @@ async def start_quiz(update: Update, context: BotContext) -> None:
     if topic == "?":
         await message.reply_text(texts.QUIZ_TOPICS.format(topics=_topic_list(context)))
         return
-    await quiz.remember_player(update.effective_user.id, update.effective_user.full_name)
+    resident = await resident_of(update.effective_user, context)
+    await quiz.remember_player(resident, update.effective_user.full_name)
     try:
-        round_ = await quiz.start_round(update.effective_user.id, message.chat_id, topic)
+        round_ = await quiz.start_round(resident, message.chat_id, topic)
     except UnknownTopic:
         await message.reply_text(texts.QUIZ_TOPICS.format(topics=_topic_list(context)))
         return
@@ -92,9 +94,8 @@ async def receive_quiz_answer(update: Update, context: BotContext) -> None:
     answer = update.poll_answer
     if answer.user is None:
         return
-    answered = await context.deps.quizzes.answer(
-        answer.poll_id, answer.user.id, list(answer.option_ids)
-    )
+    resident = await resident_of(answer.user, context)
+    answered = await context.deps.quizzes.answer(answer.poll_id, resident, list(answer.option_ids))
     if answered is None:
         return  # not our poll, or answered already
     current = await context.deps.quizzes.current(answered.round.id)
@@ -140,7 +141,7 @@ async def send_results(context: BotContext, round_: Round) -> None:
 async def show_rank(update: Update, context: BotContext) -> None:
     """The week's and all-time top 10 (names masked), the resident's own rank and streak."""
     d = context.deps
-    resident = update.effective_user.id
+    resident = await resident_of(update.effective_user, context)
     tz = d.render.tz
 
     def day_start(ts: float) -> float:
@@ -168,14 +169,16 @@ async def show_rank(update: Update, context: BotContext) -> None:
 async def subscribe(update: Update, context: BotContext) -> None:
     """Opt in to the daily quiz push."""
     d = context.deps
-    await d.quizzes.subscribe(update.effective_user.id, update.effective_chat.id, True)
+    resident = await resident_of(update.effective_user, context)
+    await d.quizzes.subscribe(resident, update.effective_chat.id, True)
     await update.effective_message.reply_text(texts.SUBSCRIBED)
 
 
 async def unsubscribe(update: Update, context: BotContext) -> None:
     """Opt out of the daily quiz push."""
     d = context.deps
-    await d.quizzes.subscribe(update.effective_user.id, update.effective_chat.id, False)
+    resident = await resident_of(update.effective_user, context)
+    await d.quizzes.subscribe(resident, update.effective_chat.id, False)
     await update.effective_message.reply_text(texts.UNSUBSCRIBED)
 
 
@@ -184,14 +187,15 @@ async def press_quiz_button(update: Update, context: BotContext) -> None:
     d = context.deps
     query = update.callback_query
     button = callbacks.parse(query.data)
+    resident = await resident_of(query.from_user, context)
     if button is not None and button.action == "go":
         await query.answer()
         await query.edit_message_reply_markup(None)
-        round_ = await d.quizzes.start_round(query.from_user.id, query.message.chat.id, None)
-        await d.quizzes.remember_player(query.from_user.id, query.from_user.full_name)
+        round_ = await d.quizzes.start_round(resident, query.message.chat.id, None)
+        await d.quizzes.remember_player(resident, query.from_user.full_name)
         await send_next(context, round_)
         return
-    await d.quizzes.subscribe(query.from_user.id, query.message.chat.id, True)
+    await d.quizzes.subscribe(resident, query.message.chat.id, True)
     await query.answer(texts.SUBSCRIBED, show_alert=True)
     await query.edit_message_reply_markup(None)
 

@@ -26,6 +26,7 @@ from telegram.ext import (
 
 from handlers.telegram import callbacks, texts
 from handlers.telegram.deps import BotContext
+from handlers.telegram.identity import resident_of
 from reports.drafting import check_location
 from reports.errors import (
     AlreadyRated,
@@ -98,7 +99,7 @@ async def receive_text(update: Update, context: BotContext) -> None:
     """Start a report from a text, or add an address or a description to an open one."""
     d = context.deps
     message = update.effective_message
-    resident = update.effective_user.id
+    resident = await resident_of(update.effective_user, context)
     text = message.text or ""
     if text == texts.LOCATION_SKIP_BUTTON:
         await message.reply_text(texts.LOCATION_SKIPPED, reply_markup=ReplyKeyboardRemove())
@@ -145,7 +146,7 @@ async def receive_photo(update: Update, context: BotContext) -> None:
     """Add a photo to the open report, or start a report from it."""
     d = context.deps
     message = update.effective_message
-    resident = update.effective_user.id
+    resident = await resident_of(update.effective_user, context)
     file_id = message.photo[-1].file_id
     caption = message.caption or ""
     album = message.media_group_id
@@ -174,7 +175,7 @@ async def receive_location(update: Update, context: BotContext) -> None:
     """Add a shared location to the open report, or start a report from it."""
     d = context.deps
     message = update.effective_message
-    resident = update.effective_user.id
+    resident = await resident_of(update.effective_user, context)
     location = message.location
     try:
         check_location(location.latitude, location.longitude)
@@ -214,10 +215,11 @@ async def rate_report(update: Update, context: BotContext) -> None:
     button = callbacks.parse(query.data)
     assert button is not None and button.action == "rt"
     rating = RATING_CODES.get(button.arg or "")
+    resident = await resident_of(query.from_user, context)
     try:
         if rating is None:
             raise ReportNotFound()
-        await d.ratings.rate(button.id, query.from_user.id, rating)
+        await d.ratings.rate(button.id, resident, rating)
     except CommentNeeded:
         report = await d.cases.get_report(button.id)
         await query.answer()
@@ -230,7 +232,7 @@ async def rate_report(update: Update, context: BotContext) -> None:
             reply_markup=ForceReply(),
         )
         await d.cases.open_prompt(
-            report.id, Action.REOPEN, query.message.chat.id, prompt.message_id, query.from_user.id
+            report.id, Action.REOPEN, query.message.chat.id, prompt.message_id, resident
         )
         return
     except AlreadyRated:
@@ -247,9 +249,8 @@ async def reopen_with_comment(message: Message, prompt: NotePrompt, context: Bot
     """The resident's 不满意 comment: the case goes back to its group."""
     d = context.deps
     try:
-        report = await d.ratings.reopen(
-            prompt.report_id, message.from_user.id, message.text.strip(), prompt.id
-        )
+        resident = await resident_of(message.from_user, context)
+        report = await d.ratings.reopen(prompt.report_id, resident, message.text.strip(), prompt.id)
     except NoteTooLong as exc:
         await message.reply_text(texts.REOPEN_TOO_LONG.format(limit=exc.limit))
         return
@@ -288,7 +289,7 @@ async def press_draft_button(update: Update, context: BotContext) -> None:
     d = context.deps
     query = update.callback_query
     button = callbacks.parse(query.data)
-    resident = query.from_user.id
+    resident = await resident_of(query.from_user, context)
     assert button is not None and button.scope == "d"  # guaranteed by the handler pattern
     try:
         if button.action in ("ok", "new"):
@@ -393,7 +394,8 @@ def _location_keyboard() -> ReplyKeyboardMarkup:
 async def list_my_reports(update: Update, context: BotContext) -> None:
     """List the resident's latest reports and their status."""
     d = context.deps
-    reports, total = await d.cases.resident_reports(update.effective_user.id)
+    resident = await resident_of(update.effective_user, context)
+    reports, total = await d.cases.resident_reports(resident)
     await update.effective_message.reply_text(d.render.report_list(reports, total))
 
 
@@ -405,7 +407,8 @@ async def show_report_status(update: Update, context: BotContext) -> None:
     if ticket is None:
         await message.reply_text(texts.STATUS_USAGE)
         return
-    report = await d.cases.resident_report(update.effective_user.id, ticket)
+    resident = await resident_of(update.effective_user, context)
+    report = await d.cases.resident_report(resident, ticket)
     if report is None:
         await message.reply_text(texts.STATUS_NOT_FOUND.format(ticket=ticket))
         return

@@ -12,6 +12,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from handlers.telegram import callbacks, texts
 from handlers.telegram.charts import FontMissing, trend_chart
 from handlers.telegram.deps import BotContext, refused_unless_admin_in_private
+from handlers.telegram.identity import resident_of
 from handlers.telegram.render import survey_markup
 from quizzes.survey import SUPPORT, TARGET
 
@@ -29,8 +30,9 @@ async def answer_survey(update: Update, context: BotContext) -> None:
     query = update.callback_query
     button = callbacks.parse(query.data)
     assert button is not None and button.arg is not None
+    resident = await resident_of(query.from_user, context)
     if button.arg in SUPPORT:
-        await d.surveys.answer(query.from_user.id, support=button.arg)
+        await d.surveys.answer(resident, support=button.arg)
         await query.answer(texts.SURVEY_THANKS)
         markup = InlineKeyboardMarkup(
             [
@@ -46,7 +48,7 @@ async def answer_survey(update: Update, context: BotContext) -> None:
         )
         await query.message.reply_text(texts.SURVEY_AWARE_QUESTION, reply_markup=markup)
     else:
-        await d.surveys.answer(query.from_user.id, aware=button.arg == "yes")
+        await d.surveys.answer(resident, aware=button.arg == "yes")
         await query.answer(texts.SURVEY_THANKS)
         await query.edit_message_reply_markup(None)
 

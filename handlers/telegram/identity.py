@@ -1,0 +1,17 @@
+"""Who is writing: our resident id for the Telegram user behind an update."""
+
+from __future__ import annotations
+
+from telegram import User
+
+from handlers.telegram.deps import BotContext
+from reports.residents import TELEGRAM
+
+
+async def resident_of(user: User, context: BotContext) -> int:
+    """Our id for a resident writing from Telegram (created on first sight).
+
+    Every resident-facing handler passes this id to the services, never the
+    Telegram user id; staff and admins are still known by their Telegram ids.
+    """
+    return await context.deps.residents.resolve(TELEGRAM, user.id)
