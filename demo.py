@@ -196,12 +196,7 @@ class Demo:
             fresh_database(self.settings.storage_path)
         except OSError as exc:
             raise DatabaseUnusable(self.settings.storage_path, exc) from exc
-        self.runtime = Runtime(
-            self.settings,
-            token=self.api.token,
-            base_url=self.api.base_url,
-            base_file_url=self.api.base_file_url,
-        )
+        self.runtime = runtime_on(self.api, self.settings)
         await self.runtime.start()
         if self.seed_cases:
             log.info("seeding the demo with a few residents' cases through the bot")
@@ -260,6 +255,23 @@ class Demo:
         if self.runtime is not None:
             await self.runtime.stop()
         await self.api.stop()
+
+
+def runtime_on(
+    api: BotApiStandIn,
+    settings: Settings,
+    classifier: Any | None = None,
+    poll_timeout: int | None = None,
+) -> Runtime:
+    """The bot, talking to the stand-in instead of Telegram (the demo, tests, benchmarks)."""
+    return Runtime(
+        settings,
+        token=api.token,
+        classifier=classifier,
+        base_url=api.base_url,
+        base_file_url=api.base_file_url,
+        poll_timeout=poll_timeout,
+    )
 
 
 def fresh_database(path: Path) -> None:

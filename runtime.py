@@ -69,18 +69,9 @@ class Runtime:
         self.settings = settings
         self.db = Database(settings.storage_path)
         self.classifier = classifier or build_classifier(settings)
-        reports = ReportServices.build(self.db, settings, self.classifier)
-        # One state under every report service: a test sets its clock here, once.
-        self.shared = reports.shared
-        self.drafting = reports.drafting
-        self.filing = reports.filing
-        self.cases = reports.cases
-        self.ratings = reports.ratings
-        self.office = reports.office
-        self.relays = reports.relays
-        self.residents = reports.residents
-        self.group_chats = reports.group_chats
-        self.retention = reports.retention
+        # One state under every report service (`reports.shared`): a test sets its clock
+        # there, once.
+        self.reports = reports = ReportServices.build(self.db, settings, self.classifier)
         self.outbox = OutboxService(
             self.db,
             settings.outbox.retry_base_seconds,
@@ -107,7 +98,7 @@ class Runtime:
         self.courier = self.telegram.courier
         self.pusher = self.telegram.pusher
         self.deps = self.telegram.deps
-        self.shared.outbox_listener = self.courier.wake
+        reports.shared.outbox_listener = self.courier.wake
 
     async def start(self) -> None:
         """Start everything; if any step fails (or is cancelled), stop what had started."""
@@ -119,10 +110,10 @@ class Runtime:
 
     async def _start(self) -> None:
         await self.db.open()
-        await self.group_chats.load_bindings()
+        await self.reports.group_chats.load_bindings()
         await self.telegram.start()
         for key in self.settings.groups:
-            if self.group_chats.group_chat(key) is None:
+            if self.reports.group_chats.group_chat(key) is None:
                 log.warning("group %s has no chat yet: set chat_id or send /bind %s", key, key)
 
     async def stop(self) -> None:

@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from demo import Walkthrough, standin_config  # noqa: E402
+from demo import Walkthrough, runtime_on, standin_config  # noqa: E402
 from runtime import Runtime, build_classifier  # noqa: E402
 from settings import Settings, load_settings, parse_settings  # noqa: E402
 from simulator import BotApiStandIn  # noqa: E402
@@ -48,14 +48,7 @@ async def run(
     api: BotApiStandIn, settings: Settings, classifier: object, reports: int, fault: object
 ) -> tuple[list[str], Runtime]:
     """Start the bot, apply `fault`, file `reports` reports; return their tickets."""
-    runtime = Runtime(
-        settings,
-        token=api.token,
-        classifier=classifier,
-        base_url=api.base_url,
-        base_file_url=api.base_file_url,
-        poll_timeout=1,
-    )
+    runtime = runtime_on(api, settings, classifier, poll_timeout=1)
     await runtime.start()
     fault()  # type: ignore[operator]
     walk = Walkthrough(api, timeout=30)

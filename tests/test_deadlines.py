@@ -25,7 +25,7 @@ def texts_to(world: World, group: str, fragment: str) -> list[str]:
 
 async def check(world: World) -> int:
     """One deadline check, as the repeating job runs it; how many notices it queued."""
-    return await world.runtime.cases.check_deadlines()
+    return await world.runtime.reports.cases.check_deadlines()
 
 
 async def deadline_rows(world: World) -> list[tuple[str, str]]:

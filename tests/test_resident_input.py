@@ -155,7 +155,7 @@ async def test_a_crash_in_a_handler_gets_a_polite_reply_and_keeps_the_bot_runnin
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(world.runtime.drafting, "start_draft", broken)
+    monkeypatch.setattr(world.runtime.reports.drafting, "start_draft", broken)
     reply = await world.say("有人在电梯里抽烟")
     assert "出了点问题" in reply.text
     monkeypatch.undo()

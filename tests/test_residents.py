@@ -138,12 +138,12 @@ async def test_the_migration_swaps_ids_that_are_each_others_old_ones(tmp_path: P
 
 
 async def test_a_resident_gets_one_id_per_channel_and_external_id(world: World) -> None:
-    residents = world.runtime.residents
+    residents = world.runtime.reports.residents
     first = await residents.resolve("telegram", RESIDENT)
     assert await residents.resolve("telegram", str(RESIDENT)) == first
     other = await residents.resolve("wechat", str(RESIDENT))
     assert other != first
     assert await residents.address(first) == ("telegram", str(RESIDENT))
     assert await residents.address(other) == ("wechat", str(RESIDENT))
-    fresh = Residents(world.runtime.shared)  # another process: nothing cached
+    fresh = Residents(world.runtime.reports.shared)  # another process: nothing cached
     assert await fresh.resolve("telegram", RESIDENT) == first

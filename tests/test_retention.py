@@ -44,13 +44,13 @@ async def test_closed_drafts_and_sent_rows_go_after_the_retention_and_waiting_ro
     runtime = world.runtime
     began = time.time()
 
-    runtime.shared.clock = lambda: began + 29 * DAY
-    await runtime.retention.forget_old()
+    runtime.reports.shared.clock = lambda: began + 29 * DAY
+    await runtime.reports.retention.forget_old()
     assert len(await rows(world, "SELECT id FROM drafts")) == 2
     assert await rows(world, "SELECT id FROM outbox WHERE status = 'sent'")
 
-    runtime.shared.clock = lambda: began + 31 * DAY
-    await runtime.retention.forget_old()
+    runtime.reports.shared.clock = lambda: began + 31 * DAY
+    await runtime.reports.retention.forget_old()
     assert await rows(world, "SELECT id FROM drafts") == []
     left = await rows(world, "SELECT target, status FROM outbox ORDER BY id")
     assert left == [("group:waiting", "pending"), ("group:failed", "failed")]
@@ -61,8 +61,8 @@ async def test_a_button_on_a_deleted_draft_gets_a_polite_stale_answer(world: Wor
     card = await world.card(LITTER)
     await world.press(RESIDENT, card, "取消")
     began = time.time()
-    world.runtime.shared.clock = lambda: began + 31 * DAY
-    await world.runtime.retention.forget_old()
+    world.runtime.reports.shared.clock = lambda: began + 31 * DAY
+    await world.runtime.reports.retention.forget_old()
     answer = await world.press_data(RESIDENT, card, card.button_data("确认"))
     assert answer["text"] == texts.DRAFT_GONE
 

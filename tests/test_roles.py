@@ -40,9 +40,9 @@ async def test_an_overdue_case_escalates_to_the_group_roles_escalation_names(
     async with started_world(tmp_path, classifier, roles={"escalation": "office"}) as world:
         _, ticket = await world.file(LITTER)
         world.clock.advance(24 * HOUR + 60)
-        assert await world.runtime.cases.check_deadlines() == 1  # the group's reminder
+        assert await world.runtime.reports.cases.check_deadlines() == 1  # the group's reminder
         world.clock.advance(24 * HOUR)
-        assert await world.runtime.cases.check_deadlines() == 1  # the escalation
+        assert await world.runtime.reports.cases.check_deadlines() == 1  # the escalation
         office = GROUP_CHATS["office"]
         [escalation] = await world.api.wait_for(lambda: texts_in(world, office, "超过受理时限"))
         assert ticket in escalation and "城镇建设管理组" in escalation
@@ -53,7 +53,7 @@ async def test_the_weekly_report_goes_to_the_group_roles_weekly_report_names(
     tmp_path: Path, classifier: object
 ) -> None:
     async with started_world(tmp_path, classifier, roles={"weekly_report": "publicity"}) as world:
-        await world.runtime.office.queue_weekly_report()
+        await world.runtime.reports.office.queue_weekly_report()
         publicity = GROUP_CHATS["publicity"]
         assert "周报" in (await world.api.next_sent(publicity, after=0)).text
         assert texts_in(world, GROUP_CHATS["office"], "周报") == []

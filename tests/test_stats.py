@@ -88,7 +88,7 @@ async def test_without_a_font_the_figures_still_go_out_and_say_why(
 
 async def test_the_weekly_report_reaches_the_office_with_the_trend(world: World) -> None:
     await world.file(LITTER)
-    await world.runtime.office.queue_weekly_report()
+    await world.runtime.reports.office.queue_weekly_report()
     office = GROUP_CHATS["office"]
     text = (await world.api.next_sent(office, after=0)).text
     assert "周报" in text and "全区：1 件" in text and "与上周相比：反映 +1 件" in text

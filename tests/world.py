@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from demo import CONFIRM as CONFIRM
-from demo import Walkthrough
+from demo import Walkthrough, runtime_on
 from runtime import Runtime
 from settings import Settings, parse_settings
 from simulator import BotApiStandIn
@@ -184,16 +184,10 @@ def make_runtime(
     api: BotApiStandIn, settings: Settings, classifier: Any, clock: Clock | None = None
 ) -> Runtime:
     """A bot for the stand-in; with a clock, every service and cache tells time by it."""
-    runtime = Runtime(
-        settings,
-        token=api.token,
-        classifier=classifier,
-        base_url=api.base_url,
-        base_file_url=api.base_file_url,
-        poll_timeout=1,
-    )
+    runtime = runtime_on(api, settings, classifier, poll_timeout=1)
     if clock is not None:
         d = runtime.deps
-        for timed in (runtime.shared, runtime.outbox, d.pushes, d.quizzes, d.surveys, d.members):
-            timed.clock = clock
+        timed = (runtime.reports.shared, runtime.outbox, d.pushes, d.quizzes, d.surveys, d.members)
+        for service in timed:
+            service.clock = clock
     return runtime

@@ -185,9 +185,6 @@ async def receive_location(update: Update, context: BotContext) -> None:
         draft = await d.drafting.set_location(
             resident, draft.id, location.latitude, location.longitude
         )
-    except BadLocation:
-        await message.reply_text(texts.LOCATION_IMPOSSIBLE)
-        return
     except ReportError as exc:
         await message.reply_text(refusal(exc, d.settings))
         return
@@ -201,6 +198,8 @@ def refusal(exc: ReportError, settings: Settings) -> str:
         return template.format(limit=exc.limit)
     if isinstance(exc, FloodLimited):
         return texts.FLOOD.format(limit=settings.reports.max_per_hour)
+    if isinstance(exc, BadLocation):
+        return texts.LOCATION_IMPOSSIBLE
     if isinstance(exc, NeedsDescription):
         return texts.NEEDS_DESCRIPTION
     if isinstance(exc, DraftClosed):
