@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 # Outside the tree we ship: what the tests, benchmarks and simulator import is theirs.
 NOT_OURS = {".venv", "data", "tests", "bench", "simulator", "scripts", "docs"}
-SDKS = {"telegram"}
+SDKS = {"telegram", "wechatpy"}
 
 
 def our_modules(root: Path) -> dict[str, Path]:
