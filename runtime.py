@@ -17,6 +17,7 @@ from quizzes.push import PushService
 from quizzes.service import QuizService
 from quizzes.survey import SurveyService
 from reports.delivery import OutboxService
+from reports.residents import TELEGRAM
 from reports.services import ReportServices
 from reports.throttle import Throttle
 from settings import Settings
@@ -77,6 +78,7 @@ class Runtime:
             settings.outbox.retry_base_seconds,
             settings.outbox.retry_max_seconds,
             notices_group=settings.roles.notices,
+            channel=TELEGRAM,
         )
         self.pushes = PushService(self.db)
         self.telegram: TelegramChannel = TelegramChannel(

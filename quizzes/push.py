@@ -1,4 +1,4 @@
-"""Pushes to many residents: persisted runs, one row per recipient (no Telegram here)."""
+"""Pushes to many residents: persisted runs, one row per recipient (no channel's SDK here)."""
 
 from __future__ import annotations
 
@@ -34,13 +34,14 @@ class PushService:
         async with self.db.session() as conn:
             return await pushes.progress(conn, kind, day)
 
-    async def due(self, limit: int) -> list[Recipient]:
+    async def due(self, channel: str, limit: int) -> list[Recipient]:
+        """A channel's recipients due now (each channel's pusher sends its own)."""
         async with self.db.session() as conn:
-            return await pushes.due(conn, self.clock(), limit)
+            return await pushes.due(conn, channel, self.clock(), limit)
 
-    async def next_due_in(self) -> float | None:
+    async def next_due_in(self, channel: str) -> float | None:
         async with self.db.session() as conn:
-            at = await pushes.next_due_at(conn)
+            at = await pushes.next_due_at(conn, channel)
         return None if at is None else max(0.0, at - self.clock())
 
     async def sent(self, r: Recipient) -> None:

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 class Round:
     id: int
     resident_id: int
-    chat_id: int
     topic: str | None
     questions: tuple[str, ...]
     position: int
@@ -45,7 +44,7 @@ class Standing:
 class Recipient:
     run_id: int
     resident_id: int
-    chat_id: int
+    external_id: str  # the resident on the push's channel (a Telegram user id, an openid)
     attempts: int
     kind: str  # what is pushed: "quiz" or "survey"
 

@@ -56,11 +56,11 @@ class QuizService:
         self.clock = clock
         self.rng = rng or random.Random()
 
-    async def subscribe(self, resident_id: int, chat_id: int, active: bool) -> bool:
+    async def subscribe(self, resident_id: int, active: bool) -> bool:
         """Opt in to (or out of) the daily push; return whether that changed anything."""
         async with self.db.session() as conn:
             was = await quizzes.subscription(conn, resident_id)
-            await quizzes.subscribe(conn, resident_id, chat_id, active, self.clock())
+            await quizzes.subscribe(conn, resident_id, active, self.clock())
         return was is None or was != active
 
     async def topic_figures(self) -> tuple[int, list[tuple[str, int, float]]]:
@@ -85,7 +85,7 @@ class QuizService:
         mine = next((s for s in board if s.resident_id == resident_id), None)
         return Board(board[:10], mine, streak(times, self.clock(), day_start))
 
-    async def start_round(self, resident_id: int, chat_id: int, topic: str | None) -> Round:
+    async def start_round(self, resident_id: int, topic: str | None) -> Round:
         """A new round; questions answered in the last 30 days only if nothing else is left."""
         if topic is not None and topic not in self.bank.topics:
             raise UnknownTopic(topic)
@@ -102,7 +102,6 @@ class QuizService:
             result = await quizzes.insert_round(
                 conn,
                 resident_id=resident_id,
-                chat_id=chat_id,
                 topic=topic,
                 questions=chosen,
                 now=now,

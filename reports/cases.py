@@ -16,7 +16,6 @@ from reports.outbox import (
     GROUP_ALERT,
     NOTIFY_RESIDENT,
     alert_target,
-    chat_target,
 )
 from reports.records import Event, NotePrompt, Report
 from reports.states import OPEN_STATUSES, Action, next_status
@@ -52,8 +51,9 @@ async def record(
 
 
 def alert_of(report: Report) -> dict[str, object]:
-    """Where the group's alert of a case is now (edits go to that message)."""
-    return {"chat_id": report.alert_chat_id, "message_id": report.alert_message_id}
+    """Which alert of a case an edit goes to: the one posted for its current assignment
+    (a 转派 or a reopening starts a new one; the old group's alert is edited once more)."""
+    return {"generation": report.assigned_at}
 
 
 class Cases(Part):
@@ -65,10 +65,6 @@ class Cases(Part):
         if report is None:
             raise ReportNotFound()
         return report
-
-    async def report_at_alert(self, chat_id: int, message_id: int) -> Report | None:
-        async with self.db.session() as conn:
-            return await reports.by_alert(conn, chat_id, message_id)
 
     async def history(self, report_id: int) -> list[Event]:
         async with self.db.session() as conn:
@@ -148,24 +144,31 @@ class Cases(Part):
                 "note": note,
             }
             await self._notify_all(conn, updated, payload, now)
-            if into is not None and await reports.follow(
-                conn, into.id, report.resident_id, report.chat_id, now
-            ):
+            if into is not None and await reports.follow(conn, into.id, report.resident_id, now):
                 # Its resident now follows the earlier case, which counts one more (unless
                 # they follow it already, or reported it themselves).
                 await record(
                     conn, into.id, "follow", into.status, now, into.group_key, note=report.ticket
                 )
-                await outbox.enqueue(
-                    conn, EDIT_ALERT, alert_target(into.id), now, into.id, alert_of(into)
+                await outbox.enqueue_to_group(
+                    conn,
+                    EDIT_ALERT,
+                    into.group_key,
+                    alert_target(into.id),
+                    now,
+                    into.id,
+                    alert_of(into),
                 )
             old_alert = {**alert_of(report), "to_group": to_group}
-            await outbox.enqueue(
-                conn, EDIT_ALERT, alert_target(report.id), now, report.id, old_alert
-            )
+            await outbox.enqueue_to_group(
+                conn, EDIT_ALERT, report.group_key, alert_target(report.id), now, report.id,
+                old_alert,
+            )  # fmt: skip
             if action == Action.REASSIGN:
                 # The new group gets the whole alert, as if the case were new to it.
-                await outbox.enqueue(conn, GROUP_ALERT, alert_target(report.id), now, report.id)
+                await outbox.enqueue_to_group(
+                    conn, GROUP_ALERT, updated.group_key, alert_target(report.id), now, report.id
+                )
         self.queued()
         return updated
 
@@ -181,45 +184,31 @@ class Cases(Part):
         self, conn: Connection, report: Report, payload: dict[str, object], now: float
     ) -> None:
         """Tell the resident, and everyone following the case, of a step."""
-        await outbox.enqueue(
-            conn, NOTIFY_RESIDENT, chat_target(report.chat_id), now, report.id, payload
+        await outbox.enqueue_to_resident(
+            conn, NOTIFY_RESIDENT, report.resident_id, now, report.id, payload
         )
-        for chat_id in await reports.follower_chats(conn, report.id):
-            await outbox.enqueue(
-                conn,
-                NOTIFY_RESIDENT,
-                chat_target(chat_id),
-                now,
-                report.id,
-                {**payload, "chat_id": chat_id},
+        for follower in await reports.followers(conn, report.id):
+            await outbox.enqueue_to_resident(
+                conn, NOTIFY_RESIDENT, follower, now, report.id, {**payload, "follower": True}
             )
 
     async def open_prompt(
-        self,
-        report_id: int,
-        action: Action,
-        chat_id: int,
-        message_id: int,
-        actor_id: int,
-        to_group: str | None = None,
-    ) -> None:
-        """Remember the bot's request for a note, which a reply will answer."""
+        self, report_id: int, action: Action, actor_id: int, to_group: str | None = None
+    ) -> int:
+        """Remember the bot's request for a note, which the answer completes; return its id."""
         async with self.db.session() as conn:
-            await prompts.insert(
+            return await prompts.insert(
                 conn,
                 report_id=report_id,
                 action=action,
                 to_group=to_group,
-                chat_id=chat_id,
-                message_id=message_id,
                 actor_id=actor_id,
                 now=self.now(),
             )
 
-    async def prompt_at(self, chat_id: int, message_id: int) -> NotePrompt | None:
-        """The note prompt behind a message the group replied to, if it is one."""
+    async def get_prompt(self, prompt_id: int) -> NotePrompt | None:
         async with self.db.session() as conn:
-            return await prompts.by_message(conn, chat_id, message_id)
+            return await prompts.get(conn, prompt_id)
 
     async def check_deadlines(self) -> int:
         """Queue a reminder or an escalation for every case newly late; return how many."""
@@ -255,8 +244,8 @@ class Cases(Part):
                         "late": notice.late,
                         "group": to,
                     }
-                    await outbox.enqueue(
-                        conn, DEADLINE_NOTICE, alert_target(case.id), now, case.id, payload
+                    await outbox.enqueue_to_group(
+                        conn, DEADLINE_NOTICE, to, alert_target(case.id), now, case.id, payload
                     )
                     queued += 1
         if queued:

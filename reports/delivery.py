@@ -6,8 +6,10 @@ import random
 import time
 from collections.abc import Callable
 
-from reports.outbox import REFUSAL_NOTICE, OutboxItem
-from storage import outbox, reports
+from reports.message_refs import ALERT, RELAY
+from reports.outbox import REFUSAL_NOTICE, OutboxItem, alert_target
+from reports.records import Report
+from storage import message_refs, outbox, reports
 from storage.db import Database
 
 
@@ -36,8 +38,11 @@ class OutboxService:
         probe: float = 5.0,
         *,
         notices_group: str,
+        channel: str,
     ) -> None:
         self.db = db
+        # The channel whose items this service hands out (its adapter's courier).
+        self.channel = channel
         # Notices of messages refused for good go to this group, in order: the
         # target is the group's key (roles.notices).
         self.notices_group = notices_group
@@ -53,13 +58,13 @@ class OutboxService:
     async def due(self, limit: int, busy: set[str]) -> list[OutboxItem]:
         """Items due now, first in line for their target, none for a busy target."""
         async with self.db.session() as conn:
-            items = await outbox.due(conn, self.clock(), limit + len(busy))
+            items = await outbox.due(conn, self.channel, self.clock(), limit + len(busy))
         return [i for i in items if i.target not in busy][:limit]
 
     async def next_due_in(self) -> float | None:
         """Seconds until the earliest pending item is due (0 if overdue), or None."""
         async with self.db.session() as conn:
-            at = await outbox.next_due_at(conn)
+            at = await outbox.next_due_at(conn, self.channel)
         return None if at is None else max(0.0, at - self.clock())
 
     async def sent(self, item: OutboxItem) -> None:
@@ -83,25 +88,31 @@ class OutboxService:
             self._troubled = False
             self._released_at = now
             async with self.db.session() as conn:
-                await outbox.retry_transient_now(conn, now)
+                await outbox.retry_transient_now(conn, self.channel, now)
 
     async def alert_posted(
-        self, item: OutboxItem, report_id: int, chat_id: int, message_id: int, done: bool
+        self, item: OutboxItem, report: Report, chat: str | int, message_id: str | int, done: bool
     ) -> None:
-        """The alert's text went out: remember where, and that step 1 (or all) is done."""
+        """The alert's text went out: remember where (for the case's current assignment),
+        and that step 1 (or all) is done."""
         async with self.db.transaction() as conn:
-            await reports.set_alert(conn, report_id, chat_id, message_id)
+            await message_refs.remember(
+                conn, self.channel, str(chat), str(message_id), ALERT, report.id, self.clock(),
+                report.assigned_at,
+            )  # fmt: skip
             if done:
                 await outbox.mark_sent(conn, item.id, self.clock())
             else:
                 await outbox.advance(conn, item.id, 1)
         await self._release()
 
-    async def relayed(self, item: OutboxItem, chat_id: int, message_id: int) -> None:
+    async def relayed(self, item: OutboxItem, chat: str | int, message_id: str | int) -> None:
         """A question reached the resident: their reply to it will find the case."""
         assert item.report_id is not None
         async with self.db.transaction() as conn:
-            await reports.add_relay(conn, item.report_id, chat_id, message_id, self.clock())
+            await message_refs.remember(
+                conn, self.channel, str(chat), str(message_id), RELAY, item.report_id, self.clock()
+            )
             await outbox.mark_sent(conn, item.id, self.clock())
         await self._release()
 
@@ -112,17 +123,30 @@ class OutboxService:
         async with self.db.transaction() as conn:
             await outbox.mark_failed(conn, item.id, error[:500])
             if notice is not None:
-                await outbox.enqueue(
-                    conn, REFUSAL_NOTICE, self.notices_group, self.clock(), item.report_id, notice
+                await outbox.enqueue_to_group(
+                    conn,
+                    REFUSAL_NOTICE,
+                    self.notices_group,
+                    self.notices_group,
+                    self.clock(),
+                    item.report_id,
+                    notice,
                 )
 
-    async def give_up_and_tell(
-        self, item: OutboxItem, error: str, kind: str, target: str, payload: dict[str, object]
+    async def give_up_and_tell_group(
+        self, item: OutboxItem, error: str, kind: str, payload: dict[str, object]
     ) -> None:
-        """Stop trying an item and queue a message about it to someone else (same commit)."""
+        """Stop trying an item about a case and tell the case's group, under its alert
+        (in the same commit)."""
+        assert item.report_id is not None
         async with self.db.transaction() as conn:
             await outbox.mark_failed(conn, item.id, error[:500])
-            await outbox.enqueue(conn, kind, target, self.clock(), item.report_id, payload)
+            report = await reports.get(conn, item.report_id)
+            assert report is not None
+            await outbox.enqueue_to_group(
+                conn, kind, report.group_key, alert_target(report.id), self.clock(), report.id,
+                payload,
+            )  # fmt: skip
 
     async def retry(
         self, item: OutboxItem, error: str, after: float | None = None, transient: bool = False
@@ -143,7 +167,7 @@ class OutboxService:
         async with self.db.session() as conn:
             if transient:
                 self._troubled = True
-                oldest = await outbox.oldest_transient(conn)
+                oldest = await outbox.oldest_transient(conn, self.channel)
                 if oldest is None or oldest >= item.id:
                     delay = min(delay, self.probe)
             await outbox.retry_later(

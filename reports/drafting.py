@@ -59,7 +59,6 @@ class Drafting(Part):
     async def start_draft(
         self,
         resident_id: int,
-        chat_id: int,
         text: str,
         photo: str | None = None,
         media_group_id: str | None = None,
@@ -73,7 +72,6 @@ class Drafting(Part):
             draft = await drafts.insert(
                 conn,
                 resident_id=resident_id,
-                chat_id=chat_id,
                 text=text,
                 category=result.category,
                 confidence=result.confidence,
@@ -92,14 +90,6 @@ class Drafting(Part):
         since = self.now() - self.settings.reports.draft_minutes * 60
         async with self.db.session() as conn:
             return await drafts.latest_open(conn, resident_id, since)
-
-    async def draft_by_card(self, chat_id: int, message_id: int) -> Draft | None:
-        async with self.db.session() as conn:
-            return await drafts.by_card(conn, chat_id, message_id)
-
-    async def set_card(self, draft_id: int, message_id: int) -> None:
-        async with self.db.session() as conn:
-            await drafts.update(conn, draft_id, self.now(), card_message_id=message_id)
 
     async def add_photo(self, resident_id: int, draft_id: int, file_id: str, caption: str) -> Draft:
         """Attach a photo (and its caption) to an open draft."""

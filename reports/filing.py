@@ -20,7 +20,7 @@ from reports.errors import (
     ReportNotFound,
 )
 from reports.geo import box, distance_m
-from reports.outbox import EDIT_ALERT, GROUP_ALERT, TICKET_RECEIPT, alert_target, chat_target
+from reports.outbox import EDIT_ALERT, GROUP_ALERT, TICKET_RECEIPT, alert_target
 from reports.records import Draft, Report
 from reports.states import OPEN_STATUSES, Status
 from reports.tickets import make_ticket, ticket_prefix
@@ -42,27 +42,24 @@ class Filing(Part):
         resident_id: int,
         draft_id: int,
         separate: bool = False,
-        card_message_id: int | None = None,
     ) -> Submission:
         """File the draft as a report and queue its group alert and its ticket, exactly once.
 
         The ticket goes to the resident through the outbox, in the same transaction
-        as the report, so a crash or an outage right after 确认 only delays it; it
-        is shown in `card_message_id` (the card pressed; else the draft's latest).
+        as the report, so a crash or an outage right after 确认 only delays it; the
+        channel shows it where the draft was last shown (the card pressed).
         Unless `separate`, an open case of the same category close by raises
         DuplicateFound first, so the resident can follow it instead.
         """
         try:
-            return await self._file(resident_id, draft_id, separate, card_message_id)
+            return await self._file(resident_id, draft_id, separate)
         except DuplicateFound as found:
             # Remembered after the refused filing rolled back: `follow` accepts this case only.
             async with self.db.session() as conn:
                 await drafts.offer(conn, draft_id, found.report.id)
             raise
 
-    async def _file(
-        self, resident_id: int, draft_id: int, separate: bool, card_message_id: int | None
-    ) -> Submission:
+    async def _file(self, resident_id: int, draft_id: int, separate: bool) -> Submission:
         async with self.db.transaction() as conn:
             draft = await drafts.get(conn, draft_id)
             if draft is None or draft.resident_id != resident_id:
@@ -90,7 +87,6 @@ class Filing(Part):
                 conn,
                 ticket=make_ticket(local, sequence),
                 resident_id=resident_id,
-                chat_id=draft.chat_id,
                 text=draft.text,
                 category=draft.category,
                 group_key=group_key,
@@ -104,10 +100,11 @@ class Filing(Part):
             )
             await record(conn, report.id, "submit", Status.SUBMITTED, now, group_key)
             await drafts.close(conn, draft.id, "submitted", now, report.id)
-            await outbox.enqueue(conn, GROUP_ALERT, alert_target(report.id), now, report.id)
-            card = {"message_id": card_message_id or draft.card_message_id}
-            await outbox.enqueue(
-                conn, TICKET_RECEIPT, chat_target(draft.chat_id), now, report.id, card
+            await outbox.enqueue_to_group(
+                conn, GROUP_ALERT, group_key, alert_target(report.id), now, report.id
+            )
+            await outbox.enqueue_to_resident(
+                conn, TICKET_RECEIPT, resident_id, now, report.id, {"draft_id": draft.id}
             )
         self.queued()
         return Submission(report, new=True)
@@ -147,13 +144,14 @@ class Filing(Part):
             if report.resident_id == resident_id:
                 raise NotOffered()
             now = self.now()
-            added = await reports.follow(conn, report.id, resident_id, draft.chat_id, now)
+            added = await reports.follow(conn, report.id, resident_id, now)
             await drafts.close(conn, draft.id, "followed", now, report.id)
             if added:  # a resident following again is still one person
                 await record(conn, report.id, "follow", report.status, now, report.group_key)
-                await outbox.enqueue(
+                await outbox.enqueue_to_group(
                     conn,
                     EDIT_ALERT,
+                    report.group_key,
                     alert_target(report.id),
                     now,
                     report.id,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from reports.context import Part
 from reports.errors import GroupGone
-from storage import bindings, outbox, reports
+from reports.outbox import GROUPS_CHANNEL
+from storage import bindings, message_refs, outbox
 
 
 class GroupChats(Part):
@@ -33,7 +34,7 @@ class GroupChats(Part):
         async with self.db.transaction() as conn:
             await bindings.bind(conn, group_key, new_chat, None, now)
             if old_chat is not None:
-                await reports.move_alert_chat(conn, old_chat, new_chat)
+                await message_refs.move_chat(conn, GROUPS_CHANNEL, str(old_chat), str(new_chat))
             await outbox.retry_group_now(conn, group_key, now)
         await self.load_bindings()
         self.queued()

@@ -46,7 +46,8 @@ class Office(Part):
                         payload["overdue"].append(entry)  # type: ignore[union-attr]
                     elif upcoming.at <= end_of_day:
                         payload["due"].append(entry)  # type: ignore[union-attr]
-                await outbox.enqueue(conn, DIGEST, f"digest:{key}", now, None, payload)
+                target = f"digest:{key}"
+                await outbox.enqueue_to_group(conn, DIGEST, key, target, now, None, payload)
         self.queued()
         return len(self.settings.groups)
 
@@ -82,5 +83,5 @@ class Office(Part):
         async with self.db.session() as conn:
             # The target is the group's key: the channel sends the report to that group.
             to = self.settings.roles.weekly_report
-            await outbox.enqueue(conn, WEEKLY_REPORT, to, now, None, {"until": now})
+            await outbox.enqueue_to_group(conn, WEEKLY_REPORT, to, to, now, None, {"until": now})
         self.queued()

@@ -21,6 +21,9 @@ TICKET_RECEIPT = "ticket_receipt"
 REFUSAL_NOTICE = "refusal_notice"  # to roles.notices: a message refused for good
 # A weekly report or refusal notice has its group's key as target (roles.*).
 
+# The channel the working groups' chats are on (WeCom joins in its own step).
+GROUPS_CHANNEL = "telegram"
+
 
 @dataclass(frozen=True)
 class OutboxItem:
@@ -37,6 +40,15 @@ class OutboxItem:
     created_at: float
     sent_at: float | None
     transient: int = 0  # 1: waiting after a timeout, a dropped connection or a 5xx
+    # Who it is for, on which channel: "resident:<our id>" or "group:<key>".
+    channel: str = GROUPS_CHANNEL
+    recipient: str = ""
+
+    @property
+    def resident_id(self) -> int | None:
+        """The resident the item is for, if it is for a resident (not a group)."""
+        kind, _, value = self.recipient.partition(":")
+        return int(value) if kind == "resident" else None
 
 
 def alert_target(report_id: int) -> str:
@@ -45,5 +57,10 @@ def alert_target(report_id: int) -> str:
     return f"report:{report_id}"
 
 
-def chat_target(chat_id: int) -> str:
-    return f"chat:{chat_id}"
+def resident_recipient(resident_id: int) -> str:
+    """A resident as a recipient, and as the order key of their messages."""
+    return f"resident:{resident_id}"
+
+
+def group_recipient(group_key: str) -> str:
+    return f"group:{group_key}"

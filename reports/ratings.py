@@ -53,9 +53,10 @@ class Ratings(Part):
             )
             assert rated is not None
             await record(conn, report.id, "rate", Status.CLOSED, now, report.group_key, note=rating)
-            await outbox.enqueue(
-                conn, EDIT_ALERT, alert_target(report.id), now, report.id, alert_of(report)
-            )
+            await outbox.enqueue_to_group(
+                conn, EDIT_ALERT, report.group_key, alert_target(report.id), now, report.id,
+                alert_of(report),
+            )  # fmt: skip
         self.queued()
         return rated
 
@@ -83,8 +84,9 @@ class Ratings(Part):
                 conn, report.id, Action.REOPEN, Status.REOPENED, now, report.group_key, note=comment
             )
             old = {**alert_of(report), "reopened": True}
-            await outbox.enqueue(conn, EDIT_ALERT, alert_target(report.id), now, report.id, old)
-            await outbox.enqueue(conn, GROUP_ALERT, alert_target(report.id), now, report.id)
+            group, target = report.group_key, alert_target(report.id)
+            await outbox.enqueue_to_group(conn, EDIT_ALERT, group, target, now, report.id, old)
+            await outbox.enqueue_to_group(conn, GROUP_ALERT, group, target, now, report.id)
         self.queued()
         return reopened
 
@@ -99,9 +101,10 @@ class Ratings(Part):
                     conn, case.id, expected=Status.RESOLVED, status=Status.CLOSED, now=now
                 )
                 await record(conn, case.id, Action.CLOSE, Status.CLOSED, now, case.group_key)
-                await outbox.enqueue(
-                    conn, EDIT_ALERT, alert_target(case.id), now, case.id, alert_of(case)
-                )
+                await outbox.enqueue_to_group(
+                    conn, EDIT_ALERT, case.group_key, alert_target(case.id), now, case.id,
+                    alert_of(case),
+                )  # fmt: skip
         if cases:
             self.queued()
         return len(cases)

@@ -16,7 +16,6 @@ class Draft:
 
     id: int
     resident_id: int
-    chat_id: int
     text: str
     category: str
     confidence: float
@@ -26,7 +25,6 @@ class Draft:
     longitude: float | None
     address: str | None
     media_group_id: str | None
-    card_message_id: int | None
     status: str
     report_id: int | None
     created_at: float
@@ -41,7 +39,6 @@ class Report:
     id: int
     ticket: str
     resident_id: int
-    chat_id: int
     text: str
     category: str
     group_key: str
@@ -52,8 +49,6 @@ class Report:
     address: str | None
     status: str
     note: str | None
-    alert_chat_id: int | None
-    alert_message_id: int | None
     created_at: float
     updated_at: float
     assigned_at: float
@@ -82,14 +77,28 @@ class Event:
 
 @dataclass(frozen=True)
 class NotePrompt:
-    """The bot's request for a note (办结, 退回 or 转派), which a group's reply answers."""
+    """The bot's request for a note (办结, 退回 or 转派; 不满意's comment), which the
+    answer to it completes."""
 
     id: int
     report_id: int
     action: str
     to_group: str | None
-    chat_id: int
-    message_id: int
     actor_id: int
     status: str
     created_at: float
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    """A channel's own message and what in the domain it shows (a draft's card, a case's
+    alert, a prompt, a relayed question): kept by the channel's adapter, so that a
+    reply to the message, or a button under it, finds its subject."""
+
+    channel: str
+    chat: str
+    message_id: str
+    subject: str
+    subject_id: int
+    generation: float | None
+    at: float

@@ -5,17 +5,13 @@ from __future__ import annotations
 from reports.cases import record
 from reports.context import Part
 from reports.errors import NoteTooLong, ReportNotFound
-from reports.outbox import RELAY_ANSWER, RELAY_QUESTION, alert_target, chat_target
+from reports.outbox import RELAY_ANSWER, RELAY_QUESTION, alert_target
 from reports.records import Report
-from storage import outbox, reports
+from storage import outbox
 
 
 class Relays(Part):
     """Carry a group's question to the resident and the answer back, on the record."""
-
-    async def report_at_relay(self, chat_id: int, message_id: int) -> Report | None:
-        async with self.db.session() as conn:
-            return await reports.by_relay(conn, chat_id, message_id)
 
     async def ask_resident(
         self, report: Report, question: str, actor_id: int, actor_name: str
@@ -42,7 +38,6 @@ class Relays(Part):
         if len(text) > self.settings.reports.max_note_chars:
             raise NoteTooLong(self.settings.reports.max_note_chars)
         now = self.now()
-        target = chat_target(report.chat_id) if kind == RELAY_QUESTION else alert_target(report.id)
         async with self.db.transaction() as conn:
             await record(
                 conn,
@@ -54,7 +49,13 @@ class Relays(Part):
                 actor=(actor_id, actor_name or "") if actor_id is not None else None,
                 note=text,
             )
-            await outbox.enqueue(
-                conn, kind, target, now, report.id, {"text": text, "group": report.group_key}
-            )
+            payload = {"text": text, "group": report.group_key}
+            if kind == RELAY_QUESTION:
+                await outbox.enqueue_to_resident(
+                    conn, kind, report.resident_id, now, report.id, payload
+                )
+            else:
+                await outbox.enqueue_to_group(
+                    conn, kind, report.group_key, alert_target(report.id), now, report.id, payload
+                )
         self.queued()

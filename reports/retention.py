@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reports.context import Part
-from storage import drafts, outbox
+from storage import drafts, message_refs, outbox
 
 
 class Retention(Part):
@@ -17,5 +17,6 @@ class Retention(Part):
         before = self.now() - self.settings.retention_days * 86400
         async with self.db.transaction() as conn:
             old_drafts = await drafts.delete_untouched_since(conn, before)
+            await message_refs.forget_deleted_drafts(conn)
             delivered = await outbox.delete_sent_before(conn, before)
         return old_drafts, delivered

@@ -1,7 +1,8 @@
 """The reporting services, one per concern, built together over one shared state.
 
 A channel adapter calls the concern it needs (`drafting`, `filing`, `cases`,
-`ratings`, `office`, `relays`, `residents`, `group_chats`, `retention`); they
+`ratings`, `office`, `relays`, `residents`, `group_chats`, `retention`, and
+`message_refs` for what the channel's own messages show); they
 all hold the same `Shared`, so setting its clock or outbox listener reaches
 every one of them at once. Every change that must be announced writes its outbox items in
 the same transaction, so a crash can delay a message but never lose it.
@@ -19,6 +20,7 @@ from reports.context import Shared
 from reports.drafting import Drafting
 from reports.filing import Filing
 from reports.group_chats import GroupChats
+from reports.message_refs import MessageRefs
 from reports.office import Office
 from reports.ratings import Ratings
 from reports.relays import Relays
@@ -42,6 +44,7 @@ class ReportServices:
     residents: Residents
     group_chats: GroupChats
     retention: Retention
+    message_refs: MessageRefs
 
     @classmethod
     def build(
@@ -64,4 +67,5 @@ class ReportServices:
             residents=Residents(shared),
             group_chats=GroupChats(shared),
             retention=Retention(shared),
+            message_refs=MessageRefs(shared),
         )

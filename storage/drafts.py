@@ -22,7 +22,6 @@ async def insert(
     conn: Connection,
     *,
     resident_id: int,
-    chat_id: int,
     text: str,
     category: str,
     confidence: float,
@@ -37,13 +36,12 @@ async def insert(
     since, limit = unless_reports_since
     row = await fetch_one(
         conn,
-        "INSERT INTO drafts (resident_id, chat_id, text, category, confidence, keywords,"
-        " photos, media_group_id, created_at, updated_at) SELECT ?,?,?,?,?,?,?,?,?,?"
+        "INSERT INTO drafts (resident_id, text, category, confidence, keywords,"
+        " photos, media_group_id, created_at, updated_at) SELECT ?,?,?,?,?,?,?,?,?"
         " WHERE (SELECT COUNT(*) FROM reports WHERE resident_id = ? AND created_at >= ?) < ?"
         " RETURNING *",
         (
             resident_id,
-            chat_id,
             text,
             category,
             confidence,
@@ -71,15 +69,6 @@ async def latest_open(conn: Connection, resident_id: int, since: float) -> Draft
         "SELECT * FROM drafts WHERE resident_id = ? AND status = 'open' AND updated_at >= ?"
         " ORDER BY updated_at DESC, id DESC LIMIT 1",
         (resident_id, since),
-    )
-    return _draft(row)
-
-
-async def by_card(conn: Connection, chat_id: int, message_id: int) -> Draft | None:
-    row = await fetch_one(
-        conn,
-        "SELECT * FROM drafts WHERE chat_id = ? AND card_message_id = ?",
-        (chat_id, message_id),
     )
     return _draft(row)
 

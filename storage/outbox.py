@@ -11,7 +11,7 @@ import json
 import sqlite3
 from typing import Any
 
-from reports.outbox import OutboxItem
+from reports.outbox import GROUPS_CHANNEL, OutboxItem, group_recipient, resident_recipient
 from storage.db import Connection, execute, fetch_all, fetch_value
 
 
@@ -28,31 +28,95 @@ async def enqueue(
     now: float,
     report_id: int | None = None,
     payload: dict[str, Any] | None = None,
+    *,
+    channel: str,
+    recipient: str,
 ) -> None:
     await execute(
         conn,
-        "INSERT INTO outbox (kind, target, report_id, payload, next_attempt_at, created_at)"
-        " VALUES (?,?,?,?,?,?)",
-        (kind, target, report_id, json.dumps(payload or {}, ensure_ascii=False), now, now),
+        "INSERT INTO outbox (kind, target, report_id, payload, next_attempt_at, created_at,"
+        " channel, recipient) VALUES (?,?,?,?,?,?,?,?)",
+        (
+            kind,
+            target,
+            report_id,
+            json.dumps(payload or {}, ensure_ascii=False),
+            now,
+            now,
+            channel,
+            recipient,
+        ),
     )
 
 
-async def due(conn: Connection, now: float, limit: int) -> list[OutboxItem]:
-    """Pending items due now that are first in line for their target."""
+async def enqueue_to_resident(
+    conn: Connection,
+    kind: str,
+    resident_id: int,
+    now: float,
+    report_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+) -> None:
+    """Queue a message to a resident, on the channel they write from, after their
+    earlier messages (a resident's messages are ordered among themselves)."""
+    recipient = resident_recipient(resident_id)
+    await execute(
+        conn,
+        "INSERT INTO outbox (kind, target, report_id, payload, next_attempt_at, created_at,"
+        " channel, recipient) SELECT ?,?,?,?,?,?, channel, ? FROM residents WHERE id = ?",
+        (
+            kind,
+            recipient,
+            report_id,
+            json.dumps(payload or {}, ensure_ascii=False),
+            now,
+            now,
+            recipient,
+            resident_id,
+        ),
+    )
+
+
+async def enqueue_to_group(
+    conn: Connection,
+    kind: str,
+    group_key: str,
+    target: str,
+    now: float,
+    report_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+) -> None:
+    """Queue a message to a working group's chat, in line behind `target`'s others."""
+    await enqueue(
+        conn,
+        kind,
+        target,
+        now,
+        report_id,
+        payload,
+        channel=GROUPS_CHANNEL,
+        recipient=group_recipient(group_key),
+    )
+
+
+async def due(conn: Connection, channel: str, now: float, limit: int) -> list[OutboxItem]:
+    """A channel's pending items due now that are first in line for their target."""
     rows = await fetch_all(
         conn,
-        "SELECT o.* FROM outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= ?"
-        " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.target = o.target"
-        " AND p.status = 'pending' AND p.id < o.id)"
+        "SELECT o.* FROM outbox o WHERE o.channel = ? AND o.status = 'pending'"
+        " AND o.next_attempt_at <= ? AND NOT EXISTS (SELECT 1 FROM outbox p"
+        " WHERE p.target = o.target AND p.status = 'pending' AND p.id < o.id)"
         " ORDER BY o.next_attempt_at, o.id LIMIT ?",
-        (now, limit),
+        (channel, now, limit),
     )
     return [_item(r) for r in rows]
 
 
-async def next_due_at(conn: Connection) -> float | None:
+async def next_due_at(conn: Connection, channel: str) -> float | None:
     return await fetch_value(
-        conn, "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'"
+        conn,
+        "SELECT MIN(next_attempt_at) FROM outbox WHERE channel = ? AND status = 'pending'",
+        (channel,),
     )
 
 
@@ -86,20 +150,22 @@ async def retry_later(
     )
 
 
-async def oldest_transient(conn: Connection) -> int | None:
-    """The first pending item waiting after a transient fault (it probes for recovery)."""
+async def oldest_transient(conn: Connection, channel: str) -> int | None:
+    """A channel's first pending item waiting after a transient fault (it probes)."""
     return await fetch_value(
-        conn, "SELECT MIN(id) FROM outbox WHERE status = 'pending' AND transient = 1"
+        conn,
+        "SELECT MIN(id) FROM outbox WHERE channel = ? AND status = 'pending' AND transient = 1",
+        (channel,),
     )
 
 
-async def retry_transient_now(conn: Connection, now: float) -> None:
-    """Make every item waiting after a transient fault due now: the fault is over."""
+async def retry_transient_now(conn: Connection, channel: str, now: float) -> None:
+    """Make a channel's items waiting after a transient fault due now: the fault is over."""
     await execute(
         conn,
-        "UPDATE outbox SET next_attempt_at = ? WHERE status = 'pending' AND transient = 1"
-        " AND next_attempt_at > ?",
-        (now, now),
+        "UPDATE outbox SET next_attempt_at = ? WHERE channel = ? AND status = 'pending'"
+        " AND transient = 1 AND next_attempt_at > ?",
+        (now, channel, now),
     )
 
 

@@ -1,4 +1,4 @@
-"""Prompts a working group answers by reply: the note for 办结, 退回 or 转派."""
+"""Prompts for a note: a group's for 办结, 退回 or 转派, a resident's for 不满意."""
 
 from __future__ import annotations
 
@@ -18,26 +18,21 @@ async def insert(
     report_id: int,
     action: str,
     to_group: str | None,
-    chat_id: int,
-    message_id: int,
     actor_id: int,
     now: float,
-) -> None:
-    await fetch_one(
-        conn,
-        "INSERT INTO note_prompts (report_id, action, to_group, chat_id, message_id, actor_id,"
-        " created_at) VALUES (?,?,?,?,?,?,?) RETURNING id",
-        (report_id, action, to_group, chat_id, message_id, actor_id, now),
-    )
-
-
-async def by_message(conn: Connection, chat_id: int, message_id: int) -> NotePrompt | None:
+) -> int:
     row = await fetch_one(
         conn,
-        "SELECT * FROM note_prompts WHERE chat_id = ? AND message_id = ?",
-        (chat_id, message_id),
+        "INSERT INTO note_prompts (report_id, action, to_group, actor_id, created_at)"
+        " VALUES (?,?,?,?,?) RETURNING id",
+        (report_id, action, to_group, actor_id, now),
     )
-    return _prompt(row)
+    assert row is not None
+    return int(row[0])
+
+
+async def get(conn: Connection, prompt_id: int) -> NotePrompt | None:
+    return _prompt(await fetch_one(conn, "SELECT * FROM note_prompts WHERE id = ?", (prompt_id,)))
 
 
 async def use(conn: Connection, prompt_id: int) -> bool:

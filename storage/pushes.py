@@ -22,8 +22,8 @@ async def add_subscribers(conn: Connection, run_id: int, now: float) -> None:
     # one INSERT ... SELECT, so the run gets exactly the subscribers of this moment
     await execute(
         conn,
-        "INSERT INTO push_recipients (run_id, resident_id, chat_id, next_at)"
-        " SELECT ?, resident_id, chat_id, ? FROM quiz_subscribers WHERE active = 1",
+        "INSERT INTO push_recipients (run_id, resident_id, next_at)"
+        " SELECT ?, resident_id, ? FROM quiz_subscribers WHERE active = 1",
         (run_id, now),
     )
 
@@ -49,22 +49,27 @@ async def progress(conn: Connection, kind: str, day: str | None) -> Progress | N
     )
 
 
-async def due(conn: Connection, now: float, limit: int) -> list[Recipient]:
-    """Up to `limit` pending recipients due by `now`, the longest waiting first."""
+async def due(conn: Connection, channel: str, now: float, limit: int) -> list[Recipient]:
+    """Up to `limit` of a channel's pending recipients due by `now`, the longest waiting first."""
     rows = await fetch_all(
         conn,
-        "SELECT x.run_id, x.resident_id, x.chat_id, x.attempts, r.kind"
+        "SELECT x.run_id, x.resident_id, p.external_id, x.attempts, r.kind"
         " FROM push_recipients x JOIN push_runs r ON r.id = x.run_id"
-        " WHERE x.status = 'pending' AND x.next_at <= ? ORDER BY x.next_at LIMIT ?",
-        (now, limit),
+        " JOIN residents p ON p.id = x.resident_id"
+        " WHERE p.channel = ? AND x.status = 'pending' AND x.next_at <= ?"
+        " ORDER BY x.next_at LIMIT ?",
+        (channel, now, limit),
     )
     return [Recipient(*tuple(r)) for r in rows]
 
 
-async def next_due_at(conn: Connection) -> float | None:
-    """When the earliest pending recipient is due; None if nobody is pending."""
+async def next_due_at(conn: Connection, channel: str) -> float | None:
+    """When a channel's earliest pending recipient is due; None if nobody is pending."""
     return await fetch_value(
-        conn, "SELECT MIN(next_at) FROM push_recipients WHERE status = 'pending'"
+        conn,
+        "SELECT MIN(x.next_at) FROM push_recipients x JOIN residents p ON p.id = x.resident_id"
+        " WHERE p.channel = ? AND x.status = 'pending'",
+        (channel,),
     )
 
 

@@ -15,7 +15,6 @@ def _round(row: sqlite3.Row | None) -> Round | None:
     return Round(
         row["id"],
         row["resident_id"],
-        row["chat_id"],
         row["topic"],
         tuple(json.loads(row["questions"])),
         row["position"],
@@ -49,17 +48,14 @@ async def subscription(conn: Connection, resident_id: int) -> bool | None:
     return None if row is None else bool(row[0])
 
 
-async def subscribe(
-    conn: Connection, resident_id: int, chat_id: int, active: bool, now: float
-) -> None:
-    """Turn the resident's daily push on or off, remembering the chat to push to."""
+async def subscribe(conn: Connection, resident_id: int, active: bool, now: float) -> None:
+    """Turn the resident's daily push on or off."""
     await execute(
         conn,
-        "INSERT INTO quiz_subscribers (resident_id, chat_id, active, changed_at)"
-        " VALUES (?,?,?,?) ON CONFLICT (resident_id) DO UPDATE SET"
-        " chat_id = excluded.chat_id, active = excluded.active,"
-        " changed_at = excluded.changed_at",
-        (resident_id, chat_id, int(active), now),
+        "INSERT INTO quiz_subscribers (resident_id, active, changed_at)"
+        " VALUES (?,?,?) ON CONFLICT (resident_id) DO UPDATE SET"
+        " active = excluded.active, changed_at = excluded.changed_at",
+        (resident_id, int(active), now),
     )
 
 
@@ -170,7 +166,6 @@ async def insert_round(
     conn: Connection,
     *,
     resident_id: int,
-    chat_id: int,
     topic: str | None,
     questions: list[str],
     now: float,
@@ -178,9 +173,9 @@ async def insert_round(
     """Open a round over the given question ids, in that order."""
     row = await fetch_one(
         conn,
-        "INSERT INTO quiz_rounds (resident_id, chat_id, topic, questions, started_at)"
-        " VALUES (?,?,?,?,?) RETURNING *",
-        (resident_id, chat_id, topic, json.dumps(questions), now),
+        "INSERT INTO quiz_rounds (resident_id, topic, questions, started_at)"
+        " VALUES (?,?,?,?) RETURNING *",
+        (resident_id, topic, json.dumps(questions), now),
     )
     round_ = _round(row)
     assert round_ is not None

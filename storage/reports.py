@@ -36,7 +36,6 @@ async def insert(
     *,
     ticket: str,
     resident_id: int,
-    chat_id: int,
     text: str,
     category: str,
     group_key: str,
@@ -50,13 +49,12 @@ async def insert(
 ) -> Report:
     row = await fetch_one(
         conn,
-        "INSERT INTO reports (ticket, resident_id, chat_id, text, category, group_key,"
+        "INSERT INTO reports (ticket, resident_id, text, category, group_key,"
         " confidence, photos, latitude, longitude, address, status, created_at, updated_at,"
-        " assigned_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING *",
+        " assigned_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING *",
         (
             ticket,
             resident_id,
-            chat_id,
             text,
             category,
             group_key,
@@ -80,37 +78,6 @@ async def get(conn: Connection, report_id: int) -> Report | None:
     return _report(await fetch_one(conn, "SELECT * FROM reports WHERE id = ?", (report_id,)))
 
 
-async def by_alert(conn: Connection, chat_id: int, message_id: int) -> Report | None:
-    row = await fetch_one(
-        conn,
-        "SELECT * FROM reports WHERE alert_chat_id = ? AND alert_message_id = ?",
-        (chat_id, message_id),
-    )
-    return _report(row)
-
-
-async def add_relay(
-    conn: Connection, report_id: int, chat_id: int, message_id: int, now: float
-) -> None:
-    await execute(
-        conn,
-        "INSERT INTO relays (report_id, chat_id, message_id, at) VALUES (?,?,?,?)"
-        " ON CONFLICT DO NOTHING",
-        (report_id, chat_id, message_id, now),
-    )
-
-
-async def by_relay(conn: Connection, chat_id: int, message_id: int) -> Report | None:
-    """The report a relayed question in a resident's chat is about."""
-    row = await fetch_one(
-        conn,
-        "SELECT r.* FROM relays x JOIN reports r ON r.id = x.report_id"
-        " WHERE x.chat_id = ? AND x.message_id = ?",
-        (chat_id, message_id),
-    )
-    return _report(row)
-
-
 async def nearby(
     conn: Connection,
     *,
@@ -132,23 +99,24 @@ async def nearby(
     return [r for r in map(_report, rows) if r is not None]
 
 
-async def follow(
-    conn: Connection, report_id: int, resident_id: int, chat_id: int, now: float
-) -> bool:
+async def follow(conn: Connection, report_id: int, resident_id: int, now: float) -> bool:
     """Add a follower; False if they follow it already or reported it themselves, so that
     a case's followers are distinct people other than its reporter."""
     row = await fetch_one(
         conn,
-        "INSERT INTO followers (report_id, resident_id, chat_id, at) SELECT ?,?,?,?"
+        "INSERT INTO followers (report_id, resident_id, at) SELECT ?,?,?"
         " WHERE NOT EXISTS (SELECT 1 FROM reports WHERE id = ? AND resident_id = ?)"
         " ON CONFLICT DO NOTHING RETURNING report_id",
-        (report_id, resident_id, chat_id, now, report_id, resident_id),
+        (report_id, resident_id, now, report_id, resident_id),
     )
     return row is not None
 
 
-async def follower_chats(conn: Connection, report_id: int) -> list[int]:
-    rows = await fetch_all(conn, "SELECT chat_id FROM followers WHERE report_id = ?", (report_id,))
+async def followers(conn: Connection, report_id: int) -> list[int]:
+    """The residents following a case, in the order they joined."""
+    rows = await fetch_all(
+        conn, "SELECT resident_id FROM followers WHERE report_id = ? ORDER BY at", (report_id,)
+    )
     return [r[0] for r in rows]
 
 
@@ -229,11 +197,11 @@ async def set_status(
 async def reassign(
     conn: Connection, report_id: int, *, expected: str, group_key: str, status: str, now: float
 ) -> Report | None:
-    """Hand a case to another group; its old alert no longer counts as its alert."""
+    """Hand a case to another group: a new assignment, so its old alert is not its alert."""
     row = await fetch_one(
         conn,
-        "UPDATE reports SET group_key = ?, status = ?, updated_at = ?, assigned_at = ?,"
-        " alert_chat_id = NULL, alert_message_id = NULL WHERE id = ? AND status = ? RETURNING *",
+        "UPDATE reports SET group_key = ?, status = ?, updated_at = ?, assigned_at = ?"
+        " WHERE id = ? AND status = ? RETURNING *",
         (group_key, status, now, now, report_id, expected),
     )
     return _report(row)
@@ -295,8 +263,7 @@ async def reopen(conn: Connection, report_id: int, *, now: float) -> Report | No
     row = await fetch_one(
         conn,
         "UPDATE reports SET status = 'reopened', reopened = reopened + 1, updated_at = ?,"
-        " assigned_at = ?, alert_chat_id = NULL, alert_message_id = NULL"
-        " WHERE id = ? AND status = 'resolved' RETURNING *",
+        " assigned_at = ? WHERE id = ? AND status = 'resolved' RETURNING *",
         (now, now, report_id),
     )
     return _report(row)
@@ -310,21 +277,6 @@ async def resolved_before(conn: Connection, before: float) -> list[Report]:
         (before,),
     )
     return [r for r in map(_report, rows) if r is not None]
-
-
-async def set_alert(conn: Connection, report_id: int, chat_id: int, message_id: int) -> None:
-    await execute(
-        conn,
-        "UPDATE reports SET alert_chat_id = ?, alert_message_id = ? WHERE id = ?",
-        (chat_id, message_id, report_id),
-    )
-
-
-async def move_alert_chat(conn: Connection, old_chat: int, new_chat: int) -> None:
-    """Alerts posted in a chat that became a supergroup: later messages about them go there."""
-    await execute(
-        conn, "UPDATE reports SET alert_chat_id = ? WHERE alert_chat_id = ?", (new_chat, old_chat)
-    )
 
 
 async def add_event(

@@ -218,8 +218,9 @@ async def settled(world: World) -> None:
     async def quiet() -> bool:
         async with world.db.session() as conn:
             rows = await conn.execute_fetchall(
-                "SELECT (SELECT count(*) FROM drafts WHERE status = 'open'"
-                " AND card_message_id IS NULL)"
+                "SELECT (SELECT count(*) FROM drafts d WHERE status = 'open' AND NOT EXISTS"
+                " (SELECT 1 FROM message_refs m WHERE m.subject = 'card'"
+                " AND m.subject_id = d.id))"
                 " + (SELECT count(*) FROM outbox WHERE status = 'pending')"
             )
         return next(iter(rows))[0] == 0

@@ -72,7 +72,7 @@ async def test_a_digest_of_200_overdue_cases_arrives_and_the_next_day_is_not_blo
     for date in ("11-28", "11-29"):
         payload = {"group": "urban", "date": date, "new": [], "due": [], "overdue": overdue}
         async with world.db.transaction() as conn:
-            await outbox.enqueue(conn, DIGEST, "digest:urban", 0.0, None, payload)
+            await outbox.enqueue_to_group(conn, DIGEST, "urban", "digest:urban", 0.0, None, payload)
     world.runtime.courier.wake()
     for date in ("11-28", "11-29"):
         digest = await world.api.wait_for(

@@ -129,12 +129,12 @@ async def test_the_migration_swaps_ids_that_are_each_others_old_ones(tmp_path: P
         async with db.session() as conn:
             rows = await fetch_all(
                 conn,
-                "SELECT r.id, r.external_id, s.chat_id FROM quiz_subscribers s"
+                "SELECT r.id, r.external_id, s.active FROM quiz_subscribers s"
                 " JOIN residents r ON r.id = s.resident_id ORDER BY r.id",
             )
     finally:
         await db.close()
-    assert [tuple(row) for row in rows] == [(1, "2", 2), (2, "1", 1)]
+    assert [tuple(row) for row in rows] == [(1, "2", 1), (2, "1", 0)]
 
 
 async def test_a_resident_gets_one_id_per_channel_and_external_id(world: World) -> None:

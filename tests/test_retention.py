@@ -24,10 +24,14 @@ async def queue_waiting_items(world: World) -> None:
     """One item still pending (due far ahead) and one that failed for good."""
     now = time.time()
     async with world.db.transaction() as conn:
-        await outbox.enqueue(conn, "digest", "group:waiting", now, None, {"group": "urban"})
+        await outbox.enqueue_to_group(
+            conn, "digest", "urban", "group:waiting", now, None, {"group": "urban"}
+        )
         [(pending,)] = [tuple(r) for r in await fetch_all(conn, "SELECT MAX(id) FROM outbox")]
         await outbox.retry_later(conn, pending, now + 1000 * DAY, "waiting")
-        await outbox.enqueue(conn, "digest", "group:failed", now, None, {"group": "urban"})
+        await outbox.enqueue_to_group(
+            conn, "digest", "urban", "group:failed", now, None, {"group": "urban"}
+        )
         [(failed,)] = [tuple(r) for r in await fetch_all(conn, "SELECT MAX(id) FROM outbox")]
         await outbox.mark_failed(conn, failed, "gave up")
 
@@ -74,7 +78,6 @@ async def test_old_rows_are_deleted_when_the_bot_starts(tmp_path: Path, classifi
             draft = await drafts.insert(
                 conn,
                 resident_id=RESIDENT,
-                chat_id=RESIDENT,
                 text=LITTER,
                 category="litter",
                 confidence=1.0,
@@ -86,7 +89,9 @@ async def test_old_rows_are_deleted_when_the_bot_starts(tmp_path: Path, classifi
             )
             assert draft is not None
             await drafts.close(conn, draft.id, "cancelled", old, None)
-            await outbox.enqueue(conn, "digest", "group:old", old, None, {"group": "urban"})
+            await outbox.enqueue_to_group(
+                conn, "digest", "urban", "group:old", old, None, {"group": "urban"}
+            )
             [(item,)] = [tuple(r) for r in await fetch_all(conn, "SELECT MAX(id) FROM outbox")]
             await outbox.mark_sent(conn, item, old)
         await world.restart()

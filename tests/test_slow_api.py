@@ -73,11 +73,17 @@ async def test_a_429_met_after_an_outage_still_lets_the_item_go_when_sends_succe
     try:
         clock = Clock()
         service = OutboxService(
-            db, retry_base=60, retry_max=600, clock=clock, probe=5, notices_group="office"
+            db,
+            retry_base=60,
+            retry_max=600,
+            clock=clock,
+            probe=5,
+            notices_group="office",
+            channel="telegram",
         )
         async with db.session() as conn:
             for target in ("report:1", "report:2", "report:3"):
-                await outbox.enqueue(conn, GROUP_ALERT, target, clock())
+                await outbox.enqueue_to_group(conn, GROUP_ALERT, "urban", target, clock())
         probe, waiting, other = await service.due(3, set())
         await service.retry(probe, "Bad Gateway", transient=True)
         await service.retry(waiting, "Bad Gateway", transient=True)

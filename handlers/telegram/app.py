@@ -97,6 +97,7 @@ class TelegramChannel:
             residents=reports.residents,
             group_chats=reports.group_chats,
             retention=reports.retention,
+            message_refs=reports.message_refs,
             render=render,
             members=MembershipCache(settings.reports.member_cache_seconds),
             courier=self.courier,

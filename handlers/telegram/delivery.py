@@ -26,6 +26,7 @@ from handlers.telegram.render import Renderer
 from handlers.telegram.worker import Worker
 from reports.delivery import OutboxService
 from reports.errors import GroupGone
+from reports.message_refs import ALERT, CARD
 from reports.outbox import (
     DEADLINE_NOTICE,
     DIGEST,
@@ -38,8 +39,8 @@ from reports.outbox import (
     TICKET_RECEIPT,
     WEEKLY_REPORT,
     OutboxItem,
-    alert_target,
 )
+from reports.residents import TELEGRAM
 from reports.services import ReportServices
 from storage.db import is_storage_fault
 
@@ -76,6 +77,8 @@ class Courier(Worker):
         self.cases = reports.cases
         self.group_chats = reports.group_chats
         self.office = reports.office
+        self.refs = reports.message_refs
+        self.residents = reports.residents
         self.render = render
         self.concurrency = concurrency
         self.idle_poll = idle_poll
@@ -242,8 +245,7 @@ class Courier(Worker):
             if item.kind == RELAY_QUESTION and item.report_id is not None:
                 # The group waits for an answer that cannot come: tell it, under the alert.
                 undelivered = {**item.payload, "undelivered": True}
-                target = alert_target(item.report_id)
-                await self.outbox.give_up_and_tell(item, error, RELAY_ANSWER, target, undelivered)
+                await self.outbox.give_up_and_tell_group(item, error, RELAY_ANSWER, undelivered)
             else:
                 await self.outbox.give_up(item, error)
             return
@@ -333,7 +335,8 @@ class Courier(Worker):
         report = await self.cases.get_report(item.report_id)
         has_location = report.latitude is not None and report.longitude is not None
         step = item.step
-        if step == 0 and report.alert_message_id is not None:
+        alert = await self.refs.alert(TELEGRAM, report)
+        if step == 0 and alert is not None:
             # A second alert queued for the same group (a 转派 while the first
             # still waited): the first one went out showing the current state.
             await self.outbox.sent(item)
@@ -348,17 +351,18 @@ class Courier(Worker):
                 chat_id, text, reply_markup=markup, read_timeout=self._timeout(item)
             )
             done = not report.photos and not has_location
-            await self.outbox.alert_posted(item, report.id, chat_id, message.message_id, done)
+            await self.outbox.alert_posted(item, report, chat_id, message.message_id, done)
             if done:
                 return
-            report = await self.cases.get_report(report.id)
+            alert = await self.refs.alert(TELEGRAM, report)
             step = 1
-        assert report.alert_chat_id is not None and report.alert_message_id is not None
-        reply = ReplyParameters(report.alert_message_id, allow_sending_without_reply=True)
+        assert alert is not None
+        chat = int(alert.chat)
+        reply = ReplyParameters(int(alert.message_id), allow_sending_without_reply=True)
         if step == 1:
             if len(report.photos) == 1:
                 await self.bot.send_photo(
-                    report.alert_chat_id,
+                    chat,
                     report.photos[0],
                     reply_parameters=reply,
                     read_timeout=self._timeout(item),
@@ -366,7 +370,7 @@ class Courier(Worker):
             elif report.photos:
                 media = [InputMediaPhoto(p) for p in report.photos[:10]]
                 await self.bot.send_media_group(
-                    report.alert_chat_id,
+                    chat,
                     media,
                     reply_parameters=reply,
                     read_timeout=self._timeout(item),
@@ -374,7 +378,7 @@ class Courier(Worker):
             await self.outbox.advance(item, 2)
         if has_location:
             await self.bot.send_location(
-                report.alert_chat_id,
+                chat,
                 latitude=report.latitude,
                 longitude=report.longitude,
                 reply_parameters=reply,
@@ -386,9 +390,9 @@ class Courier(Worker):
         """Show the report's current status and who acted, in the alert the group acted on."""
         assert item.report_id is not None
         report = await self.cases.get_report(item.report_id)
-        chat_id = item.payload.get("chat_id") or report.alert_chat_id
-        message_id = item.payload.get("message_id") or report.alert_message_id
-        if chat_id is None or message_id is None:
+        generation = item.payload.get("generation", report.assigned_at)
+        alert = await self.refs.latest(TELEGRAM, ALERT, report.id, generation)
+        if alert is None:
             return  # the alert is not out yet; when it goes, it shows the current state
         history = await self.cases.history(report.id)
         to_group = item.payload.get("to_group")
@@ -401,8 +405,8 @@ class Courier(Worker):
         try:
             await self.bot.edit_message_text(
                 text,
-                chat_id=chat_id,
-                message_id=message_id,
+                chat_id=int(alert.chat),
+                message_id=int(alert.message_id),
                 reply_markup=markup,
                 read_timeout=self._timeout(item),
             )
@@ -420,8 +424,9 @@ class Courier(Worker):
             report, payload["kind"], payload["level"], payload["late"]
         )
         reply = None
-        if report.alert_message_id is not None and report.alert_chat_id == chat_id:
-            reply = ReplyParameters(report.alert_message_id, allow_sending_without_reply=True)
+        alert = await self.refs.alert(TELEGRAM, report)
+        if alert is not None and alert.chat == str(chat_id):
+            reply = ReplyParameters(int(alert.message_id), allow_sending_without_reply=True)
         await self.bot.send_message(
             chat_id, text, reply_parameters=reply, read_timeout=self._timeout(item)
         )
@@ -448,20 +453,22 @@ class Courier(Worker):
         assert item.report_id is not None
         report = await self.cases.get_report(item.report_id)
         text = self.render.relay(texts.RELAY_QUESTION, report, item.payload)
+        chat = await self._resident_chat(item)
         message = await self.bot.send_message(
-            report.chat_id, text, reply_markup=ForceReply(), read_timeout=self._timeout(item)
+            chat, text, reply_markup=ForceReply(), read_timeout=self._timeout(item)
         )
-        await self.outbox.relayed(item, report.chat_id, message.message_id)
+        await self.outbox.relayed(item, chat, message.message_id)
 
     async def _relay_answer(self, item: OutboxItem) -> None:
         """The resident's answer (or word that a question could not reach them), under the
         case's alert in its group's chat."""
         assert item.report_id is not None
         report = await self.cases.get_report(item.report_id)
-        chat_id = report.alert_chat_id or self._group_chat(report.group_key)
+        alert = await self.refs.alert(TELEGRAM, report)
+        chat_id = int(alert.chat) if alert else self._group_chat(report.group_key)
         reply = None
-        if report.alert_message_id is not None:
-            reply = ReplyParameters(report.alert_message_id, allow_sending_without_reply=True)
+        if alert is not None:
+            reply = ReplyParameters(int(alert.message_id), allow_sending_without_reply=True)
         template = (
             texts.RELAY_UNDELIVERED if item.payload.get("undelivered") else texts.RELAY_ANSWER
         )
@@ -480,11 +487,13 @@ class Courier(Worker):
         assert item.report_id is not None
         report = await self.cases.get_report(item.report_id)
         text = self.render.submitted(report)
-        message_id = item.payload.get("message_id")
-        if message_id is not None:
+        chat = await self._resident_chat(item)
+        draft_id = item.payload.get("draft_id")
+        card = None if draft_id is None else await self.refs.latest(TELEGRAM, CARD, draft_id)
+        if card is not None:
             try:
                 await self.bot.edit_message_text(
-                    text, chat_id=report.chat_id, message_id=message_id
+                    text, chat_id=int(card.chat), message_id=int(card.message_id)
                 )
                 return
             except BadRequest as exc:
@@ -494,7 +503,7 @@ class Courier(Worker):
                 if "not found" not in reason and "can't be edited" not in reason:
                     raise
                 log.info("card of report %s cannot show the ticket: %s", report.id, exc)
-        await self.bot.send_message(report.chat_id, text)
+        await self.bot.send_message(chat, text)
 
     async def _notify_resident(self, item: OutboxItem) -> None:
         assert item.report_id is not None
@@ -505,17 +514,28 @@ class Courier(Worker):
         )
         # After 办结 the resident rates the result, unless the case moved on since;
         # followers ("me too") hear every step but the rating is the reporter's.
-        follower = payload.get("chat_id")
+        follower = payload.get("follower")
         rate = payload["action"] == "resolve" and report.rating is None and not follower
         markup = self.render.rating_buttons(report) if rate else None
         await self.bot.send_message(
-            follower or report.chat_id, text, reply_markup=markup, read_timeout=self._timeout(item)
+            await self._resident_chat(item),
+            text,
+            reply_markup=markup,
+            read_timeout=self._timeout(item),
         )
+
+    async def _resident_chat(self, item: OutboxItem) -> int:
+        """The Telegram chat of the resident an item is for (their user id)."""
+        assert item.resident_id is not None
+        address = await self.residents.address(item.resident_id)
+        if address is None or address[0] != TELEGRAM:
+            raise LookupError(f"outbox item {item.id}: resident {item.resident_id} not on Telegram")
+        return int(address[1])
 
 
 def _private(item: OutboxItem) -> bool:
     """Whether an item goes to a resident's own chat (not to a working group's)."""
-    return item.target.startswith("chat:")
+    return item.resident_id is not None
 
 
 def _seconds(value: int | timedelta) -> float:

@@ -23,6 +23,7 @@ from reports.cases import Cases
 from reports.drafting import Drafting
 from reports.filing import Filing
 from reports.group_chats import GroupChats
+from reports.message_refs import MessageRefs
 from reports.office import Office
 from reports.ratings import Ratings
 from reports.relays import Relays
@@ -49,6 +50,7 @@ class Deps:
     residents: Residents
     group_chats: GroupChats
     retention: Retention
+    message_refs: MessageRefs
     render: Renderer
     members: MembershipCache
     courier: Courier

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import ForceReply, ReplyParameters, Update
+from telegram import ForceReply, MaybeInaccessibleMessage, ReplyParameters, Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -17,7 +17,9 @@ from handlers.telegram import callbacks, texts
 from handlers.telegram.deps import BotContext, refused_unless_admin
 from handlers.telegram.render import ACTIONS_BY_CODE
 from reports.errors import NoteTooLong, PromptUsed, ReportNotFound, UnknownTicket
+from reports.message_refs import PROMPT
 from reports.records import Report
+from reports.residents import TELEGRAM
 from reports.states import Action, TransitionRefused, next_status
 
 log = logging.getLogger(__name__)
@@ -37,10 +39,10 @@ async def press_report_button(update: Update, context: BotContext) -> None:
         await query.answer(texts.BUTTON_STALE, show_alert=True)
         return
     message = query.message
-    if message is None or (message.chat.id, message.message_id) != (
-        report.alert_chat_id,
-        report.alert_message_id,
-    ):
+    alert = None
+    if message is not None:
+        alert = await d.message_refs.report_at_alert(TELEGRAM, message.chat.id, message.message_id)
+    if message is None or alert is None or alert.id != report.id:
         # An alert of a case since reassigned, or a forged button: not the case's alert.
         await query.answer(texts.BUTTON_STALE, show_alert=True)
         return
@@ -67,7 +69,7 @@ async def press_report_button(update: Update, context: BotContext) -> None:
                 await query.answer(texts.BUTTON_STALE, show_alert=True)
                 return
             next_status(report.status, action)
-            await ask_for_note(context, report, action, user.id, to_group)
+            await ask_for_note(context, report, message, action, user.id, to_group)
             await query.answer(texts.ACT_ASK_NOTE)
             if to_group is not None:
                 await query.edit_message_reply_markup(d.render.alert_buttons(report))
@@ -78,27 +80,26 @@ async def press_report_button(update: Update, context: BotContext) -> None:
 async def ask_for_note(
     context: BotContext,
     report: Report,
+    alert: MaybeInaccessibleMessage,
     action: Action,
     actor_id: int,
     to_group: str | None,
 ) -> None:
-    """Post the prompt a group member answers by reply, and remember it."""
+    """Post the prompt a group member answers by reply, under the alert, and remember it."""
     d = context.deps
-    assert report.alert_chat_id is not None and report.alert_message_id is not None
     text = texts.PROMPT[action].format(
         ticket=report.ticket,
         limit=d.settings.reports.max_note_chars,
         group=d.render.group(to_group or ""),
     )
     prompt = await context.bot.send_message(
-        report.alert_chat_id,
+        alert.chat.id,
         text,
         reply_markup=ForceReply(input_field_placeholder=texts.ACTION_NAMES[action]),
-        reply_parameters=ReplyParameters(report.alert_message_id),
+        reply_parameters=ReplyParameters(alert.message_id),
     )
-    await d.cases.open_prompt(
-        report.id, action, report.alert_chat_id, prompt.message_id, actor_id, to_group
-    )
+    prompt_id = await d.cases.open_prompt(report.id, action, actor_id, to_group)
+    await d.message_refs.remember(TELEGRAM, alert.chat.id, prompt.message_id, PROMPT, prompt_id)
 
 
 async def receive_note_reply(update: Update, context: BotContext) -> None:
@@ -106,7 +107,7 @@ async def receive_note_reply(update: Update, context: BotContext) -> None:
     d = context.deps
     message = update.effective_message
     replied = message.reply_to_message
-    prompt = await d.cases.prompt_at(message.chat_id, replied.message_id)
+    prompt = await d.message_refs.prompt_at(TELEGRAM, message.chat_id, replied.message_id)
     if prompt is None:
         await relay_question(update, context)
         return
@@ -150,7 +151,8 @@ async def relay_question(update: Update, context: BotContext) -> None:
     """A member's reply to a case's alert is a question for the resident; relay it."""
     d = context.deps
     message = update.effective_message
-    report = await d.cases.report_at_alert(message.chat_id, message.reply_to_message.message_id)
+    replied = message.reply_to_message
+    report = await d.message_refs.report_at_alert(TELEGRAM, message.chat_id, replied.message_id)
     if report is None:
         return  # a reply to something else: ordinary chatter
     user = update.effective_user

@@ -1,4 +1,4 @@
-"""Who is writing: our resident id for the Telegram user behind an update."""
+"""Who is writing: our resident id for the Telegram user behind an update, and back."""
 
 from __future__ import annotations
 
@@ -15,3 +15,12 @@ async def resident_of(user: User, context: BotContext) -> int:
     Telegram user id; staff and admins are still known by their Telegram ids.
     """
     return await context.deps.residents.resolve(TELEGRAM, user.id)
+
+
+async def chat_of(resident_id: int, context: BotContext) -> int:
+    """The Telegram chat of one of our residents who writes from Telegram (their private
+    chat's id is their user id)."""
+    address = await context.deps.residents.address(resident_id)
+    if address is None or address[0] != TELEGRAM:
+        raise LookupError(f"resident {resident_id} is not on Telegram")
+    return int(address[1])

@@ -16,6 +16,7 @@ from handlers.telegram.worker import Worker
 from quizzes.push import PushService
 from quizzes.records import Recipient
 from reports.delivery import backoff_seconds
+from reports.residents import TELEGRAM
 
 log = logging.getLogger(__name__)
 QUIZ_PUSH = "quiz"
@@ -38,9 +39,9 @@ class Pusher(Worker):
         while True:
             try:
                 self._wake.clear()
-                batch = await self.pushes.due(50)
+                batch = await self.pushes.due(TELEGRAM, 50)
                 if not batch:
-                    wait = await self.pushes.next_due_in()
+                    wait = await self.pushes.next_due_in(TELEGRAM)
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), timeout=min(wait or 5.0, 5.0))
                     continue
@@ -59,7 +60,7 @@ class Pusher(Worker):
         """Send one recipient today's quiz; return how long everyone must now wait."""
         text, markup = push_message(r.kind)
         try:
-            await self.bot.send_message(r.chat_id, text, reply_markup=markup)
+            await self.bot.send_message(int(r.external_id), text, reply_markup=markup)
         except RetryAfter as exc:
             after = _seconds(exc.retry_after)
             await self.pushes.retry(r, after, str(exc))

@@ -17,7 +17,7 @@ from telegram.ext import (
 
 from handlers.telegram import callbacks, texts
 from handlers.telegram.deps import BotApplication, BotContext, refused_unless_admin_in_private
-from handlers.telegram.identity import resident_of
+from handlers.telegram.identity import chat_of, resident_of
 from handlers.telegram.pacer import send_retrying
 from quizzes.records import Round
 from quizzes.scoring import POINTS_PER_CORRECT, mask
@@ -40,7 +40,7 @@ async def start_quiz(update: Update, context: BotContext) -> None:
     resident = await resident_of(update.effective_user, context)
     await quiz.remember_player(resident, update.effective_user.full_name)
     try:
-        round_ = await quiz.start_round(resident, message.chat_id, topic)
+        round_ = await quiz.start_round(resident, topic)
     except UnknownTopic:
         await message.reply_text(texts.QUIZ_TOPICS.format(topics=_topic_list(context)))
         return
@@ -57,7 +57,7 @@ async def send_next(context: BotContext, round_: Round) -> None:
         return
     period = d.settings.quiz_open_period
     message = await context.bot.send_poll(
-        round_.chat_id,
+        await chat_of(round_.resident_id, context),
         question.question,
         list(question.options),
         is_anonymous=False,  # answers of anonymous polls never reach the bot
@@ -135,7 +135,8 @@ async def send_results(context: BotContext, round_: Round) -> None:
         )
     # The round is over in the database: results lost to a Telegram hiccup would never come.
     text = "\n\n".join(lines)
-    await send_retrying(lambda: context.bot.send_message(round_.chat_id, text))
+    chat = await chat_of(round_.resident_id, context)
+    await send_retrying(lambda: context.bot.send_message(chat, text))
 
 
 async def show_rank(update: Update, context: BotContext) -> None:
@@ -170,7 +171,7 @@ async def subscribe(update: Update, context: BotContext) -> None:
     """Opt in to the daily quiz push."""
     d = context.deps
     resident = await resident_of(update.effective_user, context)
-    await d.quizzes.subscribe(resident, update.effective_chat.id, True)
+    await d.quizzes.subscribe(resident, True)
     await update.effective_message.reply_text(texts.SUBSCRIBED)
 
 
@@ -178,7 +179,7 @@ async def unsubscribe(update: Update, context: BotContext) -> None:
     """Opt out of the daily quiz push."""
     d = context.deps
     resident = await resident_of(update.effective_user, context)
-    await d.quizzes.subscribe(resident, update.effective_chat.id, False)
+    await d.quizzes.subscribe(resident, False)
     await update.effective_message.reply_text(texts.UNSUBSCRIBED)
 
 
@@ -191,11 +192,11 @@ async def press_quiz_button(update: Update, context: BotContext) -> None:
     if button is not None and button.action == "go":
         await query.answer()
         await query.edit_message_reply_markup(None)
-        round_ = await d.quizzes.start_round(resident, query.message.chat.id, None)
+        round_ = await d.quizzes.start_round(resident, None)
         await d.quizzes.remember_player(resident, query.from_user.full_name)
         await send_next(context, round_)
         return
-    await d.quizzes.subscribe(resident, query.message.chat.id, True)
+    await d.quizzes.subscribe(resident, True)
     await query.answer(texts.SUBSCRIBED, show_alert=True)
     await query.edit_message_reply_markup(None)
 

@@ -44,7 +44,9 @@ from reports.errors import (
     TextTooLong,
     TooManyPhotos,
 )
+from reports.message_refs import CARD, PROMPT
 from reports.records import Draft, NotePrompt
+from reports.residents import TELEGRAM
 from reports.states import Action
 from reports.throttle import Verdict
 from reports.tickets import parse_ticket
@@ -107,19 +109,20 @@ async def receive_text(update: Update, context: BotContext) -> None:
     try:
         replied = message.reply_to_message
         if replied is not None and replied.from_user and replied.from_user.is_bot:
-            prompt = await d.cases.prompt_at(message.chat_id, replied.message_id)
+            refs = d.message_refs
+            prompt = await refs.prompt_at(TELEGRAM, message.chat_id, replied.message_id)
             if prompt is not None:
                 await reopen_with_comment(message, prompt, context)
                 return
-            asked = await d.relays.report_at_relay(message.chat_id, replied.message_id)
+            asked = await refs.report_at_relay(TELEGRAM, message.chat_id, replied.message_id)
             if asked is not None:
                 await d.relays.answer_group(asked, resident, text)
                 await message.reply_text(
                     texts.RELAY_ANSWERED.format(group=d.render.group(asked.group_key))
                 )
                 return
-            draft = await d.drafting.draft_by_card(message.chat_id, replied.message_id)
-            if draft is not None and draft.status == "open":
+            draft = await refs.draft_at(TELEGRAM, message.chat_id, replied.message_id)
+            if draft is not None and draft.resident_id == resident and draft.status == "open":
                 draft = await d.drafting.set_address(resident, draft.id, text)
                 notice = texts.DRAFT_ADDRESS_ADDED.format(address=draft.address)
                 await send_card(message, draft, context, notice)
@@ -135,7 +138,7 @@ async def receive_text(update: Update, context: BotContext) -> None:
         if result.category == FALLBACK_CATEGORY and len(text.strip()) <= CHITCHAT_MAX_CHARS:
             await message.reply_text(texts.CHITCHAT)
             return
-        draft = await d.drafting.start_draft(resident, message.chat_id, text)
+        draft = await d.drafting.start_draft(resident, text)
     except ReportError as exc:
         await message.reply_text(refusal(exc, d.settings))
         return
@@ -162,7 +165,7 @@ async def receive_photo(update: Update, context: BotContext) -> None:
                 notice = texts.DRAFT_PHOTO_ADDED.format(count=len(draft.photos))
                 await send_card(message, draft, context, notice)
             return
-        draft = await d.drafting.start_draft(resident, message.chat_id, caption, file_id, album)
+        draft = await d.drafting.start_draft(resident, caption, file_id, album)
     except ReportError as exc:
         if album and isinstance(exc, TooManyPhotos):
             context.chat_data[REFUSED_ALBUM] = album
@@ -181,7 +184,7 @@ async def receive_location(update: Update, context: BotContext) -> None:
         check_location(location.latitude, location.longitude)
         draft = await d.drafting.open_draft(resident)
         if draft is None:
-            draft = await d.drafting.start_draft(resident, message.chat_id, "")
+            draft = await d.drafting.start_draft(resident, "")
         draft = await d.drafting.set_location(
             resident, draft.id, location.latitude, location.longitude
         )
@@ -230,8 +233,9 @@ async def rate_report(update: Update, context: BotContext) -> None:
             ),
             reply_markup=ForceReply(),
         )
-        await d.cases.open_prompt(
-            report.id, Action.REOPEN, query.message.chat.id, prompt.message_id, resident
+        prompt_id = await d.cases.open_prompt(report.id, Action.REOPEN, resident)
+        await d.message_refs.remember(
+            TELEGRAM, query.message.chat.id, prompt.message_id, PROMPT, prompt_id
         )
         return
     except AlreadyRated:
@@ -266,18 +270,19 @@ async def send_card(message: Message, draft: Draft, context: BotContext, notice:
     d = context.deps
     text, markup = d.render.draft_card(draft, d.drafting.is_placed(draft))
     card = await message.reply_text(f"{notice}\n{text}" if notice else text, reply_markup=markup)
-    await d.drafting.set_card(draft.id, card.message_id)
+    await d.message_refs.remember(TELEGRAM, card.chat_id, card.message_id, CARD, draft.id)
 
 
 async def refresh_card(context: BotContext, draft: Draft) -> None:
     """Edit the draft's card in place (best effort: the draft itself is saved)."""
     d = context.deps
-    if draft.card_message_id is None:
+    card = await d.message_refs.latest(TELEGRAM, CARD, draft.id)
+    if card is None:
         return
     text, markup = d.render.draft_card(draft, d.drafting.is_placed(draft))
     try:
         await context.bot.edit_message_text(
-            text, chat_id=draft.chat_id, message_id=draft.card_message_id, reply_markup=markup
+            text, chat_id=int(card.chat), message_id=int(card.message_id), reply_markup=markup
         )
     except Exception as exc:  # a stale card is cosmetic; the draft is already stored
         log.info("could not refresh card of draft %s: %s", draft.id, exc)
@@ -294,8 +299,14 @@ async def press_draft_button(update: Update, context: BotContext) -> None:
         if button.action in ("ok", "new"):
             try:
                 separate = button.action == "new"
-                card = query.message.message_id if query.message else None
-                submission = await d.filing.confirm(resident, button.id, separate, card)
+                if query.message is not None:
+                    # The ticket will show in the card pressed: it becomes the draft's latest.
+                    await d.drafting.get_draft(resident, button.id)  # the resident's own only
+                    message = query.message
+                    await d.message_refs.remember(
+                        TELEGRAM, message.chat.id, message.message_id, CARD, button.id
+                    )
+                submission = await d.filing.confirm(resident, button.id, separate)
             except DuplicateFound as found:
                 draft = await d.drafting.get_draft(resident, button.id)
                 await query.answer()

@@ -1,0 +1,96 @@
+"""What a channel's own messages show, for the channel adapters: a draft's card, a
+case's alert, a prompt for a note, a group's question relayed to a resident.
+
+The domain names drafts, reports and prompts; a channel names its messages its
+own way (Telegram: a chat id and a message id). An adapter records here which
+message shows what, and finds the subject again when someone replies to that
+message or presses a button under it.
+"""
+
+from __future__ import annotations
+
+from reports.context import Part
+from reports.records import Draft, MessageRef, NotePrompt, Report
+from storage import drafts, message_refs, prompts, reports
+
+CARD = "card"
+ALERT = "alert"
+PROMPT = "prompt"
+RELAY = "relay"
+
+
+class MessageRefs(Part):
+    """Remember which channel message shows which draft, case or prompt, and find it again."""
+
+    async def remember(
+        self,
+        channel: str,
+        chat: str | int,
+        message_id: str | int,
+        subject: str,
+        subject_id: int,
+        generation: float | None = None,
+    ) -> None:
+        """Record what a message shows (again: it becomes the subject's latest)."""
+        async with self.db.session() as conn:
+            await message_refs.remember(
+                conn, channel, str(chat), str(message_id), subject, subject_id, self.now(),
+                generation,
+            )  # fmt: skip
+
+    async def latest(
+        self, channel: str, subject: str, subject_id: int, generation: float | None = None
+    ) -> MessageRef | None:
+        async with self.db.session() as conn:
+            return await message_refs.latest(conn, channel, subject, subject_id, generation)
+
+    async def alert(self, channel: str, report: Report) -> MessageRef | None:
+        """The alert posted for the case's current assignment, if it is out."""
+        return await self.latest(channel, ALERT, report.id, report.assigned_at)
+
+    async def _at(
+        self, channel: str, chat: str | int, message_id: str | int, subject: str
+    ) -> MessageRef | None:
+        async with self.db.session() as conn:
+            ref = await message_refs.at_message(conn, channel, str(chat), str(message_id))
+        return ref if ref is not None and ref.subject == subject else None
+
+    async def draft_at(self, channel: str, chat: str | int, message_id: str | int) -> Draft | None:
+        """The draft whose card a message is."""
+        ref = await self._at(channel, chat, message_id, CARD)
+        if ref is None:
+            return None
+        async with self.db.session() as conn:
+            return await drafts.get(conn, ref.subject_id)
+
+    async def report_at_alert(
+        self, channel: str, chat: str | int, message_id: str | int
+    ) -> Report | None:
+        """The case whose current alert a message is (an alert of an earlier assignment,
+        the old group's after a 转派, is no longer the case's)."""
+        ref = await self._at(channel, chat, message_id, ALERT)
+        if ref is None:
+            return None
+        async with self.db.session() as conn:
+            report = await reports.get(conn, ref.subject_id)
+        return report if report is not None and report.assigned_at == ref.generation else None
+
+    async def prompt_at(
+        self, channel: str, chat: str | int, message_id: str | int
+    ) -> NotePrompt | None:
+        """The prompt for a note that a message is."""
+        ref = await self._at(channel, chat, message_id, PROMPT)
+        if ref is None:
+            return None
+        async with self.db.session() as conn:
+            return await prompts.get(conn, ref.subject_id)
+
+    async def report_at_relay(
+        self, channel: str, chat: str | int, message_id: str | int
+    ) -> Report | None:
+        """The case a relayed question (a message in the resident's chat) is about."""
+        ref = await self._at(channel, chat, message_id, RELAY)
+        if ref is None:
+            return None
+        async with self.db.session() as conn:
+            return await reports.get(conn, ref.subject_id)

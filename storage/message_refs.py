@@ -1,0 +1,79 @@
+"""A channel's own messages and what each shows: the rows a channel adapter owns."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from reports.records import MessageRef
+from storage.db import Connection, execute, fetch_one
+
+
+def _ref(row: sqlite3.Row | None) -> MessageRef | None:
+    return MessageRef(**dict(row)) if row is not None else None
+
+
+async def remember(
+    conn: Connection,
+    channel: str,
+    chat: str,
+    message_id: str,
+    subject: str,
+    subject_id: int,
+    now: float,
+    generation: float | None = None,
+) -> None:
+    """Record (or touch, making it the subject's latest) what a message shows."""
+    await execute(
+        conn,
+        "INSERT INTO message_refs (channel, chat, message_id, subject, subject_id, generation,"
+        " at) VALUES (?,?,?,?,?,?,?) ON CONFLICT (channel, chat, message_id) DO UPDATE SET"
+        " subject = excluded.subject, subject_id = excluded.subject_id,"
+        " generation = excluded.generation, at = excluded.at",
+        (channel, chat, message_id, subject, subject_id, generation, now),
+    )
+
+
+async def at_message(
+    conn: Connection, channel: str, chat: str, message_id: str
+) -> MessageRef | None:
+    row = await fetch_one(
+        conn,
+        "SELECT * FROM message_refs WHERE channel = ? AND chat = ? AND message_id = ?",
+        (channel, chat, message_id),
+    )
+    return _ref(row)
+
+
+async def latest(
+    conn: Connection,
+    channel: str,
+    subject: str,
+    subject_id: int,
+    generation: float | None = None,
+) -> MessageRef | None:
+    """The subject's latest message on a channel (of one generation, if given)."""
+    row = await fetch_one(
+        conn,
+        "SELECT * FROM message_refs WHERE subject = ? AND subject_id = ? AND channel = ?"
+        " AND (? IS NULL OR generation = ?) ORDER BY at DESC LIMIT 1",
+        (subject, subject_id, channel, generation, generation),
+    )
+    return _ref(row)
+
+
+async def move_chat(conn: Connection, channel: str, old_chat: str, new_chat: str) -> None:
+    """A chat became another (a Telegram group upgraded to a supergroup)."""
+    await execute(
+        conn,
+        "UPDATE message_refs SET chat = ? WHERE channel = ? AND chat = ?",
+        (new_chat, channel, old_chat),
+    )
+
+
+async def forget_deleted_drafts(conn: Connection) -> None:
+    """Forget the cards of drafts that were deleted (their buttons then find nothing)."""
+    await execute(
+        conn,
+        "DELETE FROM message_refs WHERE subject = 'card'"
+        " AND NOT EXISTS (SELECT 1 FROM drafts d WHERE d.id = message_refs.subject_id)",
+    )
