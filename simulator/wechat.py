@@ -465,6 +465,12 @@ class WeChatStandIn:
         """Make ``openid`` a follower who has not written yet (no open window)."""
         self._followers.setdefault(openid, _Follower()).subscribed = True
 
+    def remove_follower(self, openid: str) -> None:
+        """``openid`` unfollows without the bot hearing of it (no unsubscribe posted)."""
+        follower = self._followers.setdefault(openid, _Follower())
+        follower.subscribed = False
+        follower.grants = {}
+
     def is_follower(self, openid: str) -> bool:
         follower = self._followers.get(openid)
         return follower is not None and follower.subscribed
