@@ -1133,26 +1133,33 @@ class WeChatUser:
         self.openid = openid
 
     async def subscribe(self) -> JSON | None:
+        """Follow the account."""
         return await self.standin.post_event(self.openid, "subscribe")
 
     async def unsubscribe(self) -> JSON | None:
+        """Unfollow the account."""
         return await self.standin.post_event(self.openid, "unsubscribe")
 
     async def say(self, text: str) -> JSON | None:
+        """Send a text."""
         return await self.standin.post_text(self.openid, text)
 
     async def photo(self, image_bytes: bytes) -> JSON | None:
+        """Send a photo."""
         return await self.standin.post_image(self.openid, image_bytes)
 
     async def location(
         self, lat: float, lon: float, label: str = "", scale: int = 15
     ) -> JSON | None:
+        """Share a location."""
         return await self.standin.post_location(self.openid, lat, lon, label, scale)
 
     async def voice(self, recognition: str | None) -> JSON | None:
+        """Send a voice message (with WeChat's transcript)."""
         return await self.standin.post_voice(self.openid, recognition)
 
     async def click(self, key: str) -> JSON | None:
+        """Press a click button of the custom menu."""
         return await self.standin.post_event(self.openid, "CLICK", key)
 
     async def choose(self, menu: Delivered, label: str) -> JSON | None:
@@ -1163,7 +1170,9 @@ class WeChatUser:
 
     @property
     def received(self) -> list[Delivered]:
+        """What reached this resident so far."""
         return self.standin.sent_to(self.openid)
 
     async def next_message(self, timeout: float = 5.0) -> Delivered:  # noqa: ASYNC109
+        """Wait for the next message to reach this resident."""
         return await self.standin.next_sent(self.openid, timeout)

@@ -382,3 +382,17 @@ async def test_a_call_without_a_token_is_refused(wechat: WeChatStandIn) -> None:
     answer = await raw_get(wechat, "/cgi-bin/menu/get")
     assert answer["errcode"] == 41001
     assert answer["errmsg"].startswith("access_token missing rid: ")
+
+
+async def test_an_unreachable_wechat_is_busy_not_an_api_error() -> None:
+    standin = WeChatStandIn()
+    await standin.start()
+    base_url = standin.base_url
+    await standin.stop()  # nothing listens there any more
+    client = WeChatClient("wx5e1d2c3b4a596870", "secret", base_url, backoff=0.0)
+    try:
+        with pytest.raises(WeChatBusy) as busy:
+            await client.send_text(RESIDENT, "你好")
+    finally:
+        await client.close()
+    assert busy.value.retry_after > 0
