@@ -25,8 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from dialogue.render import Renderer  # noqa: E402
 from handlers.telegram.export import write_csv  # noqa: E402
-from handlers.telegram.render import Renderer  # noqa: E402
 from reports.context import Shared  # noqa: E402
 from reports.office import Office  # noqa: E402
 from settings import load_settings  # noqa: E402

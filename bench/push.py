@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from demo import standin_config  # noqa: E402
-from handlers.telegram import texts  # noqa: E402
+from dialogue import texts  # noqa: E402
 from settings import load_settings  # noqa: E402
 from simulator import BotApiStandIn  # noqa: E402
 from storage.db import Database  # noqa: E402

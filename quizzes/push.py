@@ -9,6 +9,10 @@ from quizzes.records import Progress, Recipient
 from storage import pushes, quizzes
 from storage.db import Database
 
+# What a push carries: today's quiz, or the support-rate survey.
+QUIZ_PUSH = "quiz"
+SURVEY_PUSH = "survey"
+
 
 class PushService:
     """Creates a day's run for the subscribers and hands out who is due next."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from handlers.telegram import texts
+from dialogue import texts
 from tests.conftest import started_world
 from tests.world import GROUP_CHATS, URBAN_STAFF, World
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from telegram.error import NetworkError, RetryAfter, TimedOut
 
-from handlers.telegram import texts
+from dialogue import texts
 from handlers.telegram.pacer import Pacer, own_retries
 from reports.throttle import Decision, Throttle, Verdict
 from storage.db import fetch_all

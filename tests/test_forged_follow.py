@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.telegram import callbacks, texts
+from dialogue import callbacks, texts
 from simulator.server import SentMessage
 from tests.places import ACROSS_TOWN, HERE, NEXT_DOOR, report_at
 from tests.world import CONFIRM, GROUP_CHATS, NEIGHBOUR, RESIDENT, URBAN_STAFF, World

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from handlers.telegram import texts
+from dialogue import texts
 from reports.tickets import parse_ticket
 from tests.world import ADMIN, RESIDENT, World
 

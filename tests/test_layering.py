@@ -135,3 +135,14 @@ def test_the_domains_records_are_imported_from_where_they_live() -> None:
                     if alias.name in home and home[alias.name] != node.module
                 )
     assert strays == set()
+
+
+def test_the_domain_and_the_conversation_never_import_a_channel() -> None:
+    graph = import_graph(ROOT)
+    inner = ("reports", "quizzes", "storage", "dialogue", "settings")
+    offenders = {
+        name: sorted(t for t in targets if t.startswith("handlers"))
+        for name, targets in graph.items()
+        if name.split(".")[0] in inner
+    }
+    assert {name: found for name, found in offenders.items() if found} == {}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers.telegram.render import Renderer
+from dialogue.render import Renderer
 from reports.records import Event, Report
 from simulator.formatting import utf16_len
 from tests.world import settings_for_tests

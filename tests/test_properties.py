@@ -16,8 +16,8 @@ import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from handlers.telegram import callbacks
-from handlers.telegram.callbacks import Button
+from dialogue import callbacks
+from dialogue.callbacks import Button
 from quizzes.scoring import POINTS_PER_CORRECT, is_correct, mask, points, streak
 from reports.deadlines import HOUR, Kind, Level, Limits, due, next_due, notices
 from reports.geo import EARTH_RADIUS_M, box, distance_m

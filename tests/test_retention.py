@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from handlers.telegram import texts
+from dialogue import texts
 from storage import drafts, outbox
 from storage.db import fetch_all
 from tests.conftest import started_world

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers.telegram import callbacks, texts
+from dialogue import callbacks, texts
 from simulator.server import PressedMessage, SentMessage
 from tests.conftest import started_world
 from tests.world import (

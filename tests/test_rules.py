@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from handlers.telegram import callbacks
+from dialogue import callbacks
 from reports.deadlines import HOUR, Limits, notices
 from reports.delivery import backoff_seconds
 from reports.states import Action, Status, TransitionRefused, allowed_actions, next_status

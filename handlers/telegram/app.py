@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 from telegram import BotCommand
 from telegram.ext import ApplicationBuilder, Defaults
 
+from dialogue import texts
+from dialogue.render import Renderer
 from handlers.telegram import (
     errors,
     export,
@@ -29,7 +31,6 @@ from handlers.telegram import (
     resident,
     stats,
     survey,
-    texts,
 )
 from handlers.telegram.delivery import Courier
 from handlers.telegram.deps import CONTEXT_TYPES, BotApplication, Deps
@@ -37,7 +38,6 @@ from handlers.telegram.members import MembershipCache
 from handlers.telegram.pacer import Pacer
 from handlers.telegram.processor import PerChatUpdateProcessor
 from handlers.telegram.pusher import Pusher
-from handlers.telegram.render import Renderer
 from handlers.telegram.transport import AiohttpRequest
 from quizzes.push import PushService
 from quizzes.service import QuizService

@@ -20,9 +20,10 @@ from telegram.error import (
     TelegramError,
 )
 
-from handlers.telegram import texts
+from dialogue import texts
+from dialogue.render import Renderer
 from handlers.telegram.figures import chart_png, stats_text, trend_text
-from handlers.telegram.render import Renderer
+from handlers.telegram.keyboards import inline
 from handlers.telegram.worker import Worker
 from reports.delivery import OutboxService
 from reports.errors import GroupGone
@@ -348,7 +349,7 @@ class Courier(Worker):
             history = [] if fresh else await self.cases.history(report.id)
             text, markup = self.render.alert(report, history)
             message = await self.bot.send_message(
-                chat_id, text, reply_markup=markup, read_timeout=self._timeout(item)
+                chat_id, text, reply_markup=inline(markup), read_timeout=self._timeout(item)
             )
             done = not report.photos and not has_location
             await self.outbox.alert_posted(item, report, chat_id, message.message_id, done)
@@ -407,7 +408,7 @@ class Courier(Worker):
                 text,
                 chat_id=int(alert.chat),
                 message_id=int(alert.message_id),
-                reply_markup=markup,
+                reply_markup=inline(markup),
                 read_timeout=self._timeout(item),
             )
         except BadRequest as exc:
@@ -520,7 +521,7 @@ class Courier(Worker):
         await self.bot.send_message(
             await self._resident_chat(item),
             text,
-            reply_markup=markup,
+            reply_markup=inline(markup),
             read_timeout=self._timeout(item),
         )
 

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
-from handlers.telegram import texts
-from handlers.telegram.render import Renderer
+from dialogue import texts
+from dialogue.render import Renderer
 from quizzes.push import PushService
 from quizzes.service import QuizService
 from quizzes.survey import SurveyService

@@ -13,7 +13,7 @@ import logging
 
 from telegram import Update
 
-from handlers.telegram import callbacks, texts
+from dialogue import callbacks, texts
 from handlers.telegram.deps import BotContext
 from storage.db import is_storage_fault
 

@@ -10,9 +10,9 @@ from typing import TextIO
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
-from handlers.telegram import texts
+from dialogue import texts
+from dialogue.render import Renderer
 from handlers.telegram.deps import BotContext, refused_unless_admin_in_private
-from handlers.telegram.render import Renderer
 from reports.office import Office
 from storage.reports import EXPORT_COLUMNS
 

@@ -6,9 +6,9 @@ import asyncio
 import logging
 from datetime import datetime
 
-from handlers.telegram import texts
+from dialogue import texts
+from dialogue.render import Renderer, lateness
 from handlers.telegram.charts import FontMissing, rates_chart
-from handlers.telegram.render import Renderer, lateness
 from reports.stats import Figures, Statistics
 
 log = logging.getLogger(__name__)

@@ -13,9 +13,10 @@ from telegram.ext import (
     filters,
 )
 
-from handlers.telegram import callbacks, texts
+from dialogue import callbacks, texts
+from dialogue.render import ACTIONS_BY_CODE
 from handlers.telegram.deps import BotContext, refused_unless_admin
-from handlers.telegram.render import ACTIONS_BY_CODE
+from handlers.telegram.keyboards import inline
 from reports.errors import NoteTooLong, PromptUsed, ReportNotFound, UnknownTicket
 from reports.message_refs import PROMPT
 from reports.records import Report
@@ -56,10 +57,10 @@ async def press_report_button(update: Update, context: BotContext) -> None:
         elif button.action == "mv":
             next_status(report.status, Action.REASSIGN)
             await query.answer()
-            await query.edit_message_reply_markup(d.render.group_choice(report))
+            await query.edit_message_reply_markup(inline(d.render.group_choice(report)))
         elif button.action == "back":
             await query.answer()
-            await query.edit_message_reply_markup(d.render.alert_buttons(report))
+            await query.edit_message_reply_markup(inline(d.render.alert_buttons(report)))
         else:
             action = ACTIONS_BY_CODE["mv" if button.action == "to" else button.action]
             to_group = button.arg if button.action == "to" else None
@@ -72,7 +73,7 @@ async def press_report_button(update: Update, context: BotContext) -> None:
             await ask_for_note(context, report, message, action, user.id, to_group)
             await query.answer(texts.ACT_ASK_NOTE)
             if to_group is not None:
-                await query.edit_message_reply_markup(d.render.alert_buttons(report))
+                await query.edit_message_reply_markup(inline(d.render.alert_buttons(report)))
     except TransitionRefused as exc:
         await query.answer(refused(exc), show_alert=True)
 

@@ -17,7 +17,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers.telegram import callbacks, texts
+from dialogue import callbacks, texts
 from handlers.telegram.deps import BotContext
 
 log = logging.getLogger(__name__)

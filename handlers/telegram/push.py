@@ -8,9 +8,9 @@ from datetime import datetime
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
-from handlers.telegram import texts
+from dialogue import texts
 from handlers.telegram.deps import BotContext, refused_unless_admin, refused_unless_admin_in_private
-from handlers.telegram.pusher import QUIZ_PUSH, SURVEY_PUSH
+from quizzes.push import QUIZ_PUSH, SURVEY_PUSH
 
 log = logging.getLogger(__name__)
 

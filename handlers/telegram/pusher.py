@@ -7,11 +7,11 @@ import contextlib
 import logging
 from datetime import timedelta
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot
 from telegram.error import Forbidden, RetryAfter, TelegramError
 
-from handlers.telegram import callbacks, texts
-from handlers.telegram.render import survey_markup
+from dialogue.render import push_message
+from handlers.telegram.keyboards import inline
 from handlers.telegram.worker import Worker
 from quizzes.push import PushService
 from quizzes.records import Recipient
@@ -19,8 +19,6 @@ from reports.delivery import backoff_seconds
 from reports.residents import TELEGRAM
 
 log = logging.getLogger(__name__)
-QUIZ_PUSH = "quiz"
-SURVEY_PUSH = "survey"
 
 
 class Pusher(Worker):
@@ -58,7 +56,8 @@ class Pusher(Worker):
 
     async def deliver(self, r: Recipient) -> float:
         """Send one recipient today's quiz; return how long everyone must now wait."""
-        text, markup = push_message(r.kind)
+        text, choices = push_message(r.kind)
+        markup = inline(choices)
         try:
             await self.bot.send_message(int(r.external_id), text, reply_markup=markup)
         except RetryAfter as exc:
@@ -72,14 +71,6 @@ class Pusher(Worker):
         else:
             await self.pushes.sent(r)
         return 0.0
-
-
-def push_message(kind: str) -> tuple[str, InlineKeyboardMarkup]:
-    """Today's quiz with its 开始 button, or the survey with its answers."""
-    if kind == SURVEY_PUSH:
-        return texts.SURVEY_QUESTION, survey_markup()
-    start = InlineKeyboardButton(texts.PUSH_START, callback_data=callbacks.quiz_button("go"))
-    return texts.PUSH_TEXT, InlineKeyboardMarkup([[start]])
 
 
 def _seconds(value: object) -> float:

@@ -15,7 +15,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers.telegram import callbacks, texts
+from dialogue import callbacks, texts
 from handlers.telegram.deps import BotApplication, BotContext, refused_unless_admin_in_private
 from handlers.telegram.identity import chat_of, resident_of
 from handlers.telegram.pacer import send_retrying

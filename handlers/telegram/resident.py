@@ -7,8 +7,6 @@ import logging
 from telegram import (
     CallbackQuery,
     ForceReply,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     KeyboardButton,
     Message,
     ReplyKeyboardMarkup,
@@ -24,9 +22,11 @@ from telegram.ext import (
     filters,
 )
 
-from handlers.telegram import callbacks, texts
+from dialogue import callbacks, texts
+from dialogue.render import quiz_offer_markup
 from handlers.telegram.deps import BotContext
 from handlers.telegram.identity import resident_of
+from handlers.telegram.keyboards import inline
 from reports.drafting import check_location
 from reports.errors import (
     AlreadyRated,
@@ -86,10 +86,7 @@ async def show_welcome(update: Update, context: BotContext) -> None:
     """Explain what the bot is for, how to report, and what is stored; offer the daily quiz."""
     message = update.effective_message
     await message.reply_text(texts.WELCOME, reply_markup=ReplyKeyboardRemove())
-    offer = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(texts.BUTTON_SUBSCRIBE, callback_data=callbacks.quiz_button("sub"))]]
-    )
-    await message.reply_text(texts.QUIZ_OFFER, reply_markup=offer)
+    await message.reply_text(texts.QUIZ_OFFER, reply_markup=inline(quiz_offer_markup()))
 
 
 async def show_help(update: Update, context: BotContext) -> None:
@@ -269,7 +266,9 @@ async def send_card(message: Message, draft: Draft, context: BotContext, notice:
     """Reply with the draft's card and remember it, so buttons and replies find the draft."""
     d = context.deps
     text, markup = d.render.draft_card(draft, d.drafting.is_placed(draft))
-    card = await message.reply_text(f"{notice}\n{text}" if notice else text, reply_markup=markup)
+    card = await message.reply_text(
+        f"{notice}\n{text}" if notice else text, reply_markup=inline(markup)
+    )
     await d.message_refs.remember(TELEGRAM, card.chat_id, card.message_id, CARD, draft.id)
 
 
@@ -282,7 +281,10 @@ async def refresh_card(context: BotContext, draft: Draft) -> None:
     text, markup = d.render.draft_card(draft, d.drafting.is_placed(draft))
     try:
         await context.bot.edit_message_text(
-            text, chat_id=int(card.chat), message_id=int(card.message_id), reply_markup=markup
+            text,
+            chat_id=int(card.chat),
+            message_id=int(card.message_id),
+            reply_markup=inline(markup),
         )
     except Exception as exc:  # a stale card is cosmetic; the draft is already stored
         log.info("could not refresh card of draft %s: %s", draft.id, exc)
@@ -311,7 +313,7 @@ async def press_draft_button(update: Update, context: BotContext) -> None:
                 draft = await d.drafting.get_draft(resident, button.id)
                 await query.answer()
                 text, markup = d.render.duplicate_choice(draft, found.report, found.distance)
-                await query.edit_message_text(text, reply_markup=markup)
+                await query.edit_message_text(text, reply_markup=inline(markup))
                 return
             ticket = submission.report.ticket
             if not submission.new:
@@ -337,19 +339,19 @@ async def press_draft_button(update: Update, context: BotContext) -> None:
             _require_open(draft)
             await query.answer()
             await query.edit_message_text(
-                d.render.choose_text(draft), reply_markup=d.render.category_choice(draft)
+                d.render.choose_text(draft), reply_markup=inline(d.render.category_choice(draft))
             )
         elif button.action == "set":
             draft = await d.drafting.choose_category(resident, button.id, button.arg or "")
             await query.answer()
             text, markup = d.render.draft_card(draft, placed=True)
-            await query.edit_message_text(text, reply_markup=markup)
+            await query.edit_message_text(text, reply_markup=inline(markup))
         elif button.action == "back":
             draft = await d.drafting.get_draft(resident, button.id)
             _require_open(draft)
             await query.answer()
             text, markup = d.render.draft_card(draft, d.drafting.is_placed(draft))
-            await query.edit_message_text(text, reply_markup=markup)
+            await query.edit_message_text(text, reply_markup=inline(markup))
         elif button.action == "loc":
             draft = await d.drafting.get_draft(resident, button.id)
             _require_open(draft)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
-from handlers.telegram import texts
+from dialogue import texts
 from handlers.telegram.deps import BotContext, refused_unless_admin_in_private
 from handlers.telegram.figures import chart_png, stats_text
 

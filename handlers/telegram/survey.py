@@ -6,14 +6,15 @@ import asyncio
 import logging
 from datetime import datetime
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
-from handlers.telegram import callbacks, texts
+from dialogue import callbacks, texts
+from dialogue.render import aware_markup, survey_markup
 from handlers.telegram.charts import FontMissing, trend_chart
 from handlers.telegram.deps import BotContext, refused_unless_admin_in_private
 from handlers.telegram.identity import resident_of
-from handlers.telegram.render import survey_markup
+from handlers.telegram.keyboards import inline
 from quizzes.survey import SUPPORT, TARGET
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,9 @@ log = logging.getLogger(__name__)
 
 async def ask_survey(update: Update, context: BotContext) -> None:
     """Ask whether the resident supports the campaign (one answer a round, changeable)."""
-    await update.effective_message.reply_text(texts.SURVEY_QUESTION, reply_markup=survey_markup())
+    await update.effective_message.reply_text(
+        texts.SURVEY_QUESTION, reply_markup=inline(survey_markup())
+    )
 
 
 async def answer_survey(update: Update, context: BotContext) -> None:
@@ -34,19 +37,9 @@ async def answer_survey(update: Update, context: BotContext) -> None:
     if button.arg in SUPPORT:
         await d.surveys.answer(resident, support=button.arg)
         await query.answer(texts.SURVEY_THANKS)
-        markup = InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(
-                        texts.SURVEY_AWARE_YES, callback_data=callbacks.survey_button("yes")
-                    ),
-                    InlineKeyboardButton(
-                        texts.SURVEY_AWARE_NO, callback_data=callbacks.survey_button("no")
-                    ),
-                ]
-            ]
+        await query.message.reply_text(
+            texts.SURVEY_AWARE_QUESTION, reply_markup=inline(aware_markup())
         )
-        await query.message.reply_text(texts.SURVEY_AWARE_QUESTION, reply_markup=markup)
     else:
         await d.surveys.answer(resident, aware=button.arg == "yes")
         await query.answer(texts.SURVEY_THANKS)

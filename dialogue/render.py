@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
-from handlers.telegram import callbacks, texts
+from dialogue import callbacks, texts
+from dialogue.choices import Choice, Keyboard, keyboard
+from quizzes.push import SURVEY_PUSH
 from quizzes.survey import SUPPORT
 from reports.records import Draft, Event, Report
 from reports.states import Action, allowed_actions
@@ -47,7 +47,7 @@ class Renderer:
 
     # --- the resident's draft ----------------------------------------------
 
-    def draft_card(self, draft: Draft, placed: bool) -> tuple[str, InlineKeyboardMarkup]:
+    def draft_card(self, draft: Draft, placed: bool) -> tuple[str, Keyboard]:
         """The card a resident confirms, or the category choice when unsure."""
         lines = [texts.DRAFT_TITLE, self._draft_text(draft)]
         if placed:
@@ -64,7 +64,7 @@ class Renderer:
             lines.append(texts.DRAFT_UNPLACED)
             return "\n".join(lines), self.category_choice(draft, with_back=False)
         lines.append(texts.DRAFT_CONFIRM_HINT)
-        keyboard = [
+        rows = [
             [_button(texts.BUTTON_CONFIRM, callbacks.draft_button("ok", draft.id))],
             [
                 _button(texts.BUTTON_CHANGE_CATEGORY, callbacks.draft_button("cat", draft.id)),
@@ -72,11 +72,9 @@ class Renderer:
             ],
             [_button(texts.BUTTON_CANCEL, callbacks.draft_button("no", draft.id))],
         ]
-        return "\n".join(lines), InlineKeyboardMarkup(keyboard)
+        return "\n".join(lines), keyboard(rows)
 
-    def duplicate_choice(
-        self, draft: Draft, case: Report, distance: float
-    ) -> tuple[str, InlineKeyboardMarkup]:
+    def duplicate_choice(self, draft: Draft, case: Report, distance: float) -> tuple[str, Keyboard]:
         """Offer to follow the open case nearby, or to file anyway."""
         text = texts.DUPLICATE_FOUND.format(
             distance=max(1, round(distance)),
@@ -84,14 +82,14 @@ class Renderer:
             group=self.group(case.group_key),
             status=texts.STATUS_NAMES[case.status],
         )
-        keyboard = [
+        rows = [
             [_button(texts.BUTTON_FOLLOW, callbacks.draft_button("fol", draft.id, str(case.id)))],
             [_button(texts.BUTTON_SEPARATE, callbacks.draft_button("new", draft.id))],
             [_button(texts.BUTTON_CANCEL, callbacks.draft_button("no", draft.id))],
         ]
-        return text, InlineKeyboardMarkup(keyboard)
+        return text, keyboard(rows)
 
-    def category_choice(self, draft: Draft, with_back: bool = True) -> InlineKeyboardMarkup:
+    def category_choice(self, draft: Draft, with_back: bool = True) -> Keyboard:
         """Every category as a button, two a row; 其他 last."""
         keys = [k for k in self.settings.categories if k != FALLBACK_CATEGORY]
         keys.append(FALLBACK_CATEGORY)
@@ -103,7 +101,7 @@ class Renderer:
         if with_back:
             last.insert(0, _button(texts.BUTTON_BACK, callbacks.draft_button("back", draft.id)))
         rows.append(last)
-        return InlineKeyboardMarkup(rows)
+        return keyboard(rows)
 
     def choose_text(self, draft: Draft) -> str:
         return "\n".join([texts.DRAFT_TITLE, self._draft_text(draft), texts.DRAFT_CHOOSE])
@@ -132,9 +130,7 @@ class Renderer:
 
     # --- the working group's alert -------------------------------------------
 
-    def alert(
-        self, report: Report, history: list[Event]
-    ) -> tuple[str, InlineKeyboardMarkup | None]:
+    def alert(self, report: Report, history: list[Event]) -> tuple[str, Keyboard | None]:
         """The group's alert: everything needed to act, and the buttons still allowed."""
         return self._alert_text(report, history), self.alert_buttons(report)
 
@@ -174,19 +170,19 @@ class Renderer:
         """The old alert of a case its resident reopened: the new alert is below it."""
         return self._alert_text(report, history, texts.ALERT_REOPENED_AWAY)
 
-    def rating_buttons(self, report: Report) -> InlineKeyboardMarkup:
+    def rating_buttons(self, report: Report) -> Keyboard:
         buttons = [
             _button(label, callbacks.report_button("rt", report.id, key[0]))
             for key, label in texts.BUTTON_RATINGS.items()
         ]
-        return InlineKeyboardMarkup([buttons])
+        return keyboard([buttons])
 
     def handed_over(self, report: Report, history: list[Event], to_group: str) -> str:
         """The old group's alert once the case went to another group: no buttons."""
         footer = texts.ALERT_HANDED_OVER.format(group=self.group(to_group))
         return self._alert_text(report, history, footer)
 
-    def alert_buttons(self, report: Report) -> InlineKeyboardMarkup | None:
+    def alert_buttons(self, report: Report) -> Keyboard | None:
         """受理 and 办结 on one row, 转派 and 退回 below: whatever the state still allows."""
         actions = allowed_actions(report.status)
         buttons = [
@@ -197,9 +193,9 @@ class Renderer:
             return None
         main = [b for a, b in zip(actions, buttons, strict=True) if a in _FIRST_ROW]
         rest = [b for a, b in zip(actions, buttons, strict=True) if a not in _FIRST_ROW]
-        return InlineKeyboardMarkup([row for row in (main, rest) if row])
+        return keyboard([main, rest])
 
-    def group_choice(self, report: Report) -> InlineKeyboardMarkup:
+    def group_choice(self, report: Report) -> Keyboard:
         """The other groups, to reassign a case to, and a way back."""
         others = [k for k in self.settings.groups if k != report.group_key]
         buttons = [
@@ -207,7 +203,7 @@ class Renderer:
         ]
         rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
         rows.append([_button(texts.BUTTON_BACK, callbacks.report_button("back", report.id))])
-        return InlineKeyboardMarkup(rows)
+        return keyboard(rows)
 
     def _acted(self, history: list[Event]) -> list[list[str]]:
         """Who did what, one block of lines per step, oldest first."""
@@ -534,18 +530,39 @@ def _shares(sizes: list[list[int]], budget: int) -> list[int]:
     return shown
 
 
-def _button(label: str, data: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=data)
+def _button(label: str, data: str) -> Choice:
+    return Choice(label, data)
 
 
 def _preview(text: str) -> str:
     return text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS] + "…"
 
 
-def survey_markup() -> InlineKeyboardMarkup:
+def survey_markup() -> Keyboard:
     """The five answers, two a row."""
-    buttons = [
-        InlineKeyboardButton(texts.SURVEY_CHOICES[key], callback_data=callbacks.survey_button(key))
-        for key in SUPPORT
-    ]
-    return InlineKeyboardMarkup([buttons[:2], buttons[2:4], buttons[4:]])
+    buttons = [Choice(texts.SURVEY_CHOICES[key], callbacks.survey_button(key)) for key in SUPPORT]
+    return keyboard([buttons[:2], buttons[2:4], buttons[4:]])
+
+
+def aware_markup() -> Keyboard:
+    """The survey's second question: 知道 or 不知道 the campaign."""
+    return keyboard(
+        [
+            [
+                Choice(texts.SURVEY_AWARE_YES, callbacks.survey_button("yes")),
+                Choice(texts.SURVEY_AWARE_NO, callbacks.survey_button("no")),
+            ]
+        ]
+    )
+
+
+def quiz_offer_markup() -> Keyboard:
+    """The welcome's offer of the daily quiz."""
+    return keyboard([[Choice(texts.BUTTON_SUBSCRIBE, callbacks.quiz_button("sub"))]])
+
+
+def push_message(kind: str) -> tuple[str, Keyboard]:
+    """Today's quiz with its 开始 button, or the survey with its answers."""
+    if kind == SURVEY_PUSH:
+        return texts.SURVEY_QUESTION, survey_markup()
+    return texts.PUSH_TEXT, keyboard([[Choice(texts.PUSH_START, callbacks.quiz_button("go"))]])
