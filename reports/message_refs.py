@@ -17,6 +17,10 @@ CARD = "card"
 ALERT = "alert"
 PROMPT = "prompt"
 RELAY = "relay"
+# A channel without replies (WeChat) has no message to answer: what the resident's
+# next text answers (a relayed question, a prompt) sits in their chat's one slot
+# under this message id, replaced by the next question, cleared once answered.
+AWAITED = "awaited"
 
 
 class MessageRefs(Part):
@@ -37,6 +41,16 @@ class MessageRefs(Part):
                 conn, channel, str(chat), str(message_id), subject, subject_id, self.now(),
                 generation,
             )  # fmt: skip
+
+    async def forget(self, channel: str, chat: str | int, message_id: str | int) -> None:
+        async with self.db.session() as conn:
+            await message_refs.forget(conn, channel, str(chat), str(message_id))
+
+    async def awaited(self, channel: str, chat: str | int, within: float) -> MessageRef | None:
+        """What a chat's next text answers, if it was asked less than `within` s ago."""
+        async with self.db.session() as conn:
+            ref = await message_refs.at_message(conn, channel, str(chat), AWAITED)
+        return ref if ref is not None and self.now() - ref.at <= within else None
 
     async def latest(
         self, channel: str, subject: str, subject_id: int, generation: float | None = None

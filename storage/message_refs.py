@@ -61,6 +61,14 @@ async def latest(
     return _ref(row)
 
 
+async def forget(conn: Connection, channel: str, chat: str, message_id: str) -> None:
+    await execute(
+        conn,
+        "DELETE FROM message_refs WHERE channel = ? AND chat = ? AND message_id = ?",
+        (channel, chat, message_id),
+    )
+
+
 async def move_chat(conn: Connection, channel: str, old_chat: str, new_chat: str) -> None:
     """A chat became another (a Telegram group upgraded to a supergroup)."""
     await execute(
