@@ -52,6 +52,26 @@ class MessageRefs(Part):
             ref = await message_refs.at_message(conn, channel, str(chat), AWAITED)
         return ref if ref is not None and self.now() - ref.at <= within else None
 
+    async def remember_menu(self, channel: str, chat: str | int, choices: list[str]) -> None:
+        """Number the choices just offered in a chat (1, 2, ...): a tap or a typed number
+        picks one (a channel whose menus carry no data of their own)."""
+        async with self.db.session() as conn:
+            await message_refs.remember_menu(conn, channel, str(chat), choices, self.now())
+
+    async def menu_choice(
+        self, channel: str, chat: str | int, number: str, within: float
+    ) -> str | None:
+        """The data of choice `number` of the chat's latest menu, offered within `within` s."""
+        if not number.isascii() or not number.isdigit() or len(number) > 3:
+            return None
+        async with self.db.session() as conn:
+            found = await message_refs.menu(conn, channel, str(chat))
+        if found is None or self.now() - found[1] > within:
+            return None
+        choices, _ = found
+        index = int(number) - 1
+        return choices[index] if 0 <= index < len(choices) else None
+
     async def latest(
         self, channel: str, subject: str, subject_id: int, generation: float | None = None
     ) -> MessageRef | None:

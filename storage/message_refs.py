@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 from reports.records import MessageRef
@@ -85,3 +86,23 @@ async def forget_deleted_drafts(conn: Connection) -> None:
         "DELETE FROM message_refs WHERE subject = 'card'"
         " AND NOT EXISTS (SELECT 1 FROM drafts d WHERE d.id = message_refs.subject_id)",
     )
+
+
+async def remember_menu(
+    conn: Connection, channel: str, chat: str, choices: list[str], now: float
+) -> None:
+    """The data of the choices just offered in a chat, numbered from 1 in this order."""
+    await execute(
+        conn,
+        "INSERT INTO message_menus (channel, chat, choices, at) VALUES (?,?,?,?)"
+        " ON CONFLICT (channel, chat) DO UPDATE SET choices = excluded.choices, at = excluded.at",
+        (channel, chat, json.dumps(choices), now),
+    )
+
+
+async def menu(conn: Connection, channel: str, chat: str) -> tuple[list[str], float] | None:
+    """The choices last offered in a chat, and when."""
+    row = await fetch_one(
+        conn, "SELECT choices, at FROM message_menus WHERE channel = ? AND chat = ?", (channel, chat)
+    )
+    return None if row is None else (list(json.loads(row[0])), float(row[1]))
