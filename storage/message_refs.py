@@ -103,6 +103,8 @@ async def remember_menu(
 async def menu(conn: Connection, channel: str, chat: str) -> tuple[list[str], float] | None:
     """The choices last offered in a chat, and when."""
     row = await fetch_one(
-        conn, "SELECT choices, at FROM message_menus WHERE channel = ? AND chat = ?", (channel, chat)
+        conn,
+        "SELECT choices, at FROM message_menus WHERE channel = ? AND chat = ?",
+        (channel, chat),
     )
     return None if row is None else (list(json.loads(row[0])), float(row[1]))
