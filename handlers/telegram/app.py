@@ -20,6 +20,7 @@ from telegram.ext import ApplicationBuilder, Defaults
 
 from dialogue import texts
 from dialogue.render import Renderer
+from dialogue.resident import ResidentDialogue
 from handlers.telegram import (
     errors,
     export,
@@ -99,6 +100,7 @@ class TelegramChannel:
             retention=reports.retention,
             message_refs=reports.message_refs,
             render=render,
+            dialogue=ResidentDialogue(reports, render, settings),
             members=MembershipCache(settings.reports.member_cache_seconds),
             courier=self.courier,
             quizzes=quizzes,

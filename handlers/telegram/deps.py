@@ -16,6 +16,7 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from dialogue import texts
 from dialogue.render import Renderer
+from dialogue.resident import ResidentDialogue
 from quizzes.push import PushService
 from quizzes.service import QuizService
 from quizzes.survey import SurveyService
@@ -52,6 +53,7 @@ class Deps:
     retention: Retention
     message_refs: MessageRefs
     render: Renderer
+    dialogue: ResidentDialogue
     members: MembershipCache
     courier: Courier
     quizzes: QuizService
