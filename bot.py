@@ -134,6 +134,15 @@ def cmd_check_config(settings: Settings) -> int:
         f"{settings.source}: OK — {len(settings.groups)} groups ({bound} with chat_id),"
         f" {len(settings.categories)} categories, {terms} keywords, {len(settings.admins)} admins"
     )
+    wechat = settings.wechat
+    if wechat is not None:
+        mode = "safe mode (encrypted)" if wechat.encoding_aes_key else "plaintext mode"
+        if wechat.encoding_aes_key and wechat.plaintext:
+            mode = "safe or compatible mode (plaintext accepted too)"
+        print(
+            f"WeChat {wechat.app_id}: {mode}, callback on {wechat.host}:{wechat.port}{wechat.path},"
+            f" {len(wechat.menu)} menu buttons, {len(wechat.templates)} templates"
+        )
     return 0
 
 

@@ -7,6 +7,9 @@ once, so an engineer can fix a config in one pass.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,6 +21,17 @@ from reports.keywords import KeywordFileError, KeywordTable, parse_keyword_file
 
 FALLBACK_CATEGORY = "other"
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "config.toml"
+# The WeChat template messages the code sends, by the name [wechat.templates] gives
+# each its template id under; a name the code does not know is a typo.
+WECHAT_TEMPLATE_KEYS = ("case_update",)
+# WeChat's limits on the custom menu (自定义菜单): 1-3 buttons, each 1-5 sub-buttons;
+# names in UTF-8 bytes (a Chinese character is 3), a click key at most 128 bytes.
+MENU_BUTTONS_MAX = 3
+MENU_SUB_BUTTONS_MAX = 5
+MENU_NAME_BYTES = 16
+MENU_SUB_NAME_BYTES = 60
+MENU_KEY_BYTES = 128
+_WECHAT_SECRETS = {"token", "app_secret", "encoding_aes_key"}  # from the environment only
 
 
 class ConfigError(Exception):
@@ -102,6 +116,33 @@ class OutboxSettings:
 
 
 @dataclass(frozen=True)
+class MenuButton:
+    """A button of the account's custom menu: a click key, or sub-buttons (not both)."""
+
+    name: str
+    key: str | None = None
+    sub_buttons: tuple[MenuButton, ...] = ()
+
+
+@dataclass(frozen=True)
+class WeChatSettings:
+    """The Official Account channel; the secrets come from the environment only."""
+
+    app_id: str
+    token: str = field(repr=False)  # WECHAT_TOKEN: signs every callback
+    app_secret: str = field(repr=False)  # WECHAT_APP_SECRET: gets the access token
+    encoding_aes_key: str | None = field(default=None, repr=False)  # None: plaintext only
+    api_base_url: str = "https://api.weixin.qq.com"
+    host: str = "127.0.0.1"  # the callback server; a reverse proxy terminates TLS
+    port: int = 8081
+    path: str = "/wechat"
+    plaintext: bool = False  # accept unencrypted callbacks (明文模式/兼容模式)
+    reply_budget_seconds: float = 4.0  # WeChat waits 5 s for a passive reply
+    templates: dict[str, str] = field(default_factory=dict)
+    menu: tuple[MenuButton, ...] = ()
+
+
+@dataclass(frozen=True)
 class Settings:
     admins: frozenset[int]
     groups: dict[str, Group]
@@ -128,6 +169,7 @@ class Settings:
     survey_every_days: float = 30.0
     demo_port: int = 8080  # the demo's web chat, on 127.0.0.1
     roles: Roles = field(default_factory=Roles)
+    wechat: WeChatSettings | None = None  # None: no [wechat] table, Telegram only
 
     @property
     def group_keys(self) -> tuple[str, ...]:
@@ -158,14 +200,22 @@ def load_settings(path: Path | str | None = None) -> Settings:
     return parse_settings(raw, base_dir=path.resolve().parent, source=path)
 
 
-def parse_settings(raw: Mapping[str, Any], base_dir: Path, source: Path | None = None) -> Settings:
-    """Build Settings from an already parsed mapping (testable without files)."""
+def parse_settings(
+    raw: Mapping[str, Any],
+    base_dir: Path,
+    source: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Build Settings from an already parsed mapping (testable without files).
+
+    `environ` holds the secrets (os.environ unless given).
+    """
     v = _Validator()
     v.unknown_keys(
         raw,
         "",
         {"admins", "timezone", "telegram", "storage", "reports", "outbox", "groups", "roles"}
-        | {"categories", "classifier", "quizzes", "survey", "demo", "stats"},
+        | {"categories", "classifier", "quizzes", "survey", "demo", "stats", "wechat"},
     )
     admins = v.int_list(raw, "admins", default=[])
     timezone = v.string(raw, "timezone", "", default="Asia/Shanghai")
@@ -318,6 +368,10 @@ def parse_settings(raw: Mapping[str, Any], base_dir: Path, source: Path | None =
     demo = v.table(raw, "demo")
     v.unknown_keys(demo, "demo", {"port"})
     demo_port = v.integer(demo, "port", "demo", 8080, 1, 65535)
+    wechat = None
+    if "wechat" in raw:
+        env = os.environ if environ is None else environ
+        wechat = _parse_wechat(v, v.table(raw, "wechat"), env)
 
     if v.problems:
         raise ConfigError(v.problems)
@@ -347,6 +401,7 @@ def parse_settings(raw: Mapping[str, Any], base_dir: Path, source: Path | None =
         survey_every_days=every_days,
         demo_port=demo_port,
         roles=roles,
+        wechat=wechat,
     )
 
 
@@ -459,6 +514,154 @@ def _parse_categories(
             keywords = KeywordTable((), ())
         categories[key] = Category(key, name, group, behaviour, keywords, **hours)
     return categories
+
+
+def _parse_wechat(
+    v: _Validator, table: Mapping[str, Any], env: Mapping[str, str]
+) -> WeChatSettings:
+    known = set(WeChatSettings.__dataclass_fields__) - _WECHAT_SECRETS
+    for secret in sorted(_WECHAT_SECRETS):
+        if secret in table:
+            v.problem(
+                f"wechat.{secret}",
+                f"secrets are not written here: set WECHAT_{secret.upper()} in the environment",
+            )
+    v.unknown_keys({k: x for k, x in table.items() if k not in _WECHAT_SECRETS}, "wechat", known)
+    d = WeChatSettings(app_id="", token="", app_secret="")
+    app_id = v.string(table, "app_id", "wechat", required=True)
+    if app_id and not _is_app_id(app_id):
+        v.problem("wechat.app_id", f'"{app_id}" is not an AppID (wx and 16 letters or digits)')
+    token = env.get("WECHAT_TOKEN", "").strip()
+    if not token:
+        v.problem("wechat.token", "missing: set WECHAT_TOKEN (服务器配置 Token) in the environment")
+    elif not (3 <= len(token) <= 32 and token.isascii() and token.isalnum()):
+        v.problem("wechat.token", "WECHAT_TOKEN must be 3 to 32 letters or digits, as WeChat asks")
+    app_secret = env.get("WECHAT_APP_SECRET", "").strip()
+    if not app_secret:
+        v.problem("wechat.app_secret", "missing: set WECHAT_APP_SECRET in the environment")
+    aes_key = env.get("WECHAT_ENCODING_AES_KEY", "").strip() or None
+    aes_key_named = aes_key is not None  # a broken key is reported once, as broken
+    if aes_key is not None and not _is_encoding_aes_key(aes_key):
+        v.problem(
+            "wechat.encoding_aes_key",
+            f"WECHAT_ENCODING_AES_KEY must be 43 characters of base64 without padding "
+            f"(the EncodingAESKey of 服务器配置); it has {len(aes_key)}",
+        )
+        aes_key = None
+    plaintext = v.boolean(table, "plaintext", "wechat", d.plaintext)
+    if not aes_key_named and not plaintext:
+        v.problem(
+            "wechat.plaintext",
+            "no WECHAT_ENCODING_AES_KEY is set, so callbacks would arrive unencrypted: "
+            "set the key (safe mode, 安全模式) or plaintext = true to accept them",
+        )
+    path = v.string(table, "path", "wechat", default=d.path)
+    if not path.startswith("/"):
+        v.problem("wechat.path", f'"{path}" must start with /')
+    return WeChatSettings(
+        app_id=app_id,
+        token=token,
+        app_secret=app_secret,
+        encoding_aes_key=aes_key,
+        api_base_url=v.url(table, "api_base_url", "wechat") or d.api_base_url,
+        host=v.string(table, "host", "wechat", default=d.host),
+        port=v.integer(table, "port", "wechat", d.port, 1, 65535),
+        path=path,
+        plaintext=plaintext,
+        reply_budget_seconds=v.number(
+            table, "reply_budget_seconds", "wechat", d.reply_budget_seconds, 0.001, 4.5
+        ),
+        templates=_parse_templates(v, v.table(table, "templates", "wechat")),
+        menu=_parse_menu(v, table.get("menu", [])),
+    )
+
+
+def _is_app_id(app_id: str) -> bool:
+    return len(app_id) == 18 and app_id.startswith("wx") and app_id.isascii() and app_id.isalnum()
+
+
+def _is_encoding_aes_key(key: str) -> bool:
+    """43 base64 characters that decode, with the padding WeChat leaves off, to 32 bytes."""
+    if len(key) != 43 or not key.isascii():
+        return False
+    try:
+        return len(base64.b64decode(key + "=", validate=True)) == 32
+    except binascii.Error:
+        return False
+
+
+def _parse_templates(v: _Validator, table: Mapping[str, Any]) -> dict[str, str]:
+    templates: dict[str, str] = {}
+    for name, template_id in table.items():
+        path = f"wechat.templates.{name}"
+        if name not in WECHAT_TEMPLATE_KEYS:
+            v.problem(path, f"unknown template; the bot sends {', '.join(WECHAT_TEMPLATE_KEYS)}")
+        elif not isinstance(template_id, str) or not template_id.strip():
+            v.problem(path, "must be a template id (a non-empty string)")
+        else:
+            templates[name] = template_id
+    return templates
+
+
+def _parse_menu(v: _Validator, raw: Any) -> tuple[MenuButton, ...]:
+    if not isinstance(raw, list) or not all(isinstance(b, Mapping) for b in raw):
+        v.problem("wechat.menu", "must be a list of buttons ([[wechat.menu]])")
+        return ()
+    if len(raw) > MENU_BUTTONS_MAX:
+        v.problem("wechat.menu", f"{len(raw)} buttons; WeChat allows at most {MENU_BUTTONS_MAX}")
+    keys: set[str] = set()
+    buttons = []
+    for n, entry in enumerate(raw[:MENU_BUTTONS_MAX], 1):
+        path = f"wechat.menu[{n}]"
+        subs_raw = entry.get("sub_button")
+        v.unknown_keys(entry, path, {"name", "key", "sub_button"})
+        name = _menu_name(v, entry, path, MENU_NAME_BYTES)
+        if subs_raw is None:
+            buttons.append(MenuButton(name, key=_menu_key(v, entry, path, keys)))
+            continue
+        if "key" in entry:
+            v.problem(path, "has both key and sub_button; a button with sub-buttons has no key")
+        if (
+            not isinstance(subs_raw, list)
+            or not subs_raw
+            or not all(isinstance(b, Mapping) for b in subs_raw)
+        ):
+            v.problem(f"{path}.sub_button", "must be a list of 1 to 5 buttons")
+            continue
+        if len(subs_raw) > MENU_SUB_BUTTONS_MAX:
+            v.problem(
+                f"{path}.sub_button",
+                f"{len(subs_raw)} buttons; WeChat allows at most {MENU_SUB_BUTTONS_MAX}",
+            )
+        subs = []
+        for m, sub in enumerate(subs_raw[:MENU_SUB_BUTTONS_MAX], 1):
+            sub_path = f"{path}.sub_button[{m}]"
+            v.unknown_keys(sub, sub_path, {"name", "key"})
+            sub_name = _menu_name(v, sub, sub_path, MENU_SUB_NAME_BYTES)
+            subs.append(MenuButton(sub_name, key=_menu_key(v, sub, sub_path, keys)))
+        buttons.append(MenuButton(name, sub_buttons=tuple(subs)))
+    return tuple(buttons)
+
+
+def _menu_name(v: _Validator, entry: Mapping[str, Any], path: str, limit: int) -> str:
+    name = v.string(entry, "name", path, required=True)
+    size = len(name.encode("utf-8"))
+    if size > limit:
+        v.problem(
+            f"{path}.name",
+            f'"{name}" is {size} bytes; WeChat allows {limit} (3 a Chinese character)',
+        )
+    return name
+
+
+def _menu_key(v: _Validator, entry: Mapping[str, Any], path: str, seen: set[str]) -> str:
+    key = v.string(entry, "key", path, required=True)
+    if len(key.encode("utf-8")) > MENU_KEY_BYTES:
+        v.problem(f"{path}.key", f"longer than WeChat's {MENU_KEY_BYTES} bytes")
+    elif key and key in seen:
+        v.problem(f"{path}.key", f'"{key}" is already another button\'s key')
+    seen.add(key)
+    return key
 
 
 def _read_word_list(v: _Validator, file: Path, path: str) -> tuple[str, ...]:
