@@ -2,8 +2,9 @@
 
 Channel-neutral: the runtime builds what every channel shares — the database,
 the classifier and the services of `reports/` and `quizzes/` — and one adapter
-per channel over them (today `handlers.telegram.app.TelegramChannel`, which owns
-everything python-telegram-bot). `bot.py` (production), `demo.py` and the
+per channel over them (`handlers.telegram.app.TelegramChannel`, which owns
+everything python-telegram-bot, and `handlers.wechat.app.WeChatChannel` when
+[wechat] is configured). `bot.py` (production), `demo.py` and the
 tests build it the same way; nothing here imports a messaging SDK.
 """
 
@@ -25,6 +26,7 @@ from storage.db import Database
 
 if TYPE_CHECKING:
     from handlers.telegram.app import TelegramChannel
+    from handlers.wechat.app import WeChatChannel
 
 log = logging.getLogger("civic")
 
@@ -81,14 +83,15 @@ class Runtime:
             channel=TELEGRAM,
         )
         self.pushes = PushService(self.db)
+        self.quizzes = QuizService(
+            self.db, load_bank(settings.quiz_bank_dir), settings.quiz_round_size
+        )
         self.telegram: TelegramChannel = TelegramChannel(
             settings,
             token,
             reports=reports,
             outbox=self.outbox,
-            quizzes=QuizService(
-                self.db, load_bank(settings.quiz_bank_dir), settings.quiz_round_size
-            ),
+            quizzes=self.quizzes,
             pushes=self.pushes,
             surveys=SurveyService(self.db, settings.survey_every_days),
             throttle=Throttle(settings.reports.flood_messages, settings.reports.flood_seconds),
@@ -100,7 +103,36 @@ class Runtime:
         self.courier = self.telegram.courier
         self.pusher = self.telegram.pusher
         self.deps = self.telegram.deps
-        reports.shared.outbox_listener = self.courier.wake
+        # The Official Account, when [wechat] is configured: its residents share the
+        # database, the services and the working groups with Telegram's.
+        self.wechat: WeChatChannel | None = None
+        if settings.wechat is not None:
+            from dialogue.render import Renderer
+            from handlers.wechat.app import WECHAT, WeChatChannel
+
+            self.wechat_outbox = OutboxService(
+                self.db,
+                settings.outbox.retry_base_seconds,
+                settings.outbox.retry_max_seconds,
+                notices_group=settings.roles.notices,
+                channel=WECHAT,
+            )
+            self.wechat = WeChatChannel(
+                settings,
+                settings.wechat,
+                reports,
+                self.quizzes,
+                Throttle(settings.reports.flood_messages, settings.reports.flood_seconds),
+                Renderer(settings),
+                self.wechat_outbox,
+            )
+        reports.shared.outbox_listener = self._wake_couriers
+
+    def _wake_couriers(self) -> None:
+        """A commit queued messages: every channel's courier looks for its own."""
+        self.courier.wake()
+        if self.wechat is not None:
+            self.wechat.courier.wake()
 
     async def start(self) -> None:
         """Start everything; if any step fails (or is cancelled), stop what had started."""
@@ -114,6 +146,8 @@ class Runtime:
         await self.db.open()
         await self.reports.group_chats.load_bindings()
         await self.telegram.start()
+        if self.wechat is not None:
+            await self.wechat.start()
         for key in self.settings.groups:
             if self.reports.group_chats.group_chat(key) is None:
                 log.warning("group %s has no chat yet: set chat_id or send /bind %s", key, key)
@@ -121,6 +155,10 @@ class Runtime:
     async def stop(self) -> None:
         """Stop whatever is running; safe after a start that failed half-way, and twice."""
         try:
-            await self.telegram.stop()
+            if self.wechat is not None:
+                await self.wechat.stop()
         finally:
-            await self.db.close()
+            try:
+                await self.telegram.stop()
+            finally:
+                await self.db.close()

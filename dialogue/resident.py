@@ -10,6 +10,7 @@ with numbered menus.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from dialogue import callbacks, texts
@@ -77,15 +78,28 @@ class Pressed:
 class ResidentDialogue:
     """The resident's side of reporting: compose, confirm, follow, rate, answer."""
 
-    def __init__(self, reports: ReportServices, render: Renderer, settings: Settings) -> None:
+    def __init__(
+        self,
+        reports: ReportServices,
+        render: Renderer,
+        settings: Settings,
+        wording: Mapping[str, str] | None = None,
+    ) -> None:
         self.reports = reports
         self.render = render
         self.settings = settings
+        # A channel whose ways differ (menus, not commands) words a few texts its own
+        # way: the name of a text in `texts` -> the channel's wording of it.
+        self.wording = dict(wording or {})
+
+    def say(self, name: str) -> str:
+        """The text `name` of `texts`, as this channel words it."""
+        return self.wording.get(name) or str(getattr(texts, name))
 
     # -- What residents send
 
     def welcome(self) -> list[Reply]:
-        return [Reply(texts.WELCOME), Reply(texts.QUIZ_OFFER, quiz_offer_markup())]
+        return [Reply(self.say("WELCOME")), Reply(self.say("QUIZ_OFFER"), quiz_offer_markup())]
 
     async def text(self, resident: int, text: str) -> list[Reply]:
         """Start a report with a text, or describe the photo or location that came first."""
@@ -97,7 +111,7 @@ class ResidentDialogue:
                 return [self.card(await drafting.describe(resident, open_draft.id, text))]
             result = drafting.classify(text)
             if result.category == FALLBACK_CATEGORY and len(text.strip()) <= CHITCHAT_MAX_CHARS:
-                return [Reply(texts.CHITCHAT)]
+                return [Reply(self.say("CHITCHAT"))]
             return [self.card(await drafting.start_draft(resident, text))]
         except ReportError as exc:
             return [Reply(refusal(exc, self.settings))]
@@ -179,7 +193,7 @@ class ResidentDialogue:
         """One of the resident's own reports with its history, by the ticket typed."""
         ticket = parse_ticket(typed)
         if ticket is None:
-            return [Reply(texts.STATUS_USAGE)]
+            return [Reply(self.say("STATUS_USAGE"))]
         report = await self.reports.cases.resident_report(resident, ticket)
         if report is None:
             return [Reply(texts.STATUS_NOT_FOUND.format(ticket=ticket))]
@@ -228,7 +242,7 @@ class ResidentDialogue:
             if button.action == "back":
                 return Pressed(replies=[self.card(draft, replaces=True)])
             # "loc": the channel offers its own way of sharing a location.
-            return Pressed(replies=[Reply(texts.LOCATION_REQUEST, asks_location=True)])
+            return Pressed(replies=[Reply(self.say("LOCATION_REQUEST"), asks_location=True)])
         except DraftClosed as exc:
             return await self._closed(exc.draft)
         except ReportError as exc:

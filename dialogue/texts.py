@@ -381,3 +381,46 @@ BOT_COMMANDS = [
     ("survey", "创建支持率调查"),
     ("help", "使用帮助"),
 ]
+
+# ---------------------------------------------------------------------------
+# WeChat: the Official Account's wording where its ways differ from Telegram's
+# (a menu at the bottom instead of commands, numbered choices, no reply-to).
+
+WECHAT_WELCOME = (
+    "您好！欢迎关注文明城区随手拍 👋\n"
+    "看到乱扔垃圾、闯红灯、室内吸烟、占道经营、违章搭建、小广告、路灯损坏等不文明现象"
+    "或公共设施问题，直接发文字、语音或照片告诉我就行。\n\n"
+    "📮 怎么反映：\n"
+    "1. 发一段文字或语音描述，或发照片；\n"
+    "2. 核对我识别的问题类别，可点输入框旁的「＋」发送「位置」；\n"
+    "3. 点「确认提交」（或回复它前面的数字），您会收到工单号，每一步进展都会通知您。\n\n"
+    "🔒 您反映的文字、照片、位置和时间会保存下来，只转交负责办理的工作组和区创建办，"
+    "不会告诉工作组您是谁。\n\n"
+    "查看我的反映、每日答题：点下方菜单。查询工单：发送「查询 工单号」。"
+)
+WECHAT_HELP = (
+    "📖 怎么反映\n"
+    "• 直接发文字、语音或照片，说清是什么问题；\n"
+    "• 点输入框旁的「＋」→「位置」，把地点发给我；\n"
+    "• 核对后点「确认提交」，或回复它前面的数字；\n"
+    "• 查询某条反映：发送「查询 261128-001」这样的工单号；\n"
+    "• 我的反映、每日答题、支持率调查：点下方菜单。"
+)
+WECHAT_CHITCHAT = "您好！想反映问题，直接发一段文字、语音或照片就行。不会用？点下方菜单「怎么反映」。"
+WECHAT_STATUS_USAGE = "查询工单请发送「查询 工单号」，例如：查询 261128-001"
+WECHAT_LOCATION_REQUEST = (
+    "请点输入框旁的「＋」，选择「位置」，把问题所在的地点发给我；"
+    "也可以直接发文字写明地址（如：XX路与XX街交叉口）。"
+)
+WECHAT_QUIZ_OFFER = "📬 想每天学一点文明知识吗？订阅后每天推送一轮小测验，随时可以回复「退订」。"
+WECHAT_UNSUPPORTED = "抱歉，我暂时只能处理文字、语音、照片和位置 🙏 请用文字或语音描述问题，或直接拍照发给我。"
+WECHAT_VOICE_UNHEARD = "抱歉，这段语音我没听清 🙏 请再说一遍，或者打字告诉我。"
+WECHAT_PHOTO_LOST = "抱歉，这张照片没能收到，请再发一次。"
+# Under a menu: the choices can be tapped, or their number typed.
+WECHAT_MENU_TAIL = "（点选上面一项，或直接回复它前面的数字）"
+WECHAT_MENU_HEAD = "请选择："
+WECHAT_MENU_STALE = "这个选项已经过期了，请重新操作一次。"
+# A ticket typed with this word (or alone) asks for that report's status.
+WECHAT_STATUS_WORD = "查询"
+WECHAT_UNSUBSCRIBE_WORD = "退订"
+WECHAT_SUBSCRIBE_WORD = "订阅"

@@ -2,7 +2,7 @@
 
 A channel adapter calls the concern it needs (`drafting`, `filing`, `cases`,
 `ratings`, `office`, `relays`, `residents`, `group_chats`, `retention`, and
-`message_refs` for what the channel's own messages show); they
+`message_refs` for what the channel's own messages show, `media` for photos kept as bytes); they
 all hold the same `Shared`, so setting its clock or outbox listener reaches
 every one of them at once. Every change that must be announced writes its outbox items in
 the same transaction, so a crash can delay a message but never lose it.
@@ -20,6 +20,7 @@ from reports.context import Shared
 from reports.drafting import Drafting
 from reports.filing import Filing
 from reports.group_chats import GroupChats
+from reports.media import Media
 from reports.message_refs import MessageRefs
 from reports.office import Office
 from reports.ratings import Ratings
@@ -45,6 +46,7 @@ class ReportServices:
     group_chats: GroupChats
     retention: Retention
     message_refs: MessageRefs
+    media: Media
 
     @classmethod
     def build(
@@ -68,4 +70,5 @@ class ReportServices:
             group_chats=GroupChats(shared),
             retention=Retention(shared),
             message_refs=MessageRefs(shared),
+            media=Media(shared),
         )

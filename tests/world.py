@@ -6,7 +6,7 @@ import asyncio
 import functools
 import time
 import tomllib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,8 +34,11 @@ T = TypeVar("T")
 DROP: Any = object()
 
 
-def settings_for_tests(db_path: Path, **overrides: Any) -> Settings:
-    """The committed config with test chats, a temporary database and quick retries."""
+def settings_for_tests(
+    db_path: Path, environ: Mapping[str, str] | None = None, **overrides: Any
+) -> Settings:
+    """The committed config with test chats, a temporary database and quick retries
+    (secrets from `environ`, else none)."""
     raw = tomllib.loads((ROOT / "config.toml").read_text("utf-8"))
     raw["admins"] = [ADMIN]
     raw["storage"]["path"] = str(db_path)
@@ -46,7 +49,7 @@ def settings_for_tests(db_path: Path, **overrides: Any) -> Settings:
     # message in a chat; tests of the pacing itself set Telegram's.
     raw["telegram"].update(send_rate=1000, chat_rate=1000, group_per_minute=10000)
     deep_update(raw, overrides)
-    return parse_settings(raw, base_dir=ROOT)
+    return parse_settings(raw, base_dir=ROOT, environ=environ or {})
 
 
 def deep_update(target: dict[str, Any], changes: dict[str, Any]) -> None:

@@ -27,6 +27,7 @@ from handlers.telegram.keyboards import inline
 from handlers.telegram.worker import Worker
 from reports.delivery import OutboxService
 from reports.errors import GroupGone
+from reports.media import is_kept
 from reports.message_refs import ALERT, CARD
 from reports.outbox import (
     DEADLINE_NOTICE,
@@ -80,6 +81,7 @@ class Courier(Worker):
         self.office = reports.office
         self.refs = reports.message_refs
         self.residents = reports.residents
+        self.media = reports.media
         self.render = render
         self.concurrency = concurrency
         self.idle_poll = idle_poll
@@ -361,15 +363,16 @@ class Courier(Worker):
         chat = int(alert.chat)
         reply = ReplyParameters(int(alert.message_id), allow_sending_without_reply=True)
         if step == 1:
-            if len(report.photos) == 1:
+            photos = [await self._photo(p) for p in report.photos[:10]]
+            if len(photos) == 1:
                 await self.bot.send_photo(
                     chat,
-                    report.photos[0],
+                    photos[0],
                     reply_parameters=reply,
                     read_timeout=self._timeout(item),
                 )
-            elif report.photos:
-                media = [InputMediaPhoto(p) for p in report.photos[:10]]
+            elif photos:
+                media = [InputMediaPhoto(p) for p in photos]
                 await self.bot.send_media_group(
                     chat,
                     media,
@@ -524,6 +527,15 @@ class Courier(Worker):
             reply_markup=inline(markup),
             read_timeout=self._timeout(item),
         )
+
+    async def _photo(self, photo: str) -> str | bytes:
+        """Telegram's own file id as it is; a photo from another channel as its bytes."""
+        if not is_kept(photo):
+            return photo
+        data = await self.media.load(photo)
+        if data is None:
+            raise LookupError(f"photo {photo} is not kept")
+        return data
 
     async def _resident_chat(self, item: OutboxItem) -> int:
         """The Telegram chat of the resident an item is for (their user id)."""

@@ -1,0 +1,286 @@
+"""The WeChat channel: the Official Account's residents, on the same domain as Telegram's.
+
+WeChat pushes each message or event to the callback server; `receive` resolves
+who wrote (our resident id for the openid), what the message means (a tap on a
+numbered menu, a typed number, the answer to a question asked, a ticket to look
+up, or something to report) and hands it to the one resident dialogue. The
+replies go back as WeChat can show them: one plain text as the passive reply;
+choices as a customer-service `msgmenu` whose items are numbered, so that a tap
+or the typed number picks one. The outbox's messages to WeChat residents (the
+ticket, each step of their case, a group's question) go out through the
+WeChat courier.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from dialogue import texts
+from dialogue.choices import flat
+from dialogue.render import Renderer
+from dialogue.resident import Pressed, Reply, ResidentDialogue
+from handlers.wechat.callback import CallbackConfig, WeChatCallback
+from handlers.wechat.client import WeChatApiError, WeChatClient
+from handlers.wechat.delivery import WeChatCourier
+from handlers.wechat.inbound import Inbound
+from quizzes.service import QuizService
+from reports.delivery import OutboxService
+from reports.message_refs import AWAITED, PROMPT, RELAY
+from reports.services import ReportServices
+from reports.throttle import Throttle, Verdict
+from reports.tickets import parse_ticket
+from settings import MenuButton, Settings, WeChatSettings
+
+log = logging.getLogger(__name__)
+
+WECHAT = "wechat"
+# A numbered menu answers a tap or a typed number for this long; then "1" is just text.
+MENU_SECONDS = 24 * 3600
+# What a question asked (a group's, the 不满意 comment) waits for its answer.
+AWAIT_SECONDS = 2 * 3600
+# WeChat's limits (bytes of UTF-8): a customer-service text, a msgmenu's head.
+TEXT_BYTES = 2048
+HEAD_BYTES = 1000
+# The words each channel says its own way (see dialogue.resident.ResidentDialogue.say).
+WORDING = {
+    "WELCOME": texts.WECHAT_WELCOME,
+    "HELP": texts.WECHAT_HELP,
+    "CHITCHAT": texts.WECHAT_CHITCHAT,
+    "STATUS_USAGE": texts.WECHAT_STATUS_USAGE,
+    "LOCATION_REQUEST": texts.WECHAT_LOCATION_REQUEST,
+    "QUIZ_OFFER": texts.WECHAT_QUIZ_OFFER,
+}
+# The custom menu's click keys (config's [wechat] menu) and what each does.
+CLICKS = ("how_to_report", "my_reports", "daily_quiz", "survey")
+
+
+class WeChatChannel:
+    """The Official Account: callback server in, customer-service messages out."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        wechat: WeChatSettings,
+        reports: ReportServices,
+        quizzes: QuizService,
+        throttle: Throttle,
+        render: Renderer,
+        outbox: OutboxService,
+        client: WeChatClient | None = None,
+    ) -> None:
+        self.settings = settings
+        self.wechat = wechat
+        self.reports = reports
+        self.quizzes = quizzes
+        self.throttle = throttle
+        self.render = render
+        self.client = client or WeChatClient(
+            wechat.app_id, wechat.app_secret, wechat.api_base_url
+        )
+        self.dialogue = ResidentDialogue(reports, render, settings, WORDING)
+        self.callback = WeChatCallback(
+            CallbackConfig.from_settings(wechat), self.receive, self.deliver_late
+        )
+        self.courier = WeChatCourier(
+            self.client,
+            outbox,
+            reports,
+            render,
+            wechat.templates,
+            idle_poll=settings.outbox.idle_poll_seconds,
+        )
+        self._runner: web.AppRunner | None = None
+
+    # -- Running
+
+    async def start(self) -> None:
+        """Serve the callback URL, and install the account's menu (if config has one)."""
+        app = web.Application()
+        app.add_routes(self.callback.routes())
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.wechat.host, self.wechat.port)
+        await site.start()
+        log.info(
+            "WeChat callback on http://%s:%s%s",
+            self.wechat.host,
+            self.wechat.port,
+            self.wechat.path,
+        )
+        self.courier.start()
+        await self.install_menu()
+
+    async def stop(self) -> None:
+        await self.callback.close()
+        await self.courier.stop()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        await self.client.close()
+
+    async def install_menu(self) -> bool:
+        """Create the custom menu from config; False (logged) if WeChat refused it."""
+        if not self.wechat.menu:
+            return False
+        try:
+            await self.client.create_menu([_menu_button(b) for b in self.wechat.menu])
+        except WeChatApiError as exc:
+            log.error("WeChat refused the menu from [wechat] menu: %s", exc)
+            return False
+        return True
+
+    # -- What arrives
+
+    async def receive(self, inbound: Inbound) -> str | None:
+        """Act on one push; the passive reply's text, or None (replies sent as messages)."""
+        resident = await self.reports.residents.resolve(WECHAT, inbound.openid)
+        if inbound.kind == "event":
+            return await self._event(resident, inbound)
+        decision = self.throttle.check(resident, inbound.created_at.timestamp(), None)
+        if decision.verdict is Verdict.WARN:
+            return texts.TOO_FAST.format(seconds=decision.wait)
+        if decision.verdict is not Verdict.ADMIT:
+            return None
+        if inbound.kind == "text":
+            return await self._text(resident, inbound)
+        if inbound.kind == "voice":
+            if not inbound.text.strip():
+                return texts.WECHAT_VOICE_UNHEARD
+            return await self._text(resident, inbound)
+        if inbound.kind == "image":
+            return await self._photo(resident, inbound)
+        if inbound.kind == "location" and inbound.latitude is not None:
+            assert inbound.longitude is not None
+            replies = await self.dialogue.location(
+                resident, inbound.latitude, inbound.longitude, inbound.label
+            )
+            return await self.show(inbound.openid, replies)
+        return texts.WECHAT_UNSUPPORTED
+
+    async def _event(self, resident: int, inbound: Inbound) -> str | None:
+        if inbound.event == "subscribe":
+            return await self.show(inbound.openid, self.dialogue.welcome())
+        if inbound.event == "unsubscribe":
+            await self.quizzes.subscribe(resident, False)  # nothing is pushed to them now
+            return None
+        if inbound.event == "click":
+            return await self._click(resident, inbound)
+        return None
+
+    async def _click(self, resident: int, inbound: Inbound) -> str | None:
+        key = inbound.event_key
+        if key == "how_to_report":
+            return texts.WECHAT_HELP
+        if key == "my_reports":
+            return await self.show(inbound.openid, await self.dialogue.my_reports(resident))
+        log.warning("WeChat menu click with a key we do not know: %r", key)
+        return texts.WECHAT_HELP
+
+    async def _text(self, resident: int, inbound: Inbound) -> str | None:
+        openid, text = inbound.openid, inbound.text.strip()
+        refs = self.reports.message_refs
+        number = inbound.menu_choice or (text if text.isdigit() else "")
+        if number:
+            data = await refs.menu_choice(WECHAT, openid, number, MENU_SECONDS)
+            if data is not None:
+                return await self._pressed(openid, await self.dialogue.press(resident, data))
+            if inbound.menu_choice:
+                return texts.WECHAT_MENU_STALE
+        awaited = await refs.awaited(WECHAT, openid, AWAIT_SECONDS)
+        if awaited is not None:
+            await refs.forget(WECHAT, openid, AWAITED)
+            if awaited.subject == PROMPT:
+                prompt = await self.reports.cases.get_prompt(awaited.subject_id)
+                if prompt is not None:
+                    return await self.show(
+                        openid, await self.dialogue.comment(resident, prompt, text)
+                    )
+            elif awaited.subject == RELAY:
+                asked = await self.reports.cases.get_report(awaited.subject_id)
+                return await self.show(openid, await self.dialogue.answer(resident, asked, text))
+        if _asks_status(text):
+            word = texts.WECHAT_STATUS_WORD
+            typed = text.removeprefix(word).strip()
+            return await self.show(openid, await self.dialogue.status(resident, typed))
+        return await self.show(openid, await self.dialogue.text(resident, text))
+
+    async def _photo(self, resident: int, inbound: Inbound) -> str | None:
+        """Fetch the photo from WeChat (its media id lasts three days) and keep its bytes."""
+        try:
+            data = await self.client.download_media(inbound.media_id)
+        except (WeChatApiError, OSError) as exc:
+            log.warning("WeChat photo %s could not be fetched: %s", inbound.media_id, exc)
+            return texts.WECHAT_PHOTO_LOST
+        photo = await self.reports.media.keep(WECHAT, inbound.media_id, "image/jpeg", data)
+        replies = await self.dialogue.photo(resident, photo, "")
+        return await self.show(inbound.openid, replies)
+
+    # -- What goes back
+
+    async def show(self, openid: str, replies: list[Reply]) -> str | None:
+        """One plain text is the passive reply; anything else goes as messages."""
+        shown = [r for r in replies if not r.quiet]
+        for reply in shown:
+            if reply.asks_comment is not None:
+                refs = self.reports.message_refs
+                await refs.remember(WECHAT, openid, AWAITED, PROMPT, reply.asks_comment)
+        if len(shown) == 1 and not shown[0].choices:
+            return _fit(shown[0].text, TEXT_BYTES)
+        for reply in shown:
+            await self.send(openid, reply)
+        return None
+
+    async def _pressed(self, openid: str, pressed: Pressed) -> str | None:
+        replies = list(pressed.replies)
+        if pressed.notice:
+            replies.insert(0, Reply(pressed.notice))
+        return await self.show(openid, replies)
+
+    async def send(self, openid: str, reply: Reply) -> None:
+        """One reply as a customer-service message: choices as a numbered msgmenu."""
+        choices = flat(reply.choices)
+        try:
+            if not choices:
+                await self.client.send_text(openid, _fit(reply.text, TEXT_BYTES))
+                return
+            head = reply.text
+            if len(head.encode()) > HEAD_BYTES:
+                await self.client.send_text(openid, _fit(head, TEXT_BYTES))
+                head = texts.WECHAT_MENU_HEAD
+            items = [(str(n), c.label) for n, c in enumerate(choices, start=1)]
+            await self.client.send_menu(openid, head, items, texts.WECHAT_MENU_TAIL)
+            await self.reports.message_refs.remember_menu(
+                WECHAT, openid, [c.data for c in choices]
+            )
+        except WeChatApiError as exc:
+            # What the resident sent is stored; only this answer is lost to them.
+            log.warning("WeChat reply to %s not sent: %s", openid, exc)
+
+    async def deliver_late(self, openid: str, text: str) -> None:
+        """A passive reply that missed WeChat's 5 s goes as a customer-service message."""
+        await self.send(openid, Reply(text))
+
+
+def _asks_status(text: str) -> bool:
+    word = texts.WECHAT_STATUS_WORD
+    typed = text.removeprefix(word).strip() if text.startswith(word) else text
+    return text.startswith(word) or parse_ticket(typed) is not None
+
+
+def _fit(text: str, limit: int) -> str:
+    """Cut a text to WeChat's byte limit, at a character, marked."""
+    if len(text.encode()) <= limit:
+        return text
+    mark = "…"
+    budget = limit - len(mark.encode())
+    cut = text.encode()[:budget].decode("utf-8", errors="ignore")
+    return cut + mark
+
+
+def _menu_button(button: MenuButton) -> dict[str, Any]:
+    if button.sub_buttons:
+        return {"name": button.name, "sub_button": [_menu_button(b) for b in button.sub_buttons]}
+    return {"type": "click", "name": button.name, "key": button.key}

@@ -1,0 +1,155 @@
+"""Residents on the WeChat Official Account: they report into the same case store and
+to the same working groups (on Telegram), through WeChat's signed and encrypted
+callbacks and its customer-service messages, with numbered menus for choices."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from dialogue import texts
+from simulator.wechat import Delivered
+from tests.wechat_world import NEIGHBOUR_OPENID, OPENID, WeChatWorld, wechat_world
+from tests.world import URBAN_STAFF, message_now
+
+LITTER = "小区门口垃圾成堆没人清理，苍蝇很多"
+# A tiny JPEG: WeChat's media API checks the bytes' magic number.
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64
+
+
+@pytest.fixture
+async def world(tmp_path: Path, classifier: object) -> AsyncIterator[WeChatWorld]:
+    async with wechat_world(tmp_path, classifier) as w:
+        yield w
+
+
+async def card_of(world: WeChatWorld, text: str, openid: str = OPENID) -> Delivered:
+    """Say a report's text; the draft card that comes back as a numbered menu."""
+    before = len(world.wx.sent_to(openid))
+    await world.resident(openid).say(text)
+    card = await world.next_to(openid, after=before)
+    assert card.msgtype == "msgmenu", card
+    return card
+
+
+async def filed(world: WeChatWorld, text: str = LITTER, openid: str = OPENID) -> str:
+    """Report and tap 确认提交; the ticket the resident is told."""
+    card = await card_of(world, text, openid)
+    reply = await world.resident(openid).choose(card, texts.BUTTON_CONFIRM)
+    assert reply is not None
+    ticket = str(reply["Content"]).split("：")[-1].split("，")[0]
+    return ticket.strip()
+
+
+async def test_following_the_account_gets_the_welcome_and_the_quiz_offer(
+    world: WeChatWorld,
+) -> None:
+    await world.resident().subscribe()
+    welcome = await world.next_to(after=0)
+    offer = await world.next_to(after=1)
+    assert welcome.text == texts.WECHAT_WELCOME
+    assert offer.msgtype == "msgmenu" and texts.BUTTON_SUBSCRIBE in (offer.text or "")
+
+
+async def test_a_text_comes_back_as_a_card_with_numbered_choices(world: WeChatWorld) -> None:
+    card = await card_of(world, LITTER)
+    assert "垃圾" in (card.text or "") and texts.WECHAT_MENU_TAIL in (card.text or "")
+    assert [item_id for item_id, _ in card.choices][:2] == ["1", "2"]
+
+
+async def test_tapping_confirm_files_the_report_and_the_group_gets_its_alert(
+    world: WeChatWorld,
+) -> None:
+    ticket = await filed(world)
+    alert = await world.tg.alert("urban")
+    assert ticket in alert.text and "垃圾" in alert.text and alert.buttons
+
+
+async def test_typing_the_number_of_a_choice_is_the_same_as_tapping_it(
+    world: WeChatWorld,
+) -> None:
+    card = await card_of(world, LITTER)
+    number = card.choice_id(texts.BUTTON_CONFIRM)
+    reply = await world.resident().say(number)
+    assert reply is not None and "工单" in str(reply["Content"])
+    assert "垃圾" in (await world.tg.alert("urban")).text
+
+
+async def test_a_tap_on_a_menu_from_long_ago_is_refused_politely(world: WeChatWorld) -> None:
+    card = await card_of(world, LITTER)
+    world.tg.clock.advance(2 * 86400)
+    reply = await world.resident().choose(card, texts.BUTTON_CONFIRM)
+    assert reply is not None and reply["Content"] == texts.WECHAT_MENU_STALE
+
+
+async def test_a_voice_message_is_taken_as_what_wechat_heard(world: WeChatWorld) -> None:
+    await world.resident().voice(LITTER)
+    card = await world.next_to(after=0)
+    assert card.msgtype == "msgmenu" and "垃圾" in (card.text or "")
+
+
+async def test_a_voice_wechat_could_not_make_out_asks_again(world: WeChatWorld) -> None:
+    reply = await world.resident().voice(None)
+    assert reply is not None and reply["Content"] == texts.WECHAT_VOICE_UNHEARD
+
+
+async def test_a_photo_is_kept_and_reaches_the_group_with_the_alert(world: WeChatWorld) -> None:
+    await world.resident().photo(JPEG)
+    first = await world.next_to(after=0)
+    assert first.msgtype == "msgmenu"  # a card: the photo started a report
+    await card_of(world, LITTER)  # its description
+    card = world.wx.sent_to(OPENID)[-1]
+    await world.resident().choose(card, texts.BUTTON_CONFIRM)
+    alert = await world.tg.alert("urban")
+    photo = await world.tg.api.next_sent(alert.chat_id, after=1)
+    assert photo.photo and world.tg.api.file_bytes(photo.photo[-1]["file_id"]) == JPEG
+
+
+async def test_a_shared_location_places_the_report_and_names_the_spot(
+    world: WeChatWorld,
+) -> None:
+    await card_of(world, LITTER)
+    await world.resident().location(31.2304, 121.4737, "人民广场东侧")
+    card = await world.next_to(after=2)
+    assert "人民广场东侧" in (card.text or "")
+    await world.resident().choose(card, texts.BUTTON_CONFIRM)
+    alert = await world.tg.alert("urban")
+    assert "人民广场东侧" in alert.text
+
+
+async def test_a_resident_looks_up_their_own_report_by_ticket(world: WeChatWorld) -> None:
+    ticket = await filed(world)
+    reply = await world.resident().say(f"{texts.WECHAT_STATUS_WORD} {ticket}")
+    assert reply is not None and ticket in str(reply["Content"])
+    theirs = await world.resident(NEIGHBOUR_OPENID).say(f"{texts.WECHAT_STATUS_WORD} {ticket}")
+    assert theirs is not None and "垃圾" not in str(theirs["Content"])
+
+
+async def test_the_menus_my_reports_lists_them(world: WeChatWorld) -> None:
+    ticket = await filed(world)
+    reply = await world.resident().click("my_reports")
+    assert reply is not None and ticket in str(reply["Content"])
+
+
+async def test_the_account_installs_its_menu_from_config(
+    tmp_path: Path, classifier: object
+) -> None:
+    menu = [
+        {"name": "怎么反映", "key": "how_to_report"},
+        {"name": "我的反映", "key": "my_reports"},
+    ]
+    async with wechat_world(tmp_path, classifier, menu=menu) as world:
+        assert [b["name"] for b in world.wx.menu["button"]] == ["怎么反映", "我的反映"]
+
+
+async def test_a_group_step_reaches_the_wechat_resident(world: WeChatWorld) -> None:
+    ticket = await filed(world)
+    alert = await world.tg.alert("urban")
+    await world.tg.press(URBAN_STAFF, alert, "受理")
+    await world.tg.wait_text(message_now(world.tg, alert), "已受理")
+    step = await world.wx.wait_for(
+        lambda: next((m for m in world.wx.sent_to(OPENID) if "受理" in (m.text or "")), None)
+    )
+    assert ticket in (step.text or "")
