@@ -381,3 +381,32 @@ BOT_COMMANDS = [
     ("survey", "创建支持率调查"),
     ("help", "使用帮助"),
 ]
+
+# --- WeChat (the Official Account) --------------------------------------------------
+# A msgmenu lists the choices as tappable lines, numbered; its tail repeats them for a
+# resident who types the number instead (WeChat's menus carry no data of their own).
+WECHAT_MENU_ITEM = "{number}. {label}"
+WECHAT_MENU_TYPED = "也可直接回复数字：{choices}"
+WECHAT_MENU_TYPED_ITEM = "{number} {label}"
+WECHAT_MENU_TYPED_JOIN = "　"
+# The rating menu's head when the step's text went on its own (too long for a menu).
+WECHAT_RATE_HEAD = "请为工单 {ticket} 的办理打个分："
+# WeChat has no "reply to this message": whatever the resident writes next answers.
+WECHAT_RELAY_QUESTION = (
+    "💬 工单 {ticket}：{group}想向您了解：\n{text}\n"
+    "（请直接回复：您发来的下一条消息会作为回答转给{group}）"
+)
+# Template messages (outside the 48-hour window): each value within WeChat's limits
+# (a remark ≤ 20 characters, a status ≤ 5); longer ones are cut.
+WECHAT_TEMPLATE_REMARK = {
+    "filed": "已转交{group}办理",
+    "accept": "{group}正在处理",
+    "resolve": "{group}已办结",
+    "reject": "{group}已退回",
+    "reassign": "已转交{group}办理",
+    "merge": "已并入较早的同类工单",
+}
+WECHAT_TEMPLATE_RATE = "回复{choices}"  # the rating, by number: 回复1满意 2基本满意 3不满意
+WECHAT_TEMPLATE_RATE_ITEM = "{number}{label}"
+WECHAT_TEMPLATE_ASKED = "待您回复"
+WECHAT_TEMPLATE_QUESTION = "工作组有问题问您，请进入公众号回复"
