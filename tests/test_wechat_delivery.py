@@ -281,6 +281,21 @@ async def test_without_a_template_an_update_outside_the_window_fails_once_logged
     assert len(post.wechat.sent_to(REPORTER)) == 1
 
 
+async def test_a_template_the_account_lacks_fails_the_update_and_names_the_setting(
+    tmp_path: Path, classifier: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with wechat_post(tmp_path, classifier, templates={"case_update": "tpl_gone"}) as post:
+        reporter = await post.resident(REPORTER)
+        report = await post.file(reporter)
+        await post.wechat.next_sent(REPORTER, after=0)
+        post.clock.advance(49 * HOUR)
+        with caplog.at_level(logging.ERROR, "handlers.wechat.delivery"):
+            await post.act(report, Action.ACCEPT)
+            [row] = await post.settled("notify_resident")
+    assert row["status"] == "failed" and "40037" in row["last_error"]
+    assert any("[wechat.templates] case_update" in r.getMessage() for r in caplog.records)
+
+
 async def test_a_busy_wechat_is_tried_again_later_and_the_message_delivered(post: Post) -> None:
     reporter = await post.resident(REPORTER)
     report = await post.file(reporter)

@@ -59,6 +59,9 @@ CASE_UPDATE_KEYWORDS = (TICKET_KEY, STATUS_KEY, TIME_KEY, REMARK_KEY)
 STRING_CHARS = 32
 PHRASE_CHARS = 5
 THING_CHARS = 20
+# Refusals of a template message that say the configured template is wrong (not the
+# resident's doing): an unknown template id, values its keywords do not take.
+TEMPLATE_REFUSALS = frozenset({40037, 47003})
 # WeChat's limit on a msgmenu's head, in UTF-8 bytes: a longer step goes as a text first.
 MENU_HEAD_BYTES = 1024
 # A label's leading emoji and spaces (kept in the tappable line, dropped where typed).
@@ -199,7 +202,18 @@ class WeChatCourier(Worker):
             else:
                 await self.outbox.retry(item, str(exc), after=exc.retry_after)
         except WeChatApiError as exc:
-            if exc.permanent:
+            if exc.permanent and exc.errcode in TEMPLATE_REFUSALS:
+                log.error(
+                    "outbox item %s (%s) refused: %s; check [wechat.templates] %s in"
+                    " config.toml (a template of the account with the keywords %s)",
+                    item.id,
+                    item.kind,
+                    exc,
+                    CASE_UPDATE,
+                    ", ".join(CASE_UPDATE_KEYWORDS),
+                )
+                await self._refused(item, str(exc))
+            elif exc.permanent:
                 # Unfollowed (43004), an openid not of this account (40003), a message
                 # WeChat will never take: the next in line must not wait behind it.
                 log.info("outbox item %s to %s refused: %s; given up", item.id, item.target, exc)
