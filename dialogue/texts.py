@@ -406,21 +406,52 @@ WECHAT_HELP = (
     "• 查询某条反映：发送「查询 261128-001」这样的工单号；\n"
     "• 我的反映、每日答题、支持率调查：点下方菜单。"
 )
-WECHAT_CHITCHAT = "您好！想反映问题，直接发一段文字、语音或照片就行。不会用？点下方菜单「怎么反映」。"
+WECHAT_CHITCHAT = (
+    "您好！想反映问题，直接发一段文字、语音或照片就行。不会用？点下方菜单「怎么反映」。"
+)
 WECHAT_STATUS_USAGE = "查询工单请发送「查询 工单号」，例如：查询 261128-001"
 WECHAT_LOCATION_REQUEST = (
     "请点输入框旁的「＋」，选择「位置」，把问题所在的地点发给我；"
     "也可以直接发文字写明地址（如：XX路与XX街交叉口）。"
 )
 WECHAT_QUIZ_OFFER = "📬 想每天学一点文明知识吗？订阅后每天推送一轮小测验，随时可以回复「退订」。"
-WECHAT_UNSUPPORTED = "抱歉，我暂时只能处理文字、语音、照片和位置 🙏 请用文字或语音描述问题，或直接拍照发给我。"
+WECHAT_UNSUPPORTED = (
+    "抱歉，我暂时只能处理文字、语音、照片和位置 🙏 请用文字或语音描述问题，或直接拍照发给我。"
+)
 WECHAT_VOICE_UNHEARD = "抱歉，这段语音我没听清 🙏 请再说一遍，或者打字告诉我。"
 WECHAT_PHOTO_LOST = "抱歉，这张照片没能收到，请再发一次。"
-# Under a menu: the choices can be tapped, or their number typed.
-WECHAT_MENU_TAIL = "（点选上面一项，或直接回复它前面的数字）"
 WECHAT_MENU_HEAD = "请选择："
 WECHAT_MENU_STALE = "这个选项已经过期了，请重新操作一次。"
 # A ticket typed with this word (or alone) asks for that report's status.
 WECHAT_STATUS_WORD = "查询"
 WECHAT_UNSUBSCRIBE_WORD = "退订"
 WECHAT_SUBSCRIBE_WORD = "订阅"
+
+# --- WeChat (the Official Account) --------------------------------------------------
+# A msgmenu lists the choices as tappable lines, numbered; its tail repeats them for a
+# resident who types the number instead (WeChat's menus carry no data of their own).
+WECHAT_MENU_ITEM = "{number}. {label}"
+WECHAT_MENU_TYPED = "也可直接回复数字：{choices}"
+WECHAT_MENU_TYPED_ITEM = "{number} {label}"
+WECHAT_MENU_TYPED_JOIN = "　"
+# The rating menu's head when the step's text went on its own (too long for a menu).
+WECHAT_RATE_HEAD = "请为工单 {ticket} 的办理打个分："
+# WeChat has no "reply to this message": whatever the resident writes next answers.
+WECHAT_RELAY_QUESTION = (
+    "💬 工单 {ticket}：{group}想向您了解：\n{text}\n"
+    "（请直接回复：您发来的下一条消息会作为回答转给{group}）"
+)
+# Template messages (outside the 48-hour window): each value within WeChat's limits
+# (a remark ≤ 20 characters, a status ≤ 5); longer ones are cut.
+WECHAT_TEMPLATE_REMARK = {
+    "filed": "已转交{group}办理",
+    "accept": "{group}正在处理",
+    "resolve": "{group}已办结",
+    "reject": "{group}已退回",
+    "reassign": "已转交{group}办理",
+    "merge": "已并入较早的同类工单",
+}
+WECHAT_TEMPLATE_RATE = "回复{choices}"  # the rating, by number: 回复1满意 2基本满意 3不满意
+WECHAT_TEMPLATE_RATE_ITEM = "{number}{label}"
+WECHAT_TEMPLATE_ASKED = "待您回复"
+WECHAT_TEMPLATE_QUESTION = "工作组有问题问您，请进入公众号回复"

@@ -55,7 +55,7 @@ async def test_following_the_account_gets_the_welcome_and_the_quiz_offer(
 
 async def test_a_text_comes_back_as_a_card_with_numbered_choices(world: WeChatWorld) -> None:
     card = await card_of(world, LITTER)
-    assert "垃圾" in (card.text or "") and texts.WECHAT_MENU_TAIL in (card.text or "")
+    assert "垃圾" in (card.text or "") and "也可直接回复数字：1 确认提交" in (card.text or "")
     assert [item_id for item_id, _ in card.choices][:2] == ["1", "2"]
 
 

@@ -26,6 +26,7 @@ from handlers.wechat.callback import CallbackConfig, WeChatCallback
 from handlers.wechat.client import WeChatApiError, WeChatClient
 from handlers.wechat.delivery import WeChatCourier
 from handlers.wechat.inbound import Inbound
+from handlers.wechat.menus import MENU_HEAD_BYTES, TEXT_BYTES, numbered
 from quizzes.service import QuizService
 from reports.delivery import OutboxService
 from reports.message_refs import AWAITED, PROMPT, RELAY
@@ -41,9 +42,6 @@ WECHAT = "wechat"
 MENU_SECONDS = 24 * 3600
 # What a question asked (a group's, the 不满意 comment) waits for its answer.
 AWAIT_SECONDS = 2 * 3600
-# WeChat's limits (bytes of UTF-8): a customer-service text, a msgmenu's head.
-TEXT_BYTES = 2048
-HEAD_BYTES = 1000
 # The words each channel says its own way (see dialogue.resident.ResidentDialogue.say).
 WORDING = {
     "WELCOME": texts.WECHAT_WELCOME,
@@ -77,9 +75,7 @@ class WeChatChannel:
         self.quizzes = quizzes
         self.throttle = throttle
         self.render = render
-        self.client = client or WeChatClient(
-            wechat.app_id, wechat.app_secret, wechat.api_base_url
-        )
+        self.client = client or WeChatClient(wechat.app_id, wechat.app_secret, wechat.api_base_url)
         self.dialogue = ResidentDialogue(reports, render, settings, WORDING)
         self.callback = WeChatCallback(
             CallbackConfig.from_settings(wechat), self.receive, self.deliver_late
@@ -247,14 +243,12 @@ class WeChatChannel:
                 await self.client.send_text(openid, _fit(reply.text, TEXT_BYTES))
                 return
             head = reply.text
-            if len(head.encode()) > HEAD_BYTES:
+            if len(head.encode()) > MENU_HEAD_BYTES:
                 await self.client.send_text(openid, _fit(head, TEXT_BYTES))
                 head = texts.WECHAT_MENU_HEAD
-            items = [(str(n), c.label) for n, c in enumerate(choices, start=1)]
-            await self.client.send_menu(openid, head, items, texts.WECHAT_MENU_TAIL)
-            await self.reports.message_refs.remember_menu(
-                WECHAT, openid, [c.data for c in choices]
-            )
+            items, tail = numbered(choices)
+            await self.client.send_menu(openid, head, items, tail)
+            await self.reports.message_refs.remember_menu(WECHAT, openid, [c.data for c in choices])
         except WeChatApiError as exc:
             # What the resident sent is stored; only this answer is lost to them.
             log.warning("WeChat reply to %s not sent: %s", openid, exc)

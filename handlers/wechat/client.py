@@ -116,6 +116,10 @@ def _dumps(body: JSON) -> bytes:
     return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
 
+# Too many customer-service messages since the resident last wrote.
+QUOTA_SPENT = 45047
+
+
 class WeChatClient:
     """WeChat's API for one Official Account, over aiohttp."""
 
@@ -236,8 +240,10 @@ class WeChatClient:
         for attempt in range(self.busy_retries + 1):
             try:
                 return await call()
-            except WeChatBusy:
-                if attempt == self.busy_retries:
+            except WeChatBusy as exc:
+                # Over the quota (45047) clears only when the resident writes: no use
+                # waiting here; the caller sends a template instead.
+                if attempt == self.busy_retries or exc.errcode == QUOTA_SPENT:
                     raise
                 await asyncio.sleep(self.backoff * 2**attempt)
         raise AssertionError("unreachable")
