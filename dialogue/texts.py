@@ -421,6 +421,7 @@ WECHAT_UNSUPPORTED = (
 WECHAT_VOICE_UNHEARD = "抱歉，这段语音我没听清 🙏 请再说一遍，或者打字告诉我。"
 WECHAT_PHOTO_LOST = "抱歉，这张照片没能收到，请再发一次。"
 WECHAT_MENU_HEAD = "请选择："
+WECHAT_MENU_MORE = "（续上）"
 WECHAT_MENU_STALE = "这个选项已经过期了，请重新操作一次。"
 # A ticket typed with this word (or alone) asks for that report's status.
 WECHAT_STATUS_WORD = "查询"

@@ -347,7 +347,7 @@ class WeChatStandIn:
         self,
         app_id: str = "wx5e1d2c3b4a596870",
         app_secret: str = "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
-        token: str = "civic-callback-token",
+        token: str = "civicCallbackToken2026",
         encoding_aes_key: str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
         account_id: str = "gh_3c5d7e9f1a2b",
         mode: Mode = "safe",

@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 
 from dialogue import texts
+from simulator.server import solid_png
 from simulator.wechat import Delivered
 from tests.wechat_world import NEIGHBOUR_OPENID, OPENID, WeChatWorld, wechat_world
 from tests.world import URBAN_STAFF, message_now
 
 LITTER = "小区门口垃圾成堆没人清理，苍蝇很多"
-# A tiny JPEG: WeChat's media API checks the bytes' magic number.
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64
+# A real image: WeChat's media API and Telegram's both look at the bytes.
+PHOTO = solid_png()
 
 
 @pytest.fixture
@@ -96,7 +97,7 @@ async def test_a_voice_wechat_could_not_make_out_asks_again(world: WeChatWorld) 
 
 
 async def test_a_photo_is_kept_and_reaches_the_group_with_the_alert(world: WeChatWorld) -> None:
-    await world.resident().photo(JPEG)
+    await world.resident().photo(PHOTO)
     first = await world.next_to(after=0)
     assert first.msgtype == "msgmenu"  # a card: the photo started a report
     await card_of(world, LITTER)  # its description
@@ -104,15 +105,16 @@ async def test_a_photo_is_kept_and_reaches_the_group_with_the_alert(world: WeCha
     await world.resident().choose(card, texts.BUTTON_CONFIRM)
     alert = await world.tg.alert("urban")
     photo = await world.tg.api.next_sent(alert.chat_id, after=1)
-    assert photo.photo and world.tg.api.file_bytes(photo.photo[-1]["file_id"]) == JPEG
+    assert photo.photo_file_ids and world.tg.api.file_bytes(photo.photo_file_ids[-1]) == PHOTO
 
 
 async def test_a_shared_location_places_the_report_and_names_the_spot(
     world: WeChatWorld,
 ) -> None:
     await card_of(world, LITTER)
+    before = len(world.wx.sent_to(OPENID))
     await world.resident().location(31.2304, 121.4737, "人民广场东侧")
-    card = await world.next_to(after=2)
+    card = await world.next_to(after=before)
     assert "人民广场东侧" in (card.text or "")
     await world.resident().choose(card, texts.BUTTON_CONFIRM)
     alert = await world.tg.alert("urban")

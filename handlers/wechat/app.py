@@ -26,7 +26,7 @@ from handlers.wechat.callback import CallbackConfig, WeChatCallback
 from handlers.wechat.client import WeChatApiError, WeChatClient
 from handlers.wechat.delivery import WeChatCourier
 from handlers.wechat.inbound import Inbound
-from handlers.wechat.menus import MENU_HEAD_BYTES, TEXT_BYTES, numbered
+from handlers.wechat.menus import MENU_HEAD_BYTES, MENU_ITEMS, TEXT_BYTES, numbered
 from quizzes.service import QuizService
 from reports.delivery import OutboxService
 from reports.message_refs import AWAITED, PROMPT, RELAY
@@ -210,7 +210,8 @@ class WeChatChannel:
         except (WeChatApiError, OSError) as exc:
             log.warning("WeChat photo %s could not be fetched: %s", inbound.media_id, exc)
             return texts.WECHAT_PHOTO_LOST
-        photo = await self.reports.media.keep(WECHAT, inbound.media_id, "image/jpeg", data)
+        kind = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
+        photo = await self.reports.media.keep(WECHAT, inbound.media_id, kind, data)
         replies = await self.dialogue.photo(resident, photo, "")
         return await self.show(inbound.openid, replies)
 
@@ -247,7 +248,12 @@ class WeChatChannel:
                 await self.client.send_text(openid, _fit(head, TEXT_BYTES))
                 head = texts.WECHAT_MENU_HEAD
             items, tail = numbered(choices)
-            await self.client.send_menu(openid, head, items, tail)
+            parts = [items[i : i + MENU_ITEMS] for i in range(0, len(items), MENU_ITEMS)]
+            for n, part in enumerate(parts):
+                last = n == len(parts) - 1
+                await self.client.send_menu(
+                    openid, head if n == 0 else texts.WECHAT_MENU_MORE, part, tail if last else ""
+                )
             await self.reports.message_refs.remember_menu(WECHAT, openid, [c.data for c in choices])
         except WeChatApiError as exc:
             # What the resident sent is stored; only this answer is lost to them.

@@ -13,6 +13,8 @@ from dialogue.choices import Choice
 # latter undocumented for the Official Account: the figure of its WeCom twin).
 MENU_HEAD_BYTES = 1024
 TEXT_BYTES = 2048
+# Items of one msgmenu: a longer choice (every category) goes as several menus.
+MENU_ITEMS = 10
 # A label's leading emoji and marks, which nobody types.
 _DECORATION = re.compile(r"^[^\w]+")
 
