@@ -538,6 +538,9 @@ class BotApiStandIn:
         self.places: list[tuple[str, float, float]] = []
         #: ... and a label per user ("居民", "管理员" …) to group the "I am" list by.
         self.roles: dict[int, str] = {}
+        #: More of the web chat (the WeChat residents' view, say): each is called with the
+        #: app in ``build_app`` to add its routes, under /ui/ to be behind the same guard.
+        self.web_mounts: list[Callable[[web.Application], None]] = []
         #: The time users' messages are dated with (a test may set the clock).
         self.clock: Callable[[], float] = time.time
 
@@ -623,6 +626,8 @@ class BotApiStandIn:
         app.router.add_post("/ui/contact", self._ui_contact)
         app.router.add_post("/ui/adduser", self._ui_add_user)
         app.router.add_get("/ui/file/{file_id}", self._ui_file)
+        for mount in self.web_mounts:
+            mount(app)
         return app
 
     async def start(self) -> None:

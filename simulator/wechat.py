@@ -213,6 +213,21 @@ class Delivered:
 
 
 @dataclass
+class Posted:
+    """A message or event a resident posted to the bot (once, however often it was retried)."""
+
+    openid: str
+    fields: JSON  # the XML's fields, as the bot reads them
+    time: float
+    # How many messages had reached residents before it: orders it among ``delivered``.
+    after: int
+
+    @property
+    def msgtype(self) -> str:
+        return str(self.fields.get("MsgType", ""))
+
+
+@dataclass
 class ApiCall:
     """One API request the bot made, and the errcode it got (0 for success)."""
 
@@ -383,6 +398,7 @@ class WeChatStandIn:
         self.token_requests = 0
         self.delivered: list[Delivered] = []
         self.attempts: list[CallbackAttempt] = []
+        self.posted: list[Posted] = []
         self.menu: JSON | None = None
 
         self._tokens: dict[str, _Token] = {}
@@ -500,6 +516,34 @@ class WeChatStandIn:
     def sent_to(self, openid: str) -> list[Delivered]:
         """What reached ``openid``, oldest first (customer-service, template, passive)."""
         return [d for d in self.delivered if d.openid == openid]
+
+    def posted_by(self, openid: str) -> list[Posted]:
+        """What ``openid`` posted to the bot, oldest first."""
+        return [p for p in self.posted if p.openid == openid]
+
+    def conversation(self, openid: str) -> list[Posted | Delivered]:
+        """What ``openid`` posted and what reached them, in the order it happened."""
+        out: list[Posted | Delivered] = []
+        shown = 0
+        for post in self.posted:
+            if post.openid != openid:
+                continue
+            out += [d for d in self.delivered[shown : post.after] if d.openid == openid]
+            shown = max(shown, post.after)
+            out.append(post)
+        out += [d for d in self.delivered[shown:] if d.openid == openid]
+        return out
+
+    def followers(self) -> list[str]:
+        """The openids following the account, in the order they first appeared."""
+        return [openid for openid, f in self._followers.items() if f.subscribed]
+
+    def media(self, media_id: str) -> Media | None:
+        """A media file still kept (uploaded by the bot or sent by a resident), if any."""
+        try:
+            return self._live_media(media_id)
+        except WeChatError:
+            return None
 
     def calls_to(self, path: str) -> list[ApiCall]:
         """The bot's calls of one API path."""
@@ -1055,6 +1099,7 @@ class WeChatStandIn:
         if window is not None:
             self._interaction(openid, window)
         plain = render_xml(fields)
+        self.posted.append(Posted(openid, dict(fields), self.clock(), len(self.delivered)))
         query, body = self._envelope(openid, plain)
         timeout = aiohttp.ClientTimeout(total=self.callback_timeout)
         self._notify()

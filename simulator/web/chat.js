@@ -8,6 +8,15 @@ let version = -1;
 let replyTo = null;
 let byId = new Map();
 let pollSelections = {};
+// Residents on WeChat (when the server has the WeChat view): who is open, and what we know.
+let wx = null;
+let wxAvailable = false;
+let wxVersion = "";
+let wxResidents = [];
+let wxResidentsJson = "";
+let wxCounts = {};
+let wxAccount = { name: "公众号" };
+let wxMenuJson = null;
 
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
@@ -68,24 +77,47 @@ function userName(u) {
 
 async function loadWorld() {
   world = await (await fetch("/ui/world")).json();
+  await wxLoad();
+  fillWho();
+  const savedMe = localStorage.getItem("standin.me") || "";
+  const saved = Number(savedMe);
+  me = world.users.some((u) => u.id === saved) ? saved : (world.users[0] || {}).id || null;
+  const savedWx = savedMe.startsWith("wx:") ? savedMe.slice(3) : null;
+  if (savedWx && wxResidents.some((r) => r.openid === savedWx)) {
+    openWeChat(savedWx);
+  } else {
+    leaveWeChat();
+    if (me !== null) $("who").value = String(me);
+    fillChats();
+  }
+  const [lat, lon] = world.default_location;
+  if (!$("lat").value) { $("lat").value = lat; $("lon").value = lon; }
+  renderCommands();
+  renderMap();
+}
+
+// Users are listed under their role (居民, 工作组成员, 管理员 …) when the host gave one,
+// and residents on WeChat under 微信居民 when the server has the WeChat view.
+function fillWho() {
   const who = $("who");
-  // Users are listed under their role (居民, 工作组成员, 管理员 …) when the host gave one.
   const byRole = new Map();
   for (const u of world.users) {
     const role = (world.roles || {})[String(u.id)] || "用户";
     if (!byRole.has(role)) byRole.set(role, []);
     byRole.get(role).push(el("option", { value: u.id }, userName(u)));
   }
-  who.replaceChildren(...[...byRole].map(([role, options]) =>
-    byRole.size > 1 ? el("optgroup", { label: role }, options) : options).flat());
-  const saved = Number(localStorage.getItem("standin.me"));
-  me = world.users.some((u) => u.id === saved) ? saved : (world.users[0] || {}).id || null;
-  if (me !== null) who.value = String(me);
-  fillChats();
-  const [lat, lon] = world.default_location;
-  if (!$("lat").value) { $("lat").value = lat; $("lon").value = lon; }
-  renderCommands();
-  renderMap();
+  const sections = [...byRole];
+  if (wxAvailable) {
+    sections.push(["微信居民", [
+      ...wxResidents.map((r) => el("option", { value: "wx:" + r.openid, "data-base": r.name }, r.name)),
+      el("option", { value: "wx:new" }, "＋新微信居民"),
+    ]]);
+  }
+  who.replaceChildren(...sections.map(([role, options]) =>
+    sections.length > 1 ? el("optgroup", { label: role }, options) : options).flat());
+  if (wx) who.value = "wx:" + wx;
+  else if (me !== null) who.value = String(me);
+  wxMarkUnread();
 }
 
 // The map is a sketch, not tiles (the simulator needs no network): the sample places are
@@ -398,6 +430,7 @@ async function refresh() {
 
 async function pollLoop() {
   await refresh();
+  await wxRefresh();
   setTimeout(pollLoop, 700);
 }
 
@@ -452,8 +485,16 @@ async function vote(pollId, optionIds) {
   version = -1; refresh();
 }
 
-$("who").addEventListener("change", (ev) => {
-  me = Number(ev.target.value);
+$("who").addEventListener("change", async (ev) => {
+  const value = ev.target.value;
+  if (value === "wx:new") { await addWeChatResident(); return; }
+  if (value.startsWith("wx:")) {
+    localStorage.setItem("standin.me", value);
+    openWeChat(value.slice(3));
+    return;
+  }
+  leaveWeChat();
+  me = Number(value);
   localStorage.setItem("standin.me", String(me));
   fillChats();
 });
@@ -470,6 +511,7 @@ $("newUser").addEventListener("click", async () => {
 // What was typed stays in the box when the simulator refuses it (too long, say).
 async function sendTyped() {
   const box = $("text");
+  if (wx) { await wxSendTyped("text", "text"); return; }
   if (await sendText(box.value)) box.value = "";
 }
 $("send").addEventListener("click", sendTyped);
@@ -480,7 +522,7 @@ $("text").addEventListener("keydown", (ev) => {
 });
 $("replyCancel").addEventListener("click", () => { replyTo = null; updateReplyBar(); });
 $("locBtn").addEventListener("click", () => { $("locPanel").hidden = !$("locPanel").hidden; });
-$("locSend").addEventListener("click", sendLocation);
+$("locSend").addEventListener("click", () => (wx ? wxSendLocation() : sendLocation()));
 $("map").addEventListener("click", pickOnMap);
 $("cmdBtn").addEventListener("click", async () => {
   world = await (await fetch("/ui/world")).json();
@@ -488,6 +530,7 @@ $("cmdBtn").addEventListener("click", async () => {
   $("cmds").hidden = !$("cmds").hidden;
 });
 async function uploadPhoto(blob, name) {
+  if (wx) return wxSendPhoto(blob);
   const form = new FormData();
   form.append("user_id", String(me));
   form.append("chat_id", String(chatId));
@@ -529,6 +572,313 @@ $("photo").addEventListener("change", async (ev) => {
   ev.target.value = "";
 });
 $("samplePhoto").addEventListener("click", async () => uploadPhoto(await samplePhoto(), "sample.png"));
+
+// ---------------------------------------------------------------- residents on WeChat
+// A resident's conversation with the account, as WeChat shows it: what they sent in green,
+// the account's messages in white, menu messages with blue items to tap, template messages
+// as cards, the account's custom menu at the bottom. Each action is what WeChat's servers
+// post to the bot; a refusal is said in Chinese and what was typed stays.
+
+const WX_PLACEHOLDER = "输入消息…";
+const WX_REFUSALS = [
+  ["message text is empty", "不能发送空白消息"],
+  ["message is too long", "消息太长"],
+  ["unknown resident", "没有这位微信居民（请刷新页面）"],
+  ["does not follow the account", "请先关注公众号"],
+  ["name required", "请填写名字"],
+  ["speech is empty", "请先在输入框里写下要说的话，再按 🎤 当作语音发送"],
+  ["wrong latitude or longitude", "经纬度无效"],
+  ["photo is not base64", "照片数据无效"],
+  ["file must be non-empty", "文件是空的"],
+  ["invalid file type", "只能发送 PNG、JPEG 或 GIF 图片"],
+  ["invalid image size", "图片太大（最多 10 MB）"],
+  ["menu no exist", "公众号还没有设置菜单"],
+  ["no such menu button", "菜单已更新，没有这个按钮"],
+  ["no such menu item", "这个选项已失效"],
+  ["the account's server did not answer", "该公众号暂时无法提供服务，请稍后再试"],
+  ["cross-origin request", "请求被拒绝（不是从本页面发出的）"],
+  ["wrong Host header", "请求被拒绝（地址不对）"],
+  ["Unsupported Media Type", "请求格式不对"],
+  ["Request Entity Too Large", "文件太大"],
+];
+
+function wxExplain(data, status) {
+  const description = (data && data.description) || ("HTTP " + status);
+  const known = WX_REFUSALS.find(([en]) => description.includes(en));
+  return known ? known[1] + "（" + description + "）" : description;
+}
+
+function wxTake(state) {
+  wxAvailable = true;
+  wxAccount = state.account || wxAccount;
+  wxCounts = state.counts || {};
+  const residents = JSON.stringify(state.residents || []);
+  const changed = residents !== wxResidentsJson;
+  wxResidents = state.residents || [];
+  wxResidentsJson = residents;
+  return changed;
+}
+
+async function wxLoad() {
+  try {
+    const response = await fetch("/ui/wechat/state");
+    if (!response.ok) { wxAvailable = false; return; }
+    const state = await response.json();
+    wxTake(state);
+    if (!wx) wxVersion = state.version;
+  } catch (e) { wxAvailable = false; }
+}
+
+async function wxRefresh() {
+  if (!wxAvailable) return;
+  const requested = wx;
+  try {
+    const query = new URLSearchParams({ since: wxVersion });
+    if (requested) query.set("openid", requested);
+    const response = await fetch("/ui/wechat/state?" + query);
+    const state = await response.json();
+    if (requested !== wx || !response.ok || state.unchanged) return;
+    wxVersion = state.version;
+    if (wxTake(state)) fillWho();
+    if (requested) wxRender(state);
+    wxMarkUnread();
+  } catch (e) {
+    /* the stand-in may be restarting; try again on the next tick */
+  }
+}
+
+function openWeChat(openid) {
+  wx = openid;
+  wxVersion = "";
+  wxMenuJson = null;
+  chatId = null;
+  replyTo = null;
+  updateReplyBar();
+  document.body.classList.add("wechat");
+  for (const id of ["chatLabel", "cmds", "cmdBtn", "replyBar"]) $(id).hidden = true;
+  $("kbd").replaceChildren();
+  for (const id of ["wxBar", "wxMenu", "voiceBtn"]) $(id).hidden = false;
+  $("wxBar").textContent = wxAccount.name;
+  $("text").placeholder = WX_PLACEHOLDER;
+  $("who").value = "wx:" + openid;
+  $("log").replaceChildren(el("div", { class: "empty" }, "加载中…"));
+  wxRefresh();
+}
+
+function leaveWeChat() {
+  if (!wx) return;
+  wx = null;
+  wxVersion = "";
+  document.body.classList.remove("wechat");
+  for (const id of ["chatLabel", "cmdBtn"]) $(id).hidden = false;
+  for (const id of ["wxBar", "wxMenu", "voiceBtn"]) $(id).hidden = true;
+  updateReplyBar();
+}
+
+async function addWeChatResident() {
+  const name = prompt("新微信居民的名字（将关注公众号）：");
+  if (!name) { $("who").value = wx ? "wx:" + wx : String(me); return; }
+  let openid = null;
+  try {
+    const answer = await wxPost("residents", { name });
+    openid = answer.result.openid;
+  } catch (e) { toast("关注失败：" + e.message); }
+  await wxLoad();
+  fillWho();
+  if (openid) { localStorage.setItem("standin.me", "wx:" + openid); openWeChat(openid); }
+  else $("who").value = wx ? "wx:" + wx : String(me);
+}
+
+// Each resident in the list says how many messages came since we last looked at them.
+function wxMarkUnread() {
+  if (!world) return;
+  const key = "standin.wxseen." + world.instance;
+  const seen = JSON.parse(localStorage.getItem(key) || "{}");
+  if (wx) { seen[wx] = wxCounts[wx] || 0; localStorage.setItem(key, JSON.stringify(seen)); }
+  for (const option of $("who").options) {
+    if (!option.value.startsWith("wx:") || option.value === "wx:new") continue;
+    const openid = option.value.slice(3);
+    const unread = (wxCounts[openid] || 0) - (seen[openid] || 0);
+    const text = option.dataset.base + (unread > 0 ? "（" + unread + " 条新消息）" : "");
+    if (option.textContent !== text) option.textContent = text;
+  }
+}
+
+async function wxPost(action, body) {
+  const response = await fetch("/ui/wechat/" + action, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(wxExplain(data, response.status));
+  return data;
+}
+
+// One of the resident's actions; false (and the refusal shown) if it was refused.
+async function wxAct(action, body) {
+  if (!wx) return false;
+  try {
+    await wxPost(action, { openid: wx, ...body });
+    const log = $("log"); log.scrollTop = log.scrollHeight;
+    return true;
+  } catch (e) {
+    toast("发送失败：" + e.message);
+    return false;
+  } finally { wxRefresh(); }
+}
+
+async function wxSendLocation() {
+  const latitude = Number($("lat").value);
+  const longitude = Number($("lon").value);
+  if (!Number.isFinite(latitude) || !Number.isFinite(longitude)) { toast("请填写有效的经纬度"); return; }
+  // A named spot of the map is sent with its name, as WeChat sends a chosen place's.
+  const spot = (world.places || []).find((p) =>
+    p.latitude.toFixed(6) === latitude.toFixed(6) && p.longitude.toFixed(6) === longitude.toFixed(6));
+  if (await wxAct("location", { latitude, longitude, label: spot ? spot.name : "" })) {
+    $("locPanel").hidden = true;
+  }
+}
+
+async function wxSendPhoto(blob) {
+  const data = await new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result).replace(/^data:[^,]*,/, ""));
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(blob);
+  });
+  await wxAct("photo", { data });
+}
+
+function hhmm(seconds) {
+  const when = new Date(seconds * 1000);
+  return String(when.getHours()).padStart(2, "0") + ":" + String(when.getMinutes()).padStart(2, "0");
+}
+
+function safeUrl(url) {
+  return /^https?:\/\//.test(url || "") ? url : null;
+}
+
+function wxEventText(m) {
+  switch (m.event) {
+    case "subscribe": return "你关注了公众号「" + wxAccount.name + "」";
+    case "unsubscribe": return "你取消关注了公众号";
+    case "CLICK": return "你点击了菜单「" + m.label + "」";
+    case "VIEW": return "你打开了菜单「" + m.label + "」";
+    default: return "事件：" + m.event;
+  }
+}
+
+function wxTemplateCard(m) {
+  const when = new Date(m.time * 1000);
+  const url = safeUrl(m.url);
+  return el("div", { class: "tcard" },
+    el("div", { class: "ttitle" }, m.title || "服务通知"),
+    el("div", { class: "tdate" }, (when.getMonth() + 1) + "月" + when.getDate() + "日"),
+    m.first ? el("div", { class: "tfirst" }, m.first) : null,
+    m.rows.map((r) => el("div", { class: "trow" },
+      el("span", { class: "tlabel" }, r.label), el("span", { class: "tvalue" }, r.value))),
+    m.remark ? el("div", { class: "tremark" }, m.remark) : null,
+    url ? el("a", { class: "tmore", href: url, target: "_blank", rel: "noopener" }, "详情") : null);
+}
+
+function wxNewsCard(m) {
+  const url = safeUrl(m.url);
+  return el("div", { class: "tcard" },
+    el("div", { class: "ttitle" }, m.title),
+    m.description ? el("div", { class: "tfirst" }, m.description) : null,
+    url ? el("a", { class: "tmore", href: url, target: "_blank", rel: "noopener" }, "阅读全文") : null);
+}
+
+function wxMessage(m) {
+  if (m.kind === "event") return el("div", { class: "msg system" }, wxEventText(m));
+  if (m.kind === "template") return el("div", { class: "msg card" }, wxTemplateCard(m));
+  if (m.kind === "news") return el("div", { class: "msg card" }, wxNewsCard(m));
+  const mine = m.side === "resident";
+  const bubble = el("div", { class: "bubble" });
+  if (m.kind === "text") bubble.append(el("div", { class: "text" }, m.text));
+  else if (m.kind === "image") bubble.append(el("div", { class: "photo" }, el("img", { src: m.media, alt: "照片", loading: "lazy" })));
+  else if (m.kind === "location") {
+    bubble.append(el("div", { class: "loc" }, el("b", {}, "📍 " + (m.label || "位置")),
+      el("div", {}, m.latitude.toFixed(5) + ", " + m.longitude.toFixed(5))));
+  } else if (m.kind === "voice") {
+    const speech = m.recognition || "";
+    bubble.append(el("div", {}, "🔊 " + Math.max(1, Math.ceil(speech.length / 4)) + "″"));
+    if (speech) bubble.append(el("div", { class: "asr" }, speech));
+  } else if (m.kind === "msgmenu") {
+    if (m.head) bubble.append(el("div", { class: "text" }, m.head));
+    for (const item of m.items) {
+      bubble.append(el("a", { class: "menuItem", tabindex: 0, onclick: () => wxAct("choose", { message: m.id, item: item.id }) }, item.content));
+    }
+    if (m.tail) bubble.append(el("div", { class: "text" }, m.tail));
+  } else bubble.append(el("div", {}, "[" + m.kind + " 消息]"));
+  const who = mine ? ((wxResidents.find((r) => r.openid === wx) || {}).name || "我") : wxAccount.name;
+  const avatar = el("div", { class: "avatar" }, who.slice(0, 1));
+  return el("div", { class: "msg" + (mine ? " mine" : "") }, mine ? [bubble, avatar] : [avatar, bubble]);
+}
+
+function wxRender(state) {
+  const log = $("log");
+  const nearBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+  $("wxBar").textContent = wxAccount.name;
+  const rows = [];
+  let last = null;
+  for (const m of state.messages) {
+    // Like WeChat, the time shows where five minutes or more passed.
+    if (last === null || m.time - last >= 300) rows.push(el("div", { class: "msg system wxtime" }, hhmm(m.time)));
+    last = m.time;
+    rows.push(wxMessage(m));
+    if (m.failed) rows.push(el("div", { class: "msg system", title: m.failed }, "该公众号暂时无法提供服务，请稍后再试"));
+  }
+  if (!rows.length) log.replaceChildren(el("div", { class: "empty" }, "还没有消息。发一句话试试"));
+  else log.replaceChildren(...rows);
+  wxRenderMenu(state.menu);
+  if (nearBottom) log.scrollTop = log.scrollHeight;
+}
+
+function wxMenuAction(button) {
+  if (button.type === "click") { wxAct("click", { key: button.key }); return; }
+  const url = button.type === "view" ? safeUrl(button.url) : null;
+  if (url) window.open(url, "_blank", "noopener");
+  else toast("模拟聊天不支持这种菜单按钮（" + button.type + "）");
+}
+
+function wxRenderMenu(menu) {
+  const json = JSON.stringify(menu || null);
+  if (json === wxMenuJson) return;
+  wxMenuJson = json;
+  const bar = $("wxMenu");
+  if (!menu || !(menu.button || []).length) {
+    bar.replaceChildren(el("div", { class: "note" }, "公众号还没有设置菜单"));
+    return;
+  }
+  const lists = [];
+  bar.replaceChildren(...menu.button.map((b) => {
+    const subs = b.sub_button || [];
+    if (!subs.length) {
+      return el("div", { class: "item" }, el("button", { type: "button", onclick: () => wxMenuAction(b) }, b.name));
+    }
+    const list = el("div", { class: "sub", hidden: true }, subs.map((s) =>
+      el("button", { type: "button", onclick: () => { list.hidden = true; wxMenuAction(s); } }, s.name)));
+    lists.push(list);
+    const toggle = () => {
+      const open = list.hidden;
+      for (const other of lists) other.hidden = true;
+      list.hidden = !open;
+    };
+    return el("div", { class: "item" }, list, el("button", { type: "button", onclick: toggle }, "☰ " + b.name));
+  }));
+}
+
+// What was typed goes as a text, or as what WeChat recognised of a voice message; it stays
+// in the box if refused, and so does what was typed meanwhile.
+async function wxSendTyped(action, field) {
+  const box = $("text");
+  const typed = box.value;
+  if (await wxAct(action, { [field]: typed }) && box.value === typed) box.value = "";
+}
+
+$("voiceBtn").addEventListener("click", () => wxSendTyped("voice", "recognition"));
 
 loadWorld().then(pollLoop).catch((e) => {
   $("log").replaceChildren(el("div", { class: "empty" }, "无法连接模拟服务器：" + e.message));
