@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import socket
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from runtime import Runtime
-from settings import Settings
+from settings import MenuButton, Settings, WeChatSettings
 from simulator import BotApiStandIn, SentMessage, png
 from simulator.driver import Driver
+from simulator.wechat import WeChatStandIn
+from simulator.wechat_web import WeChatWebView
 from storage.db import DatabaseUnusable
 
 log = logging.getLogger("civic.demo")
@@ -38,6 +41,23 @@ ROLE_RESIDENT = "居民"
 ROLE_STAFF = "工作组成员"
 ROLE_ADMIN = "区创建办（管理员）"
 FIRST_GROUP_CHAT = -1001000
+# The Official Account's stand-in: its name, its case-update template and keywords, the
+# residents who follow it (an older resident who speaks rather than types among them).
+WECHAT_ACCOUNT = "文明城区随手拍"
+WECHAT_TEMPLATE = "demo-case-update"
+WECHAT_TEMPLATE_KEYWORDS = ["character_string1", "phrase2", "time3", "thing4"]
+WECHAT_RESIDENTS = ("赵奶奶", "刘先生")
+WECHAT_MENU = (
+    MenuButton("怎么反映", key="how_to_report"),
+    MenuButton("我的反映", key="my_reports"),
+    MenuButton(
+        "文明参与",
+        sub_buttons=(
+            MenuButton("每日答题", key="daily_quiz"),
+            MenuButton("支持率调查", key="survey"),
+        ),
+    ),
+)
 CONFIRM = "确认"
 # Sample spots on the web chat's map (a made-up district around the default location).
 PLACES = [
@@ -174,12 +194,29 @@ class Demo:
         self.api.bot_user["first_name"] = "文明城区随手拍"
         self.seed_cases = seed
         self.runtime: Runtime | None = None
+        # WeChat's stand-in beside Telegram's: the web chat shows its residents too.
+        callback_port = free_port()
+        self.wechat = WeChatStandIn(
+            callback_url=f"http://127.0.0.1:{callback_port}/wechat",
+            templates={WECHAT_TEMPLATE: WECHAT_TEMPLATE_KEYWORDS},
+            port=free_port(),  # known now: the bot's settings name it
+        )
+        self.settings = dataclasses.replace(
+            self.settings, wechat=demo_wechat(self.wechat, callback_port)
+        )
+        self.wechat_view = WeChatWebView(
+            self.wechat,
+            account_name=WECHAT_ACCOUNT,
+            template_titles={WECHAT_TEMPLATE: "工单进度通知"},
+        )
+        self.api.web_mounts.append(self.wechat_view.mount)
 
     async def start(self) -> None:
         try:
             await self.api.start()
         except OSError as exc:
             raise PortBusy(self.api.port, exc.strerror or str(exc)) from exc
+        await self.wechat.start()
         self.api.places = list(PLACES)
         for user_id, name in RESIDENTS.items():
             self.api.add_user(user_id, name)
@@ -198,6 +235,8 @@ class Demo:
             raise DatabaseUnusable(self.settings.storage_path, exc) from exc
         self.runtime = runtime_on(self.api, self.settings)
         await self.runtime.start()
+        for name in WECHAT_RESIDENTS:
+            await self.wechat_view.follow(name)
         if self.seed_cases:
             log.info("seeding the demo with a few residents' cases through the bot")
             try:
@@ -255,6 +294,28 @@ class Demo:
         if self.runtime is not None:
             await self.runtime.stop()
         await self.api.stop()
+        await self.wechat.stop()
+
+
+def demo_wechat(wechat: WeChatStandIn, callback_port: int) -> WeChatSettings:
+    """The Official Account channel, pointed at WeChat's stand-in (its own secrets)."""
+    return WeChatSettings(
+        app_id=wechat.app_id,
+        token=wechat.token,
+        app_secret=wechat.app_secret,
+        encoding_aes_key=wechat.encoding_aes_key,
+        api_base_url=wechat.base_url,
+        port=callback_port,
+        templates={"case_update": WECHAT_TEMPLATE},
+        menu=WECHAT_MENU,
+    )
+
+
+def free_port() -> int:
+    """A port nothing listens on now (for the bot's WeChat callback, inside the demo)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def runtime_on(
