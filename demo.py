@@ -195,15 +195,11 @@ class Demo:
         self.seed_cases = seed
         self.runtime: Runtime | None = None
         # WeChat's stand-in beside Telegram's: the web chat shows its residents too.
-        callback_port = free_port()
         self.wechat = WeChatStandIn(
-            callback_url=f"http://127.0.0.1:{callback_port}/wechat",
             templates={WECHAT_TEMPLATE: WECHAT_TEMPLATE_KEYWORDS},
             port=free_port(),  # known now: the bot's settings name it
         )
-        self.settings = dataclasses.replace(
-            self.settings, wechat=demo_wechat(self.wechat, callback_port)
-        )
+        self.settings = dataclasses.replace(self.settings, wechat=demo_wechat(self.wechat))
         self.wechat_view = WeChatWebView(
             self.wechat,
             account_name=WECHAT_ACCOUNT,
@@ -235,6 +231,8 @@ class Demo:
             raise DatabaseUnusable(self.settings.storage_path, exc) from exc
         self.runtime = runtime_on(self.api, self.settings)
         await self.runtime.start()
+        assert self.runtime.wechat is not None
+        self.wechat.callback_url = self.runtime.wechat.callback_url
         for name in WECHAT_RESIDENTS:
             await self.wechat_view.follow(name)
         if self.seed_cases:
@@ -297,7 +295,7 @@ class Demo:
         await self.wechat.stop()
 
 
-def demo_wechat(wechat: WeChatStandIn, callback_port: int) -> WeChatSettings:
+def demo_wechat(wechat: WeChatStandIn) -> WeChatSettings:
     """The Official Account channel, pointed at WeChat's stand-in (its own secrets)."""
     return WeChatSettings(
         app_id=wechat.app_id,
@@ -305,14 +303,14 @@ def demo_wechat(wechat: WeChatStandIn, callback_port: int) -> WeChatSettings:
         app_secret=wechat.app_secret,
         encoding_aes_key=wechat.encoding_aes_key,
         api_base_url=wechat.base_url,
-        port=callback_port,
+        port=0,  # any free port: the stand-in is told the one bound
         templates={"case_update": WECHAT_TEMPLATE},
         menu=WECHAT_MENU,
     )
 
 
 def free_port() -> int:
-    """A port nothing listens on now (for the bot's WeChat callback, inside the demo)."""
+    """A port nothing listens on now (for WeChat's stand-in, whose URL the bot is given)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])

@@ -86,6 +86,7 @@ class Runtime:
         self.quizzes = QuizService(
             self.db, load_bank(settings.quiz_bank_dir), settings.quiz_round_size
         )
+        self.surveys = SurveyService(self.db, settings.survey_every_days)
         self.telegram: TelegramChannel = TelegramChannel(
             settings,
             token,
@@ -93,7 +94,7 @@ class Runtime:
             outbox=self.outbox,
             quizzes=self.quizzes,
             pushes=self.pushes,
-            surveys=SurveyService(self.db, settings.survey_every_days),
+            surveys=self.surveys,
             throttle=Throttle(settings.reports.flood_messages, settings.reports.flood_seconds),
             base_url=base_url,
             base_file_url=base_file_url,
@@ -122,6 +123,8 @@ class Runtime:
                 settings.wechat,
                 reports,
                 self.quizzes,
+                self.surveys,
+                self.pushes,
                 Throttle(settings.reports.flood_messages, settings.reports.flood_seconds),
                 Renderer(settings),
                 self.wechat_outbox,

@@ -565,7 +565,8 @@ def _parse_wechat(
         encoding_aes_key=aes_key,
         api_base_url=v.url(table, "api_base_url", "wechat") or d.api_base_url,
         host=v.string(table, "host", "wechat", default=d.host),
-        port=v.integer(table, "port", "wechat", d.port, 1, 65535),
+        # 0: any free port (the demo and the tests, which then read the one bound).
+        port=v.integer(table, "port", "wechat", d.port, 0, 65535),
         path=path,
         plaintext=plaintext,
         reply_budget_seconds=v.number(

@@ -16,10 +16,12 @@ VERSION = "v1"
 DRAFT_ACTIONS = frozenset({"ok", "cat", "set", "no", "back", "loc", "fol", "new"})
 REPORT_ACTIONS = frozenset({"acc", "res", "rej", "mv", "to", "back", "rt", "dup"})
 # Actions whose button carries an argument: a category, a group key or a rating.
-WITH_ARG = frozenset({"set", "to", "rt", "fol", "sv"})
+WITH_ARG = frozenset({"set", "to", "rt", "fol", "sv", "qa"})
 # The resident's buttons on a filed report; the others are the groups'.
 RESIDENT_REPORT_ACTIONS = frozenset({"rt"})
-QUIZ_ACTIONS = frozenset({"sub", "go", "sv"})
+QUIZ_ACTIONS = frozenset({"sub", "go", "sv", "qa"})
+# The one quiz button that names an item: an answer, by its round ("qa", a text quiz).
+QUIZ_WITH_ID = frozenset({"qa"})
 _PATTERN = re.compile(r"v1:(d|r|q):([a-z]{2,4}):(0|[1-9][0-9]{0,11})(?::([a-z0-9_]{1,32}))?")
 
 
@@ -50,6 +52,23 @@ def survey_button(answer: str) -> str:
     return _encode("q", "sv", 0, answer)
 
 
+def quiz_answer(round_id: int, position: int, option: int) -> str:
+    """An answer to question `position` of a text quiz's round (a channel without polls)."""
+    return _encode("q", "qa", round_id, f"{position}_{option}")
+
+
+def quiz_answer_of(button: Button) -> tuple[int, int] | None:
+    """(position, option) of a quiz answer button; None if its argument is not one."""
+    position, _, option = (button.arg or "").partition("_")
+    if not _is_number(position) or not _is_number(option) or len(option) > 2:
+        return None
+    return int(position), int(option)
+
+
+def _is_number(text: str) -> bool:
+    return text == "0" or (text.isascii() and text.isdigit() and text[0] != "0" and len(text) < 4)
+
+
 def _encode(scope: str, action: str, item_id: int, arg: str | None) -> str:
     data = f"{VERSION}:{scope}:{action}:{item_id}" + (f":{arg}" if arg else "")
     assert len(data.encode()) <= 64, data
@@ -67,6 +86,9 @@ def parse(data: str | None) -> Button | None:
     allowed = {"d": DRAFT_ACTIONS, "r": REPORT_ACTIONS, "q": QUIZ_ACTIONS}[scope]
     if action not in allowed or (arg is not None) != (action in WITH_ARG):
         return None
-    if scope == "q" and item_id != "0":  # quiz buttons name no item
+    if scope == "q" and (item_id != "0") != (action in QUIZ_WITH_ID):
+        return None  # quiz buttons name no item, but an answer names its round
+    button = Button(scope, action, int(item_id), arg)
+    if action == "qa" and quiz_answer_of(button) is None:
         return None
-    return Button(scope, action, int(item_id), arg)
+    return button

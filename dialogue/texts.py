@@ -342,6 +342,7 @@ PUSH_STARTED = "已开始推送今天的答题，共 {total} 位订阅者。进�
 PUSH_ALREADY = "今天的答题已经推送过（共 {total} 位订阅者），不会重复发送。进度：/push_status"
 PUSH_NONE = "还没有推送过。"
 PUSH_STATUS = "📬 {day} 的答题推送：已发送 {sent}，待发送 {pending}，失败 {failed}"
+PUSH_SKIPPED = "；另有 {skipped} 位微信用户超过 48 小时没有互动，按微信规则无法推送，已跳过"
 SURVEY_QUESTION = "📋 您是否支持我区创建全国文明城区？"
 SURVEY_CHOICES = {
     "support": "支持",
@@ -456,3 +457,16 @@ WECHAT_TEMPLATE_RATE = "回复{choices}"  # the rating, by number: 回复1满意
 WECHAT_TEMPLATE_RATE_ITEM = "{number}{label}"
 WECHAT_TEMPLATE_ASKED = "待您回复"
 WECHAT_TEMPLATE_QUESTION = "工作组有问题问您，请进入公众号回复"
+
+# A quiz asked as texts with choices (a channel without quiz polls: WeChat).
+QUIZ_TEXT_QUESTION = "第 {number}/{total} 题：{question}"
+QUIZ_TEXT_RIGHT = "✅ 答对了！{explanation}"
+QUIZ_TEXT_WRONG = "❌ 正确答案是：{answer}。{explanation}"
+QUIZ_TEXT_STALE = "这道题已经答过了，或者这一轮已经结束。想再答一轮，点菜单「每日答题」。"
+WECHAT_SUBSCRIBED = "已订阅每日答题推送！退订请回复「退订」。"
+WECHAT_UNSUBSCRIBED = "已退订每日答题推送。想答题随时点菜单「每日答题」。"
+WECHAT_NICKNAME_WORD = "昵称"
+WECHAT_NICKNAME_SET = "好的，排行榜上将显示您的昵称「{name}」。"
+WECHAT_NICKNAME_BAD = "昵称请用 1 到 {limit} 个字，例如：昵称 文明小卫士"
+# A WeChat resident has no nickname the bot may see: rankings show this unless they set one.
+WECHAT_MASKED_NAME = "微信用户·{tag}"

@@ -20,6 +20,8 @@ class PushService:
     def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
         self.db = db
         self.clock = clock
+        # Each channel's pusher, woken when a run is made (it sends its own recipients).
+        self.listeners: list[Callable[[], None]] = []
 
     async def create_run(self, kind: str, day: str) -> tuple[Progress, bool]:
         """Today's run of a kind, made once; (its progress, whether it was made now)."""
@@ -31,6 +33,8 @@ class PushService:
                 await pushes.add_subscribers(conn, run_id, now)
         progress = await self.progress(kind, day)
         assert progress is not None
+        for wake in self.listeners:
+            wake()
         return progress, created
 
     async def progress(self, kind: str, day: str | None = None) -> Progress | None:
@@ -57,6 +61,11 @@ class PushService:
             await pushes.retry_later(
                 conn, r.run_id, r.resident_id, self.clock() + after, error[:300]
             )
+
+    async def skipped(self, r: Recipient, reason: str) -> None:
+        """The recipient's channel may not reach them now: counted, not sent, not retried."""
+        async with self.db.session() as conn:
+            await pushes.mark_skipped(conn, r.run_id, r.resident_id, reason[:300])
 
     async def blocked(self, r: Recipient, error: str) -> None:
         """The resident blocked the bot: fail the row and unsubscribe them."""

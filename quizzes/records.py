@@ -56,3 +56,4 @@ class Progress:
     sent: int
     pending: int
     failed: int
+    skipped: int = 0  # outside their channel's window (WeChat: 48 h since they last wrote)

@@ -70,6 +70,11 @@ class QuizService:
             topics = await quizzes.topic_figures(conn)
         return people, topics
 
+    async def player_name(self, resident_id: int) -> str | None:
+        """The name the resident is shown under on the leaderboard, if they have one."""
+        async with self.db.session() as conn:
+            return await quizzes.player_name(conn, resident_id)
+
     async def remember_player(self, resident_id: int, name: str) -> None:
         async with self.db.session() as conn:
             await quizzes.save_player(conn, resident_id, name)
@@ -85,11 +90,19 @@ class QuizService:
         mine = next((s for s in board if s.resident_id == resident_id), None)
         return Board(board[:10], mine, streak(times, self.clock(), day_start))
 
-    async def start_round(self, resident_id: int, topic: str | None) -> Round:
-        """A new round; questions answered in the last 30 days only if nothing else is left."""
+    async def start_round(
+        self, resident_id: int, topic: str | None, single_answer: bool = False
+    ) -> Round:
+        """A new round; questions answered in the last 30 days only if nothing else is left.
+
+        `single_answer`: only questions with one right option (a channel without
+        multiple-choice polls asks for one tap or one number).
+        """
         if topic is not None and topic not in self.bank.topics:
             raise UnknownTopic(topic)
         pool = list(self.bank.by_topic(topic) if topic else self.bank.questions)
+        if single_answer:
+            pool = [q for q in pool if len(q.correct) == 1]
         now = self.clock()
         async with self.db.transaction() as conn:
             await quizzes.finish_open_rounds(conn, resident_id, now)

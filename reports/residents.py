@@ -53,6 +53,16 @@ class Residents(Part):
         async with self.db.session() as conn:
             return await residents.external(conn, resident_id)
 
+    async def wrote(self, resident_id: int, at: float) -> None:
+        """The resident wrote (a message or an event) at `at`: a channel with a window for
+        answers (WeChat's 48 hours) counts from the latest."""
+        async with self.db.session() as conn:
+            await residents.touch(conn, resident_id, at)
+
+    async def last_wrote(self, resident_id: int) -> float | None:
+        async with self.db.session() as conn:
+            return await residents.last_message_at(conn, resident_id)
+
     def _remember(self, key: tuple[str, str], resident_id: int) -> None:
         self._ids[key] = resident_id
         if len(self._ids) > CACHE_SIZE:

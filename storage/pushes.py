@@ -45,7 +45,12 @@ async def progress(conn: Connection, kind: str, day: str | None) -> Progress | N
     )
     counts = {r[0]: r[1] for r in rows}
     return Progress(
-        run[0], run[1], counts.get("sent", 0), counts.get("pending", 0), counts.get("failed", 0)
+        run[0],
+        run[1],
+        counts.get("sent", 0),
+        counts.get("pending", 0),
+        counts.get("failed", 0),
+        counts.get("skipped", 0),
     )
 
 
@@ -92,6 +97,16 @@ async def retry_later(
         "UPDATE push_recipients SET attempts = attempts + 1, next_at = ?, error = ?"
         " WHERE run_id = ? AND resident_id = ?",
         (at, error, run_id, resident_id),
+    )
+
+
+async def mark_skipped(conn: Connection, run_id: int, resident_id: int, reason: str) -> None:
+    """The recipient's channel may not reach them now (outside its window): not sent."""
+    await execute(
+        conn,
+        "UPDATE push_recipients SET status = 'skipped', error = ?"
+        " WHERE run_id = ? AND resident_id = ?",
+        (reason, run_id, resident_id),
     )
 
 

@@ -81,6 +81,13 @@ async def save_player(conn: Connection, resident_id: int, name: str) -> None:
     )
 
 
+async def player_name(conn: Connection, resident_id: int) -> str | None:
+    value = await fetch_value(
+        conn, "SELECT name FROM quiz_players WHERE resident_id = ?", (resident_id,)
+    )
+    return None if value is None else str(value)
+
+
 async def participants(conn: Connection) -> int:
     """How many residents have answered at least one question."""
     return int(await fetch_value(conn, "SELECT COUNT(DISTINCT resident_id) FROM quiz_answers") or 0)

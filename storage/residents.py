@@ -39,3 +39,20 @@ async def external(conn: Connection, resident_id: int) -> tuple[str, str] | None
         conn, "SELECT channel, external_id FROM residents WHERE id = ?", (resident_id,)
     )
     return None if row is None else (str(row[0]), str(row[1]))
+
+
+async def touch(conn: Connection, resident_id: int, at: float) -> None:
+    """The resident wrote at `at`."""
+    await execute(
+        conn,
+        "UPDATE residents SET last_message_at = ? WHERE id = ?"
+        " AND (last_message_at IS NULL OR last_message_at < ?)",
+        (at, resident_id, at),
+    )
+
+
+async def last_message_at(conn: Connection, resident_id: int) -> float | None:
+    value = await fetch_value(
+        conn, "SELECT last_message_at FROM residents WHERE id = ?", (resident_id,)
+    )
+    return None if value is None else float(value)

@@ -143,6 +143,9 @@ def encode(button: Button) -> str:
         return callbacks.report_button(button.action, button.id, button.arg)
     if button.action == "sv":
         return callbacks.survey_button(button.arg or "")
+    if button.action == "qa":
+        position, option = callbacks.quiz_answer_of(button) or (-1, -1)
+        return callbacks.quiz_answer(button.id, position, option)
     return callbacks.quiz_button(button.action)
 
 
@@ -151,10 +154,13 @@ def buttons(draw: st.DrawFn) -> Button:
     scope = draw(st.sampled_from("drq"))
     if scope == "q":
         action = draw(st.sampled_from(sorted(callbacks.QUIZ_ACTIONS)))
-        item_id = 0
+        item_id = draw(ids.filter(bool)) if action in callbacks.QUIZ_WITH_ID else 0
     else:
         action = draw(draft_actions if scope == "d" else report_actions)
         item_id = draw(ids)
+    if action == "qa":  # a text quiz's answer: question position and option
+        position, option = draw(st.integers(0, 999)), draw(st.integers(0, 11))
+        return Button(scope, action, item_id, f"{position}_{option}")
     arg = draw(args) if action in callbacks.WITH_ARG else None
     return Button(scope, action, item_id, arg)
 
@@ -202,8 +208,11 @@ def test_a_button_is_accepted_only_with_an_action_of_its_scope_and_the_argument_
 ) -> None:
     data = f"v1:{scope}:{action}:0" + (f":{arg}" if arg else "")
     scoped = {"d": callbacks.DRAFT_ACTIONS, "r": callbacks.REPORT_ACTIONS}
-    valid = action in scoped.get(scope, callbacks.QUIZ_ACTIONS) and (arg is not None) == (
-        action in callbacks.WITH_ARG
+    valid = (
+        action in scoped.get(scope, callbacks.QUIZ_ACTIONS)
+        and (arg is not None) == (action in callbacks.WITH_ARG)
+        # a text quiz's answer names its round: never the 0 of buttons that name none
+        and not (scope == "q" and action in callbacks.QUIZ_WITH_ID)
     )
     assert (callbacks.parse(data) is not None) == valid
 

@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 
 from dialogue import texts
+from quizzes.push import QUIZ_PUSH
+from quizzes.records import Progress
 from simulator.server import solid_png
 from simulator.wechat import Delivered
 from tests.wechat_world import NEIGHBOUR_OPENID, OPENID, WeChatWorld, wechat_world
-from tests.world import URBAN_STAFF, message_now
+from tests.world import ADMIN, GROUP_CHATS, URBAN_STAFF, message_now
 
 LITTER = "小区门口垃圾成堆没人清理，苍蝇很多"
 # A real image: WeChat's media API and Telegram's both look at the bytes.
@@ -155,3 +157,139 @@ async def test_a_group_step_reaches_the_wechat_resident(world: WeChatWorld) -> N
         lambda: next((m for m in world.wx.sent_to(OPENID) if "受理" in (m.text or "")), None)
     )
     assert ticket in (step.text or "")
+
+
+async def resolved(world: WeChatWorld, note: str = "已清理完毕") -> tuple[str, Delivered]:
+    """File a report, have the group accept and resolve it; the ticket and the rating menu."""
+    ticket = await filed(world)
+    alert = await world.tg.alert("urban")
+    await world.tg.press(URBAN_STAFF, alert, "受理")
+    await world.tg.wait_text(message_now(world.tg, alert), "已受理")
+    await world.tg.act_with_note(URBAN_STAFF, message_now(world.tg, alert), "办结", note)
+    rating = await world.wx.wait_for(
+        lambda: next(
+            (
+                m
+                for m in world.wx.sent_to(OPENID)
+                if m.msgtype == "msgmenu" and texts.RATING_NAMES["satisfied"] in (m.text or "")
+            ),
+            None,
+        )
+    )
+    return ticket, rating
+
+
+async def test_the_resident_rates_the_result_from_the_menu(world: WeChatWorld) -> None:
+    ticket, rating = await resolved(world)
+    reply = await world.resident().choose(rating, texts.RATING_NAMES["satisfied"])
+    assert reply is not None and texts.RATING_NAMES["satisfied"] in str(reply["Content"])
+    report = await world.tg.runtime.reports.cases.resident_report(
+        await world.tg.runtime.reports.residents.resolve("wechat", OPENID), ticket
+    )
+    assert report is not None and report.rating == "satisfied"
+
+
+async def test_unsatisfied_asks_why_and_the_next_text_reopens_the_case(
+    world: WeChatWorld,
+) -> None:
+    ticket, rating = await resolved(world)
+    before = len(world.wx.sent_to(OPENID))
+    await world.resident().choose(rating, texts.RATING_NAMES["unsatisfied"])
+    ask = await world.next_to(after=before)
+    assert ticket in (ask.text or "")
+    reply = await world.resident().say("垃圾还在，只清了一半")
+    assert reply is not None and ticket in str(reply["Content"])
+    again = await world.tg.alert("urban", after=len(world.tg.api.sent_to(GROUP_CHATS["urban"])) - 1)
+    assert ticket in again.text
+
+
+async def test_a_groups_question_is_answered_by_the_residents_next_text(
+    world: WeChatWorld,
+) -> None:
+    ticket = await filed(world)
+    alert = await world.tg.alert("urban")
+    await world.tg.say(
+        "具体在几号楼门口？",
+        user=URBAN_STAFF,
+        chat_id=alert.chat_id,
+        reply_to_message_id=alert.message_id,
+    )
+    question = await world.wx.wait_for(
+        lambda: next((m for m in world.wx.sent_to(OPENID) if "几号楼" in (m.text or "")), None)
+    )
+    assert ticket in (question.text or "")
+    await world.resident().say("3号楼东门")
+    answer = await world.tg.api.wait_for(
+        lambda: next(
+            (m for m in world.tg.api.sent_to(alert.chat_id) if "3号楼东门" in (m.text or "")), None
+        )
+    )
+    assert ticket in answer.text
+
+
+async def test_the_daily_quiz_is_asked_as_numbered_choices_and_scored(
+    world: WeChatWorld,
+) -> None:
+    await world.resident().click("daily_quiz")
+    first = await world.wx.wait_for(
+        lambda: next((m for m in world.wx.sent_to(OPENID) if "第 1/" in (m.text or "")), None)
+    )
+    before = len(world.wx.sent_to(OPENID))
+    await world.resident().choose(first, first.choices[0][1].split(". ", 1)[1])
+    verdict = await world.next_to(after=before)
+    assert verdict.text and verdict.text[0] in "✅❌"
+    second = await world.next_to(after=before + 1)
+    assert "第 2/" in (second.text or "")
+    resident = await world.tg.runtime.reports.residents.resolve("wechat", OPENID)
+    name = await world.tg.runtime.quizzes.player_name(resident)
+    assert name is not None and name.startswith("微信用户·")
+
+
+async def test_the_survey_asks_support_then_awareness(world: WeChatWorld) -> None:
+    await world.resident().click("survey")
+    question = await world.next_to(after=0)
+    assert question.text and texts.SURVEY_QUESTION in question.text
+    await world.resident().choose(question, texts.SURVEY_CHOICES["support"])
+    aware = await world.wx.wait_for(
+        lambda: next(
+            (m for m in world.wx.sent_to(OPENID) if texts.SURVEY_AWARE_QUESTION in (m.text or "")),
+            None,
+        )
+    )
+    await world.resident().choose(aware, texts.SURVEY_AWARE_YES)
+    [figures] = await world.tg.runtime.surveys.figures()
+    assert (figures.support_rate, figures.awareness_rate) == (1.0, 1.0)
+
+
+async def test_unfollowing_stops_the_daily_push(world: WeChatWorld) -> None:
+    reply = await world.resident().say(texts.WECHAT_SUBSCRIBE_WORD)
+    assert reply is not None and reply["Content"] == texts.WECHAT_SUBSCRIBED
+    await world.resident().unsubscribe()
+    resident = await world.tg.runtime.reports.residents.resolve("wechat", OPENID)
+    async with world.tg.db.session() as conn:
+        rows = await conn.execute_fetchall(
+            "SELECT active FROM quiz_subscribers WHERE resident_id = ?", (resident,)
+        )
+    assert [r[0] for r in rows] == [0]
+
+
+async def test_the_daily_push_reaches_only_wechat_residents_inside_the_48_hours(
+    world: WeChatWorld,
+) -> None:
+    await world.resident().say(texts.WECHAT_SUBSCRIBE_WORD)
+    world.tg.clock.advance(49 * 3600)
+    await world.resident(NEIGHBOUR_OPENID).say(texts.WECHAT_SUBSCRIBE_WORD)
+    before = len(world.wx.sent_to(OPENID))
+    await world.tg.say("/push_quiz", user=ADMIN)
+
+    async def done() -> Progress | None:
+        progress = await world.tg.runtime.pushes.progress(QUIZ_PUSH)
+        return progress if progress is not None and progress.pending == 0 else None
+
+    progress = await world.tg.eventually(done)
+    assert (progress.sent, progress.skipped) == (1, 1)
+    push = await world.next_to(NEIGHBOUR_OPENID, after=1)
+    assert push.msgtype == "msgmenu" and texts.PUSH_TEXT in (push.text or "")
+    assert len(world.wx.sent_to(OPENID)) == before
+    status = await world.tg.say("/push_status", user=ADMIN)
+    assert texts.PUSH_SKIPPED.format(skipped=1) in status.text

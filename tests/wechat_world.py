@@ -3,7 +3,6 @@ WeChat stand-in (residents on the Official Account), one database between them."
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -18,12 +17,6 @@ OPENID = "oWx-resident-0001"
 NEIGHBOUR_OPENID = "oWx-resident-0002"
 # The template the stand-in's account has for case updates, and its keywords.
 CASE_UPDATE = "tpl-case-update"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -49,9 +42,7 @@ async def wechat_world(
     menu: list[dict[str, Any]] | None = None,
     **overrides: Any,
 ) -> AsyncIterator[WeChatWorld]:
-    port = free_port()
     wx = WeChatStandIn(
-        callback_url=f"http://127.0.0.1:{port}/wechat",
         templates={CASE_UPDATE: keywords or ["character_string1", "phrase2", "time3", "thing4"]},
     )
     async with wx, BotApiStandIn() as api:
@@ -64,7 +55,7 @@ async def wechat_world(
         table = {
             "app_id": wx.app_id,
             "api_base_url": wx.base_url,
-            "port": port,
+            "port": 0,
             "templates": {"case_update": CASE_UPDATE},
         }
         if menu is not None:
@@ -75,6 +66,8 @@ async def wechat_world(
         clock = Clock()
         tg = World(api, make_runtime(api, settings, classifier, clock), settings, clock)
         await tg.runtime.start()
+        assert tg.runtime.wechat is not None
+        wx.callback_url = tg.runtime.wechat.callback_url
         try:
             yield WeChatWorld(tg, wx)
         finally:

@@ -193,4 +193,6 @@ def make_runtime(
         timed = (runtime.reports.shared, runtime.outbox, d.pushes, d.quizzes, d.surveys, d.members)
         for service in timed:
             service.clock = clock
+        if runtime.wechat is not None:
+            runtime.wechat_outbox.clock = clock
     return runtime

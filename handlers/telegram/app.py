@@ -19,6 +19,7 @@ from telegram import BotCommand
 from telegram.ext import ApplicationBuilder, Defaults
 
 from dialogue import texts
+from dialogue.quiz import QuizDialogue
 from dialogue.render import Renderer
 from dialogue.resident import ResidentDialogue
 from handlers.telegram import (
@@ -101,6 +102,7 @@ class TelegramChannel:
             message_refs=reports.message_refs,
             render=render,
             dialogue=ResidentDialogue(reports, render, settings),
+            quiz_dialogue=QuizDialogue(quizzes, surveys),
             members=MembershipCache(settings.reports.member_cache_seconds),
             courier=self.courier,
             quizzes=quizzes,

@@ -15,6 +15,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from dialogue import texts
+from dialogue.quiz import QuizDialogue
 from dialogue.render import Renderer
 from dialogue.resident import ResidentDialogue
 from quizzes.push import PushService
@@ -54,6 +55,7 @@ class Deps:
     message_refs: MessageRefs
     render: Renderer
     dialogue: ResidentDialogue
+    quiz_dialogue: QuizDialogue
     members: MembershipCache
     courier: Courier
     quizzes: QuizService

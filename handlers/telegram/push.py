@@ -39,7 +39,7 @@ async def push_quiz_now(update: Update, context: BotContext) -> None:
     d.pusher.wake()
     template = texts.PUSH_STARTED if created else texts.PUSH_ALREADY
     await message.reply_text(
-        template.format(total=progress.sent + progress.pending + progress.failed)
+        template.format(total=progress.sent + progress.pending + progress.failed + progress.skipped)
     )
 
 
@@ -53,11 +53,12 @@ async def show_push_status(update: Update, context: BotContext) -> None:
     if progress is None:
         await message.reply_text(texts.PUSH_NONE)
         return
-    await message.reply_text(
-        texts.PUSH_STATUS.format(
-            day=progress.day, sent=progress.sent, pending=progress.pending, failed=progress.failed
-        )
+    status = texts.PUSH_STATUS.format(
+        day=progress.day, sent=progress.sent, pending=progress.pending, failed=progress.failed
     )
+    if progress.skipped:
+        status += texts.PUSH_SKIPPED.format(skipped=progress.skipped)
+    await message.reply_text(status)
 
 
 def register(app: Application) -> None:

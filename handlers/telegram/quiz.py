@@ -19,6 +19,7 @@ from dialogue import callbacks, texts
 from handlers.telegram.deps import BotApplication, BotContext, refused_unless_admin_in_private
 from handlers.telegram.identity import chat_of, resident_of
 from handlers.telegram.pacer import send_retrying
+from handlers.telegram.resident import show_pressed
 from quizzes.records import Round
 from quizzes.scoring import POINTS_PER_CORRECT, mask
 from quizzes.service import UnknownTopic
@@ -196,9 +197,10 @@ async def press_quiz_button(update: Update, context: BotContext) -> None:
         await d.quizzes.remember_player(resident, query.from_user.full_name)
         await send_next(context, round_)
         return
-    await d.quizzes.subscribe(resident, True)
-    await query.answer(texts.SUBSCRIBED, show_alert=True)
-    await query.edit_message_reply_markup(None)
+    if button is None:
+        await query.answer(texts.BUTTON_STALE, show_alert=True)
+        return
+    await show_pressed(query, await d.quiz_dialogue.press(resident, button), context)
 
 
 async def show_quiz_stats(update: Update, context: BotContext) -> None:

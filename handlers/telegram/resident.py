@@ -6,6 +6,7 @@ import contextlib
 import logging
 
 from telegram import (
+    CallbackQuery,
     ForceReply,
     InlineKeyboardMarkup,
     KeyboardButton,
@@ -24,7 +25,7 @@ from telegram.ext import (
 )
 
 from dialogue import callbacks, texts
-from dialogue.resident import Reply
+from dialogue.resident import Pressed, Reply
 from handlers.telegram.deps import BotContext
 from handlers.telegram.identity import resident_of
 from handlers.telegram.keyboards import inline
@@ -180,15 +181,20 @@ async def press_resident_button(update: Update, context: BotContext) -> None:
             await d.drafting.get_draft(resident, button.id)
             chat, message_id = message.chat.id, message.message_id
             await d.message_refs.remember(TELEGRAM, chat, message_id, CARD, button.id)
-    pressed = await d.dialogue.press(resident, query.data or "")
+    await show_pressed(query, await d.dialogue.press(resident, query.data or ""), context)
+
+
+async def show_pressed(query: CallbackQuery, pressed: Pressed, context: BotContext) -> None:
+    """Answer a press (a toast, or an alert to be read), then show its replies: in place of
+    the message pressed where they replace it, else as new messages under it."""
     await query.answer(pressed.notice, show_alert=pressed.alert)
     if pressed.spent:
         await query.edit_message_reply_markup(None)
     for reply in pressed.replies:
         if reply.replaces:
             await query.edit_message_text(reply.text, reply_markup=inline(reply.choices))
-        elif isinstance(message, Message):
-            await show(message, [reply], context)
+        elif isinstance(query.message, Message):
+            await show(query.message, [reply], context)
 
 
 def _location_keyboard() -> ReplyKeyboardMarkup:

@@ -10,11 +10,10 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from dialogue import callbacks, texts
-from dialogue.render import aware_markup, survey_markup
 from handlers.telegram.charts import FontMissing, trend_chart
 from handlers.telegram.deps import BotContext, refused_unless_admin_in_private
 from handlers.telegram.identity import resident_of
-from handlers.telegram.keyboards import inline
+from handlers.telegram.resident import show, show_pressed
 from quizzes.survey import SUPPORT, TARGET
 
 log = logging.getLogger(__name__)
@@ -22,28 +21,16 @@ log = logging.getLogger(__name__)
 
 async def ask_survey(update: Update, context: BotContext) -> None:
     """Ask whether the resident supports the campaign (one answer a round, changeable)."""
-    await update.effective_message.reply_text(
-        texts.SURVEY_QUESTION, reply_markup=inline(survey_markup())
-    )
+    await show(update.effective_message, context.deps.quiz_dialogue.survey(), context)
 
 
 async def answer_survey(update: Update, context: BotContext) -> None:
     """Record a support answer (then ask about awareness), or an awareness answer."""
-    d = context.deps
     query = update.callback_query
     button = callbacks.parse(query.data)
-    assert button is not None and button.arg is not None
+    assert button is not None  # guaranteed by the handler's pattern
     resident = await resident_of(query.from_user, context)
-    if button.arg in SUPPORT:
-        await d.surveys.answer(resident, support=button.arg)
-        await query.answer(texts.SURVEY_THANKS)
-        await query.message.reply_text(
-            texts.SURVEY_AWARE_QUESTION, reply_markup=inline(aware_markup())
-        )
-    else:
-        await d.surveys.answer(resident, aware=button.arg == "yes")
-        await query.answer(texts.SURVEY_THANKS)
-        await query.edit_message_reply_markup(None)
+    await show_pressed(query, await context.deps.quiz_dialogue.press(resident, button), context)
 
 
 async def show_survey_stats(update: Update, context: BotContext) -> None:

@@ -13,13 +13,15 @@ WeChat courier.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any
 
 from aiohttp import web
 
-from dialogue import texts
+from dialogue import callbacks, texts
 from dialogue.choices import flat
+from dialogue.quiz import QuizDialogue
 from dialogue.render import Renderer
 from dialogue.resident import Pressed, Reply, ResidentDialogue
 from handlers.wechat.callback import CallbackConfig, WeChatCallback
@@ -27,7 +29,10 @@ from handlers.wechat.client import WeChatApiError, WeChatClient
 from handlers.wechat.delivery import WeChatCourier
 from handlers.wechat.inbound import Inbound
 from handlers.wechat.menus import MENU_HEAD_BYTES, MENU_ITEMS, TEXT_BYTES, numbered
+from handlers.wechat.pusher import WeChatPusher
+from quizzes.push import PushService
 from quizzes.service import QuizService
+from quizzes.survey import SurveyService
 from reports.delivery import OutboxService
 from reports.message_refs import AWAITED, PROMPT, RELAY
 from reports.services import ReportServices
@@ -53,6 +58,8 @@ WORDING = {
 }
 # The custom menu's click keys (config's [wechat] menu) and what each does.
 CLICKS = ("how_to_report", "my_reports", "daily_quiz", "survey")
+# A display name for the rankings, chosen with "昵称 ...".
+NICKNAME_CHARS = 12
 
 
 class WeChatChannel:
@@ -64,6 +71,8 @@ class WeChatChannel:
         wechat: WeChatSettings,
         reports: ReportServices,
         quizzes: QuizService,
+        surveys: SurveyService,
+        pushes: PushService,
         throttle: Throttle,
         render: Renderer,
         outbox: OutboxService,
@@ -77,6 +86,7 @@ class WeChatChannel:
         self.render = render
         self.client = client or WeChatClient(wechat.app_id, wechat.app_secret, wechat.api_base_url)
         self.dialogue = ResidentDialogue(reports, render, settings, WORDING)
+        self.quiz = QuizDialogue(quizzes, surveys, subscribed=texts.WECHAT_SUBSCRIBED)
         self.callback = WeChatCallback(
             CallbackConfig.from_settings(wechat), self.receive, self.deliver_late
         )
@@ -88,7 +98,10 @@ class WeChatChannel:
             wechat.templates,
             idle_poll=settings.outbox.idle_poll_seconds,
         )
+        self.pusher = WeChatPusher(self.client, pushes, reports.residents, reports.message_refs)
+        pushes.listeners.append(self.pusher.wake)
         self._runner: web.AppRunner | None = None
+        self.port = wechat.port
 
     # -- Running
 
@@ -100,18 +113,21 @@ class WeChatChannel:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.wechat.host, self.wechat.port)
         await site.start()
-        log.info(
-            "WeChat callback on http://%s:%s%s",
-            self.wechat.host,
-            self.wechat.port,
-            self.wechat.path,
-        )
+        self.port = self._runner.addresses[0][1]
+        log.info("WeChat callback on %s", self.callback_url)
         self.courier.start()
+        self.pusher.start()
         await self.install_menu()
+
+    @property
+    def callback_url(self) -> str:
+        """The URL WeChat posts to (服务器地址), as bound (behind a proxy: its public one)."""
+        return f"http://{self.wechat.host}:{self.port}{self.wechat.path}"
 
     async def stop(self) -> None:
         await self.callback.close()
         await self.courier.stop()
+        await self.pusher.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -132,7 +148,11 @@ class WeChatChannel:
 
     async def receive(self, inbound: Inbound) -> str | None:
         """Act on one push; the passive reply's text, or None (replies sent as messages)."""
-        resident = await self.reports.residents.resolve(WECHAT, inbound.openid)
+        residents = self.reports.residents
+        resident = await residents.resolve(WECHAT, inbound.openid)
+        if inbound.event != "unsubscribe":
+            # WeChat lets the account answer for 48 hours after this: pushes ask.
+            await residents.wrote(resident, self.reports.shared.clock())
         if inbound.kind == "event":
             return await self._event(resident, inbound)
         decision = self.throttle.check(resident, inbound.created_at.timestamp(), None)
@@ -172,6 +192,10 @@ class WeChatChannel:
             return texts.WECHAT_HELP
         if key == "my_reports":
             return await self.show(inbound.openid, await self.dialogue.my_reports(resident))
+        if key == "daily_quiz":
+            return await self.show(inbound.openid, await self._start_quiz(resident, inbound))
+        if key == "survey":
+            return await self.show(inbound.openid, self.quiz.survey())
         log.warning("WeChat menu click with a key we do not know: %r", key)
         return texts.WECHAT_HELP
 
@@ -182,7 +206,7 @@ class WeChatChannel:
         if number:
             data = await refs.menu_choice(WECHAT, openid, number, MENU_SECONDS)
             if data is not None:
-                return await self._pressed(openid, await self.dialogue.press(resident, data))
+                return await self._press(resident, inbound, data)
             if inbound.menu_choice:
                 return texts.WECHAT_MENU_STALE
         awaited = await refs.awaited(WECHAT, openid, AWAIT_SECONDS)
@@ -197,6 +221,12 @@ class WeChatChannel:
             elif awaited.subject == RELAY:
                 asked = await self.reports.cases.get_report(awaited.subject_id)
                 return await self.show(openid, await self.dialogue.answer(resident, asked, text))
+        if text in (texts.WECHAT_SUBSCRIBE_WORD, texts.WECHAT_UNSUBSCRIBE_WORD):
+            on = text == texts.WECHAT_SUBSCRIBE_WORD
+            await self.quizzes.subscribe(resident, on)
+            return texts.WECHAT_SUBSCRIBED if on else texts.WECHAT_UNSUBSCRIBED
+        if text.startswith(texts.WECHAT_NICKNAME_WORD):
+            return await self._nickname(resident, text.removeprefix(texts.WECHAT_NICKNAME_WORD))
         if _asks_status(text):
             word = texts.WECHAT_STATUS_WORD
             typed = text.removeprefix(word).strip()
@@ -214,6 +244,30 @@ class WeChatChannel:
         photo = await self.reports.media.keep(WECHAT, inbound.media_id, kind, data)
         replies = await self.dialogue.photo(resident, photo, "")
         return await self.show(inbound.openid, replies)
+
+    async def _press(self, resident: int, inbound: Inbound, data: str) -> str | None:
+        """A numbered choice: the quiz's and the survey's, or the resident dialogue's."""
+        button = callbacks.parse(data)
+        if button is not None and button.scope == "q":
+            if button.action == "go":
+                return await self.show(inbound.openid, await self._start_quiz(resident, inbound))
+            return await self._pressed(inbound.openid, await self.quiz.press(resident, button))
+        return await self._pressed(inbound.openid, await self.dialogue.press(resident, data))
+
+    async def _start_quiz(self, resident: int, inbound: Inbound) -> list[Reply]:
+        """A round of the quiz, asked as numbered choices; the ranking names the resident
+        by a masked name (WeChat gives no nickname) until they choose one."""
+        if await self.quizzes.player_name(resident) is None:
+            tag = hashlib.sha256(inbound.openid.encode()).hexdigest()[:4]
+            await self.quizzes.remember_player(resident, texts.WECHAT_MASKED_NAME.format(tag=tag))
+        return await self.quiz.start(resident)
+
+    async def _nickname(self, resident: int, typed: str) -> str:
+        name = typed.strip(" ：:")
+        if not 1 <= len(name) <= NICKNAME_CHARS:
+            return texts.WECHAT_NICKNAME_BAD.format(limit=NICKNAME_CHARS)
+        await self.quizzes.remember_player(resident, name)
+        return texts.WECHAT_NICKNAME_SET.format(name=name)
 
     # -- What goes back
 

@@ -1,0 +1,97 @@
+"""Quizzes and the survey in the conversation, written once: the survey's two questions,
+the daily push's subscription, and quiz rounds asked as texts with choices (for a
+channel without quiz polls; Telegram sends its native quiz polls instead).
+
+A text quiz's question is recorded like a poll (its id `text:<round>:<position>`),
+so its answers score the same points, ranks and streaks as Telegram's polls.
+"""
+
+from __future__ import annotations
+
+from dialogue import callbacks, texts
+from dialogue.choices import Choice, keyboard
+from dialogue.render import aware_markup, survey_markup
+from dialogue.resident import Pressed, Reply
+from quizzes.scoring import POINTS_PER_CORRECT
+from quizzes.service import QuizService
+from quizzes.survey import SUPPORT, SurveyService
+
+# How long a text quiz's question stays open: the resident answers when they look.
+TEXT_QUESTION_SECONDS = 24 * 3600
+
+
+def text_poll_id(round_id: int, position: int) -> str:
+    return f"text:{round_id}:{position}"
+
+
+class QuizDialogue:
+    """Survey answers, the push subscription, and text quiz rounds."""
+
+    def __init__(
+        self, quizzes: QuizService, surveys: SurveyService, subscribed: str = texts.SUBSCRIBED
+    ) -> None:
+        self.quizzes = quizzes
+        self.surveys = surveys
+        self.subscribed = subscribed
+
+    def survey(self) -> list[Reply]:
+        return [Reply(texts.SURVEY_QUESTION, survey_markup())]
+
+    async def press(self, resident: int, button: callbacks.Button) -> Pressed:
+        """A survey answer, 订阅, or a text quiz's answer (its 开始答题 is `start`)."""
+        if button.action == "sv" and button.arg in SUPPORT:
+            await self.surveys.answer(resident, support=button.arg)
+            reply = Reply(texts.SURVEY_AWARE_QUESTION, aware_markup())
+            return Pressed(texts.SURVEY_THANKS, replies=[reply])
+        if button.action == "sv" and button.arg in ("yes", "no"):
+            await self.surveys.answer(resident, aware=button.arg == "yes")
+            return Pressed(texts.SURVEY_THANKS, spent=True)
+        if button.action == "sub":
+            await self.quizzes.subscribe(resident, True)
+            return Pressed(self.subscribed, alert=True, spent=True)
+        if button.action == "qa":
+            return await self._answer(resident, button)
+        return Pressed(texts.BUTTON_STALE, alert=True)
+
+    async def start(self, resident: int) -> list[Reply]:
+        """A new round of single-answer questions; its first question."""
+        round_ = await self.quizzes.start_round(resident, None, single_answer=True)
+        intro = Reply(texts.QUIZ_START.format(count=len(round_.questions)))
+        return [intro, *await self._next(round_.id)]
+
+    async def _next(self, round_id: int) -> list[Reply]:
+        """The round's next question, or its score when it is over."""
+        round_ = await self.quizzes.current(round_id)
+        question = self.quizzes.question(round_)
+        if question is None:
+            right, _ = await self.quizzes.results(round_)
+            total = len(round_.questions)
+            points = right * POINTS_PER_CORRECT
+            return [Reply(texts.QUIZ_DONE.format(right=right, total=total, points=points))]
+        position = round_.position
+        poll_id = text_poll_id(round_.id, position)
+        await self.quizzes.sent(round_, question, poll_id, TEXT_QUESTION_SECONDS)
+        text = texts.QUIZ_TEXT_QUESTION.format(
+            number=position + 1, total=len(round_.questions), question=question.question
+        )
+        choices = keyboard(
+            [Choice(option, callbacks.quiz_answer(round_.id, position, i))]
+            for i, option in enumerate(question.options)
+        )
+        return [Reply(text, choices)]
+
+    async def _answer(self, resident: int, button: callbacks.Button) -> Pressed:
+        found = callbacks.quiz_answer_of(button)
+        if found is None:
+            return Pressed(texts.BUTTON_STALE, alert=True)
+        position, option = found
+        answered = await self.quizzes.answer(text_poll_id(button.id, position), resident, [option])
+        if answered is None:  # not this resident's, answered already, or timed out
+            return Pressed(texts.QUIZ_TEXT_STALE, alert=True)
+        question = answered.question
+        if answered.correct:
+            verdict = texts.QUIZ_TEXT_RIGHT.format(explanation=question.explanation)
+        else:
+            answer = "、".join(question.options[i] for i in question.correct)
+            verdict = texts.QUIZ_TEXT_WRONG.format(answer=answer, explanation=question.explanation)
+        return Pressed(verdict, spent=True, replies=await self._next(button.id))
