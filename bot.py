@@ -4,6 +4,7 @@ python bot.py run           [--config F]   long polling (BOT_TOKEN from the envi
 python bot.py demo          [--config F]   the bot and a local web chat, no token needed
 python bot.py classify      [--config F]   one JSON line per stdin line
 python bot.py check-config  [--config F]   list every problem of a config file
+python bot.py wechat-menu   [--config F]   install [wechat] menu on the Official Account
 """
 
 from __future__ import annotations
@@ -146,9 +147,26 @@ def cmd_check_config(settings: Settings) -> int:
     return 0
 
 
+def cmd_wechat_menu(settings: Settings) -> int:
+    """Install the custom menu of [wechat] on the Official Account (also done at start)."""
+    wechat = settings.wechat
+    if wechat is None or not wechat.menu:
+        print("error: no [wechat] menu in the config: add [[wechat.menu]] buttons", file=sys.stderr)
+        return 1
+    from handlers.wechat.app import install_menu
+
+    problem = asyncio.run(install_menu(wechat))
+    if problem:
+        print(f"error: WeChat refused the menu: {problem}", file=sys.stderr)
+        return 1
+    names = "、".join(button.name for button in wechat.menu)
+    print(f"WeChat {wechat.app_id}: menu installed ({names})")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bot.py", description="文明城区 resident bot")
-    parser.add_argument("verb", choices=["run", "demo", "classify", "check-config"])
+    parser.add_argument("verb", choices=["run", "demo", "classify", "check-config", "wechat-menu"])
     parser.add_argument("--config", type=Path, default=None, help="config file (config.toml)")
     parser.add_argument("--port", type=int, default=None, help="demo: web chat port ([demo] port)")
     args = parser.parse_args(argv)
@@ -175,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         "demo": lambda: cmd_demo(settings, args.port),
         "classify": lambda: cmd_classify(settings),
         "check-config": lambda: cmd_check_config(settings),
+        "wechat-menu": lambda: cmd_wechat_menu(settings),
     }
     return verbs[args.verb]()
 

@@ -137,12 +137,10 @@ class WeChatChannel:
         """Create the custom menu from config; False (logged) if WeChat refused it."""
         if not self.wechat.menu:
             return False
-        try:
-            await self.client.create_menu([_menu_button(b) for b in self.wechat.menu])
-        except WeChatApiError as exc:
-            log.error("WeChat refused the menu from [wechat] menu: %s", exc)
-            return False
-        return True
+        problem = await install_menu(self.wechat, self.client)
+        if problem:
+            log.error("WeChat refused the menu from [wechat] menu: %s", problem)
+        return not problem
 
     # -- What arrives
 
@@ -332,6 +330,20 @@ def _fit(text: str, limit: int) -> str:
     budget = limit - len(mark.encode())
     cut = text.encode()[:budget].decode("utf-8", errors="ignore")
     return cut + mark
+
+
+async def install_menu(wechat: WeChatSettings, client: WeChatClient | None = None) -> str:
+    """Create the account's custom menu from [wechat] menu; WeChat's refusal, or "" if none."""
+    own = client is None
+    client = client or WeChatClient(wechat.app_id, wechat.app_secret, wechat.api_base_url)
+    try:
+        await client.create_menu([_menu_button(b) for b in wechat.menu])
+    except (WeChatApiError, OSError) as exc:
+        return str(exc)
+    finally:
+        if own:
+            await client.close()
+    return ""
 
 
 def _menu_button(button: MenuButton) -> dict[str, Any]:
