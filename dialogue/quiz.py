@@ -8,11 +8,14 @@ so its answers score the same points, ranks and streaks as Telegram's polls.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 from dialogue import callbacks, texts
 from dialogue.choices import Choice, keyboard
 from dialogue.render import aware_markup, survey_markup
 from dialogue.resident import Pressed, Reply
-from quizzes.scoring import POINTS_PER_CORRECT
+from quizzes.scoring import POINTS_PER_CORRECT, mask
 from quizzes.service import QuizService
 from quizzes.survey import SUPPORT, SurveyService
 
@@ -28,11 +31,42 @@ class QuizDialogue:
     """Survey answers, the push subscription, and text quiz rounds."""
 
     def __init__(
-        self, quizzes: QuizService, surveys: SurveyService, subscribed: str = texts.SUBSCRIBED
+        self,
+        quizzes: QuizService,
+        surveys: SurveyService,
+        subscribed: str = texts.SUBSCRIBED,
+        no_points: str = texts.RANK_NONE,
     ) -> None:
         self.quizzes = quizzes
         self.surveys = surveys
+        # The channel's wording where its ways differ (a menu, not /quiz).
         self.subscribed = subscribed
+        self.no_points = no_points
+
+    async def ranking(self, resident: int, tz: ZoneInfo) -> list[Reply]:
+        """The week's and all-time top 10 (real names masked), the resident's rank and streak."""
+
+        def day_start(ts: float) -> float:
+            moment = datetime.fromtimestamp(ts, tz)
+            return moment.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+        now = datetime.fromtimestamp(self.quizzes.clock(), tz)
+        monday = day_start((now - timedelta(days=now.weekday())).timestamp())
+        lines = []
+        for title, since in ((texts.RANK_WEEK, monday), (texts.RANK_ALL, None)):
+            board = await self.quizzes.leaderboard(resident, since, day_start)
+            lines.append(title)
+            if not board.top:
+                lines.append(texts.RANK_EMPTY)
+            for s in board.top:
+                name = s.name if s.as_is else mask(s.name)
+                lines.append(texts.RANK_LINE.format(rank=s.rank, name=name, points=s.points))
+            if board.mine is not None:
+                lines.append(texts.RANK_MINE.format(rank=board.mine.rank, points=board.mine.points))
+            else:
+                lines.append(self.no_points)
+        lines.append(texts.RANK_STREAK.format(days=board.streak))
+        return [Reply("\n".join(lines))]
 
     def survey(self) -> list[Reply]:
         return [Reply(texts.SURVEY_QUESTION, survey_markup())]

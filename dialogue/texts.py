@@ -470,3 +470,7 @@ WECHAT_NICKNAME_SET = "好的，排行榜上将显示您的昵称「{name}」。
 WECHAT_NICKNAME_BAD = "昵称请用 1 到 {limit} 个字，例如：昵称 文明小卫士"
 # A WeChat resident has no nickname the bot may see: rankings show this unless they set one.
 WECHAT_MASKED_NAME = "微信用户·{tag}"
+WECHAT_RANK_WORDS = ("排行", "排行榜")
+WECHAT_RANK_NONE = (
+    "您还没有得分，点菜单「每日答题」来答题吧！想在排行榜上显示昵称，发送「昵称 您的昵称」。"
+)

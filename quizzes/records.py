@@ -38,6 +38,7 @@ class Standing:
     resident_id: int
     name: str
     points: int
+    as_is: bool = False  # shown unmasked (a generated or chosen nickname)
 
 
 @dataclass(frozen=True)

@@ -75,9 +75,10 @@ class QuizService:
         async with self.db.session() as conn:
             return await quizzes.player_name(conn, resident_id)
 
-    async def remember_player(self, resident_id: int, name: str) -> None:
+    async def remember_player(self, resident_id: int, name: str, as_is: bool = False) -> None:
+        """The name the leaderboard shows: masked (a real name), or `as_is` (a nickname)."""
         async with self.db.session() as conn:
-            await quizzes.save_player(conn, resident_id, name)
+            await quizzes.save_player(conn, resident_id, name, as_is)
 
     async def leaderboard(
         self, resident_id: int, since: float | None, day_start: Callable[[float], float]

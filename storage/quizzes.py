@@ -71,13 +71,14 @@ async def unsubscribe(conn: Connection, resident_id: int, now: float) -> None:
 # Players, answers and what they add up to
 
 
-async def save_player(conn: Connection, resident_id: int, name: str) -> None:
-    """Remember the name a resident is shown under on the leaderboard."""
+async def save_player(conn: Connection, resident_id: int, name: str, as_is: bool = False) -> None:
+    """Remember the name a resident is shown under on the leaderboard (`as_is`: unmasked)."""
     await execute(
         conn,
-        "INSERT INTO quiz_players (resident_id, name) VALUES (?, ?)"
-        " ON CONFLICT (resident_id) DO UPDATE SET name = excluded.name",
-        (resident_id, name),
+        "INSERT INTO quiz_players (resident_id, name, shown_as_is) VALUES (?, ?, ?)"
+        " ON CONFLICT (resident_id) DO UPDATE SET name = excluded.name,"
+        " shown_as_is = excluded.shown_as_is",
+        (resident_id, name, int(as_is)),
     )
 
 
@@ -108,13 +109,17 @@ async def standings(conn: Connection, since: float) -> list[Standing]:
     rows = await fetch_all(
         conn,
         "SELECT a.resident_id, COALESCE(p.name, '') AS name, SUM(a.points) AS points,"
-        " RANK() OVER (ORDER BY SUM(a.points) DESC) AS rank"
+        " RANK() OVER (ORDER BY SUM(a.points) DESC) AS rank,"
+        " COALESCE(MAX(p.shown_as_is), 0) AS as_is"
         " FROM quiz_answers a LEFT JOIN quiz_players p USING (resident_id)"
         " WHERE a.at >= ? GROUP BY a.resident_id HAVING SUM(a.points) > 0"
         " ORDER BY points DESC, a.resident_id",
         (since,),
     )
-    return [Standing(r["rank"], r["resident_id"], r["name"], r["points"]) for r in rows]
+    return [
+        Standing(r["rank"], r["resident_id"], r["name"], r["points"], bool(r["as_is"]))
+        for r in rows
+    ]
 
 
 async def answer_times(conn: Connection, resident_id: int) -> list[float]:

@@ -293,3 +293,50 @@ async def test_the_daily_push_reaches_only_wechat_residents_inside_the_48_hours(
     assert len(world.wx.sent_to(OPENID)) == before
     status = await world.tg.say("/push_status", user=ADMIN)
     assert texts.PUSH_SKIPPED.format(skipped=1) in status.text
+
+
+async def test_the_ranking_shows_a_wechat_resident_by_tag_or_chosen_nickname(
+    world: WeChatWorld,
+) -> None:
+    await world.resident().click("daily_quiz")
+    first = await world.wx.wait_for(
+        lambda: next((m for m in world.wx.sent_to(OPENID) if "第 1/" in (m.text or "")), None)
+    )
+    question = world.tg.runtime.quizzes.bank.by_id(
+        (await world.tg.runtime.quizzes.current(1)).questions[0]
+    )
+    right = question.options[question.correct[0]]
+    await world.resident().choose(first, right)
+    board = await world.resident().say("排行")
+    assert board is not None and "微信用户·" in str(board["Content"])
+    await world.resident().say("昵称 文明小卫士")
+    board = await world.resident().say("排行")
+    assert board is not None and "文明小卫士" in str(board["Content"])
+
+
+async def test_a_wechat_resident_follows_the_same_problem_reported_nearby(
+    world: WeChatWorld,
+) -> None:
+    place = (31.2304, 121.4737)
+    ticket = await filed_at(world, OPENID, place)
+    await card_of(world, LITTER, NEIGHBOUR_OPENID)
+    placed = len(world.wx.sent_to(NEIGHBOUR_OPENID))
+    await world.resident(NEIGHBOUR_OPENID).location(*place, "人民广场")
+    card = await world.next_to(NEIGHBOUR_OPENID, after=placed)
+    before = len(world.wx.sent_to(NEIGHBOUR_OPENID))
+    await world.resident(NEIGHBOUR_OPENID).choose(card, texts.BUTTON_CONFIRM)
+    offer = await world.next_to(NEIGHBOUR_OPENID, after=before)
+    assert ticket in (offer.text or "")
+    reply = await world.resident(NEIGHBOUR_OPENID).choose(offer, texts.BUTTON_FOLLOW)
+    assert reply is not None and ticket in str(reply["Content"])
+
+
+async def filed_at(world: WeChatWorld, openid: str, place: tuple[float, float]) -> str:
+    """File a report with a location; its ticket."""
+    await card_of(world, LITTER, openid)
+    before = len(world.wx.sent_to(openid))
+    await world.resident(openid).location(*place, "人民广场")
+    card = await world.next_to(openid, after=before)
+    reply = await world.resident(openid).choose(card, texts.BUTTON_CONFIRM)
+    assert reply is not None
+    return str(reply["Content"]).split("：")[-1].split("，")[0].strip()

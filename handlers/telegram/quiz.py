@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
 
 from telegram import Poll, Update
 from telegram.ext import (
@@ -19,9 +18,9 @@ from dialogue import callbacks, texts
 from handlers.telegram.deps import BotApplication, BotContext, refused_unless_admin_in_private
 from handlers.telegram.identity import chat_of, resident_of
 from handlers.telegram.pacer import send_retrying
-from handlers.telegram.resident import show_pressed
+from handlers.telegram.resident import show, show_pressed
 from quizzes.records import Round
-from quizzes.scoring import POINTS_PER_CORRECT, mask
+from quizzes.scoring import POINTS_PER_CORRECT
 from quizzes.service import UnknownTopic
 
 log = logging.getLogger(__name__)
@@ -144,28 +143,8 @@ async def show_rank(update: Update, context: BotContext) -> None:
     """The week's and all-time top 10 (names masked), the resident's own rank and streak."""
     d = context.deps
     resident = await resident_of(update.effective_user, context)
-    tz = d.render.tz
-
-    def day_start(ts: float) -> float:
-        moment = datetime.fromtimestamp(ts, tz)
-        return moment.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
-
-    now = datetime.now(tz)
-    monday = day_start((now - timedelta(days=now.weekday())).timestamp())
-    lines = []
-    for title, since in ((texts.RANK_WEEK, monday), (texts.RANK_ALL, None)):
-        board = await d.quizzes.leaderboard(resident, since, day_start)
-        lines.append(title)
-        if not board.top:
-            lines.append(texts.RANK_EMPTY)
-        for s in board.top:
-            lines.append(texts.RANK_LINE.format(rank=s.rank, name=mask(s.name), points=s.points))
-        if board.mine is not None:
-            lines.append(texts.RANK_MINE.format(rank=board.mine.rank, points=board.mine.points))
-        else:
-            lines.append(texts.RANK_NONE)
-    lines.append(texts.RANK_STREAK.format(days=board.streak))
-    await update.effective_message.reply_text("\n".join(lines))
+    replies = await d.quiz_dialogue.ranking(resident, d.render.tz)
+    await show(update.effective_message, replies, context)
 
 
 async def subscribe(update: Update, context: BotContext) -> None:

@@ -86,7 +86,9 @@ class WeChatChannel:
         self.render = render
         self.client = client or WeChatClient(wechat.app_id, wechat.app_secret, wechat.api_base_url)
         self.dialogue = ResidentDialogue(reports, render, settings, WORDING)
-        self.quiz = QuizDialogue(quizzes, surveys, subscribed=texts.WECHAT_SUBSCRIBED)
+        self.quiz = QuizDialogue(
+            quizzes, surveys, subscribed=texts.WECHAT_SUBSCRIBED, no_points=texts.WECHAT_RANK_NONE
+        )
         self.callback = WeChatCallback(
             CallbackConfig.from_settings(wechat), self.receive, self.deliver_late
         )
@@ -223,6 +225,8 @@ class WeChatChannel:
             on = text == texts.WECHAT_SUBSCRIBE_WORD
             await self.quizzes.subscribe(resident, on)
             return texts.WECHAT_SUBSCRIBED if on else texts.WECHAT_UNSUBSCRIBED
+        if text in texts.WECHAT_RANK_WORDS:
+            return await self.show(openid, await self.quiz.ranking(resident, self.render.tz))
         if text.startswith(texts.WECHAT_NICKNAME_WORD):
             return await self._nickname(resident, text.removeprefix(texts.WECHAT_NICKNAME_WORD))
         if _asks_status(text):
@@ -257,14 +261,15 @@ class WeChatChannel:
         by a masked name (WeChat gives no nickname) until they choose one."""
         if await self.quizzes.player_name(resident) is None:
             tag = hashlib.sha256(inbound.openid.encode()).hexdigest()[:4]
-            await self.quizzes.remember_player(resident, texts.WECHAT_MASKED_NAME.format(tag=tag))
+            name = texts.WECHAT_MASKED_NAME.format(tag=tag)
+            await self.quizzes.remember_player(resident, name, as_is=True)
         return await self.quiz.start(resident)
 
     async def _nickname(self, resident: int, typed: str) -> str:
         name = typed.strip(" ：:")
         if not 1 <= len(name) <= NICKNAME_CHARS:
             return texts.WECHAT_NICKNAME_BAD.format(limit=NICKNAME_CHARS)
-        await self.quizzes.remember_player(resident, name)
+        await self.quizzes.remember_player(resident, name, as_is=True)
         return texts.WECHAT_NICKNAME_SET.format(name=name)
 
     # -- What goes back
