@@ -14,6 +14,7 @@ from quizzes.push import QUIZ_PUSH
 from quizzes.records import Progress
 from simulator.server import solid_png
 from simulator.wechat import Delivered
+from tests.test_database_faults import full_disk
 from tests.wechat_world import NEIGHBOUR_OPENID, OPENID, WeChatWorld, wechat_world
 from tests.world import ADMIN, GROUP_CHATS, URBAN_STAFF, message_now
 
@@ -340,3 +341,14 @@ async def filed_at(world: WeChatWorld, openid: str, place: tuple[float, float]) 
     reply = await world.resident(openid).choose(card, texts.BUTTON_CONFIRM)
     assert reply is not None
     return str(reply["Content"]).split("：")[-1].split("，")[0].strip()
+
+
+async def test_a_report_the_database_would_not_take_is_said_to_be_unsent(
+    world: WeChatWorld,
+) -> None:
+    await world.resident().say("你好")  # known already: nothing to write but the draft
+    with full_disk():
+        reply = await world.resident().say(LITTER)
+    assert reply is not None and reply["Content"] == texts.NOT_SAVED
+    card = await card_of(world, LITTER)  # the disk has room again: it goes through
+    assert "垃圾" in (card.text or "")

@@ -39,6 +39,7 @@ from reports.services import ReportServices
 from reports.throttle import Throttle, Verdict
 from reports.tickets import parse_ticket
 from settings import MenuButton, Settings, WeChatSettings
+from storage.db import is_storage_fault
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +148,20 @@ class WeChatChannel:
     # -- What arrives
 
     async def receive(self, inbound: Inbound) -> str | None:
-        """Act on one push; the passive reply's text, or None (replies sent as messages)."""
+        """Act on one push; the passive reply's text, or None (replies sent as messages).
+
+        A failure is the resident's to know: what was not stored is said to be unsent.
+        """
+        try:
+            return await self._receive(inbound)
+        except Exception as exc:
+            if is_storage_fault(exc):
+                log.error("WeChat push %s: the database could not be used: %s", inbound.key, exc)
+                return texts.NOT_SAVED
+            log.exception("WeChat push %s failed", inbound.key)
+            return texts.ERROR
+
+    async def _receive(self, inbound: Inbound) -> str | None:
         residents = self.reports.residents
         resident = await residents.resolve(WECHAT, inbound.openid)
         if inbound.event != "unsubscribe":
