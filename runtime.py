@@ -75,13 +75,7 @@ class Runtime:
         # One state under every report service (`reports.shared`): a test sets its clock
         # there, once.
         self.reports = reports = ReportServices.build(self.db, settings, self.classifier)
-        self.outbox = OutboxService(
-            self.db,
-            settings.outbox.retry_base_seconds,
-            settings.outbox.retry_max_seconds,
-            notices_group=settings.roles.notices,
-            channel=TELEGRAM,
-        )
+        self.outbox = self._outbox(TELEGRAM)
         self.pushes = PushService(self.db)
         self.quizzes = QuizService(
             self.db, load_bank(settings.quiz_bank_dir), settings.quiz_round_size
@@ -111,13 +105,7 @@ class Runtime:
             from dialogue.render import Renderer
             from handlers.wechat.app import WECHAT, WeChatChannel
 
-            self.wechat_outbox = OutboxService(
-                self.db,
-                settings.outbox.retry_base_seconds,
-                settings.outbox.retry_max_seconds,
-                notices_group=settings.roles.notices,
-                channel=WECHAT,
-            )
+            self.wechat_outbox = self._outbox(WECHAT)
             self.wechat = WeChatChannel(
                 settings,
                 settings.wechat,
@@ -130,6 +118,16 @@ class Runtime:
                 self.wechat_outbox,
             )
         reports.shared.outbox_listener = self._wake_couriers
+
+    def _outbox(self, channel: str) -> OutboxService:
+        """The outbox as one channel's courier sees it (its own items, its own faults)."""
+        return OutboxService(
+            self.db,
+            self.settings.outbox.retry_base_seconds,
+            self.settings.outbox.retry_max_seconds,
+            notices_group=self.settings.roles.notices,
+            channel=channel,
+        )
 
     def _wake_couriers(self) -> None:
         """A commit queued messages: every channel's courier looks for its own."""

@@ -171,7 +171,7 @@ async def test_a_rating_button_is_answered_while_the_disk_is_full(world: World) 
 async def test_a_send_it_cannot_record_is_held_not_repeated(
     world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="handlers.telegram.delivery")
+    caplog.set_level(logging.INFO, logger="handlers.courier")
     world.api.fail_chat(URBAN, "server_error")
     await world.file(LITTER)
     await world.api.wait_for(lambda: attempts_to(world, URBAN) >= 1)

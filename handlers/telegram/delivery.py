@@ -6,7 +6,6 @@ that queued something, or until the next retry is due.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
 
@@ -22,6 +21,7 @@ from telegram.error import (
 
 from dialogue import texts
 from dialogue.render import Renderer
+from handlers.courier import OutboxCourier
 from handlers.telegram.figures import chart_png, stats_text, trend_text
 from handlers.telegram.keyboards import inline
 from handlers.telegram.worker import Worker
@@ -44,18 +44,15 @@ from reports.outbox import (
 )
 from reports.residents import TELEGRAM
 from reports.services import ReportServices
-from storage.db import is_storage_fault
 
 log = logging.getLogger(__name__)
-# How often a courier holding unrecorded items tries the database again.
-STORAGE_POLL = 1.0
 
 
 class GroupNotBound(Exception):
     """A group has no chat yet; its alerts wait until one is configured or bound."""
 
 
-class Courier(Worker):
+class Courier(Worker, OutboxCourier):  # Telegram's worker: its 429s are its own
     """Delivers outbox items; one item per target at a time, several targets at once."""
 
     name = "outbox-courier"
@@ -70,12 +67,8 @@ class Courier(Worker):
         idle_poll: float = 5.0,
         send_timeout: float = 30.0,
     ) -> None:
-        super().__init__()
-        # Items whose outcome the database would not take (a full disk): the
-        # send may have gone out, so nothing goes out until they are recorded.
-        self._unrecorded: list[OutboxItem] = []
+        super().__init__(outbox, concurrency, idle_poll)
         self.bot = bot
-        self.outbox = outbox
         self.cases = reports.cases
         self.group_chats = reports.group_chats
         self.office = reports.office
@@ -83,74 +76,7 @@ class Courier(Worker):
         self.residents = reports.residents
         self.media = reports.media
         self.render = render
-        self.concurrency = concurrency
-        self.idle_poll = idle_poll
         self.send_timeout = send_timeout
-
-    async def _run(self) -> None:
-        """Keep up to `concurrency` deliveries going, never two for the same target."""
-        flying: dict[asyncio.Task[None], str] = {}
-        try:
-            while True:
-                try:
-                    if self._unrecorded and not await self._record_held():
-                        await asyncio.sleep(STORAGE_POLL)
-                        continue
-                    self._wake.clear()
-                    free = self.concurrency - len(flying)
-                    items = await self.outbox.due(free, set(flying.values())) if free else []
-                    for item in items:
-                        flying[asyncio.create_task(self._deliver_held(item))] = item.target
-                    if len(items) == free and free:
-                        continue  # maybe more are due: fill every free slot first
-                    wait = await self.outbox.next_due_in() if not flying else None
-                    timeout = self.idle_poll if wait is None else min(wait, self.idle_poll)
-                    woken = asyncio.ensure_future(self._wake.wait())
-                    done, _ = await asyncio.wait(
-                        [woken, *flying],
-                        timeout=max(timeout, 0.001),
-                        return_when=asyncio.FIRST_COMPLETED,
-                    )
-                    woken.cancel()
-                    for task in done:
-                        flying.pop(task, None)  # type: ignore[call-overload]
-                except asyncio.CancelledError:
-                    raise
-                except Exception:  # the courier must outlive any bad item or a db hiccup
-                    log.exception("outbox courier loop failed; retrying shortly")
-                    await asyncio.sleep(1)
-        finally:
-            for task in flying:
-                task.cancel()
-            await asyncio.gather(*flying, return_exceptions=True)
-
-    async def _deliver_held(self, item: OutboxItem) -> None:
-        """Deliver; if the database refuses to record how it went, hold the item.
-
-        Left pending and due, it would be picked and sent again at once, in a
-        loop, for as long as the disk stays full.
-        """
-        try:
-            await self.deliver(item)
-        except Exception as exc:
-            if not is_storage_fault(exc):
-                raise
-            log.warning("outbox item %s: the database takes no writes (%s); holding", item.id, exc)
-            self._unrecorded.append(item)
-
-    async def _record_held(self) -> bool:
-        """Schedule the held items' next attempt; True once the database took them all."""
-        while self._unrecorded:
-            item = self._unrecorded[0]
-            try:
-                await self.outbox.retry(item, "the database took no writes")
-            except Exception as exc:
-                if not is_storage_fault(exc):
-                    raise
-                log.info("outbox deliveries wait for the database: %s", exc)
-                return False
-            self._unrecorded.pop(0)
-        return True
 
     async def deliver(self, item: OutboxItem) -> None:
         """Send one item, recording success, a retry time, or a permanent failure."""

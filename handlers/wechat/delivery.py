@@ -13,7 +13,6 @@ goes as the account's `case_update` template message instead.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 
@@ -22,9 +21,9 @@ import aiohttp
 from dialogue import texts
 from dialogue.choices import Choice, flat
 from dialogue.render import Renderer
+from handlers.courier import OutboxCourier
 from handlers.wechat.client import OutsideWindow, WeChatApiError, WeChatBusy, WeChatClient
 from handlers.wechat.menus import MENU_HEAD_BYTES, numbered, plain
-from handlers.worker import Worker
 from reports.delivery import OutboxService
 from reports.message_refs import AWAITED
 from reports.outbox import (
@@ -37,13 +36,10 @@ from reports.outbox import (
 from reports.records import Report
 from reports.services import ReportServices
 from reports.states import Status
-from storage.db import is_storage_fault
 
 log = logging.getLogger(__name__)
 
 WECHAT = "wechat"
-# How often a courier holding unrecorded items tries the database again.
-STORAGE_POLL = 1.0
 # Over the customer-service quota of the resident's last interaction: it clears only
 # when the resident writes again, so waiting does not help; a template goes instead.
 OVER_QUOTA = 45047
@@ -72,7 +68,7 @@ class NoTemplate(Exception):
     """Outside the window, and no `case_update` template is configured to go instead."""
 
 
-class WeChatCourier(Worker):
+class WeChatCourier(OutboxCourier):
     """Delivers WeChat's outbox items; one item per resident at a time, several at once."""
 
     name = "wechat-courier"
@@ -87,86 +83,15 @@ class WeChatCourier(Worker):
         concurrency: int = 4,
         idle_poll: float = 5.0,
     ) -> None:
-        super().__init__()
-        # Items whose outcome the database would not take (a full disk): the
-        # send may have gone out, so nothing goes out until they are recorded.
-        self._unrecorded: list[OutboxItem] = []
+        super().__init__(outbox, concurrency, idle_poll)
         self.client = client
-        self.outbox = outbox
         self.cases = reports.cases
         self.refs = reports.message_refs
         self.residents = reports.residents
         self.render = render
         self.templates = dict(templates)
-        self.concurrency = concurrency
-        self.idle_poll = idle_poll
         # The missing template is logged as an error once, not once per item.
         self._told_no_template = False
-
-    async def _run(self) -> None:
-        """Keep up to `concurrency` deliveries going, never two for the same resident."""
-        flying: dict[asyncio.Task[None], str] = {}
-        try:
-            while True:
-                try:
-                    if self._unrecorded and not await self._record_held():
-                        await asyncio.sleep(STORAGE_POLL)
-                        continue
-                    self._wake.clear()
-                    free = self.concurrency - len(flying)
-                    items = await self.outbox.due(free, set(flying.values())) if free else []
-                    for item in items:
-                        flying[asyncio.create_task(self._deliver_held(item))] = item.target
-                    if len(items) == free and free:
-                        continue  # maybe more are due: fill every free slot first
-                    wait = await self.outbox.next_due_in() if not flying else None
-                    timeout = self.idle_poll if wait is None else min(wait, self.idle_poll)
-                    woken = asyncio.ensure_future(self._wake.wait())
-                    done, _ = await asyncio.wait(
-                        [woken, *flying],
-                        timeout=max(timeout, 0.001),
-                        return_when=asyncio.FIRST_COMPLETED,
-                    )
-                    woken.cancel()
-                    for task in done:
-                        flying.pop(task, None)  # type: ignore[call-overload]
-                except asyncio.CancelledError:
-                    raise
-                except Exception:  # the courier must outlive any bad item or a db hiccup
-                    log.exception("WeChat courier loop failed; retrying shortly")
-                    await asyncio.sleep(1)
-        finally:
-            for task in flying:
-                task.cancel()
-            await asyncio.gather(*flying, return_exceptions=True)
-
-    async def _deliver_held(self, item: OutboxItem) -> None:
-        """Deliver; if the database refuses to record how it went, hold the item.
-
-        Left pending and due, it would be picked and sent again at once, in a
-        loop, for as long as the disk stays full.
-        """
-        try:
-            await self.deliver(item)
-        except Exception as exc:
-            if not is_storage_fault(exc):
-                raise
-            log.warning("outbox item %s: the database takes no writes (%s); holding", item.id, exc)
-            self._unrecorded.append(item)
-
-    async def _record_held(self) -> bool:
-        """Schedule the held items' next attempt; True once the database took them all."""
-        while self._unrecorded:
-            item = self._unrecorded[0]
-            try:
-                await self.outbox.retry(item, "the database took no writes")
-            except Exception as exc:
-                if not is_storage_fault(exc):
-                    raise
-                log.info("WeChat deliveries wait for the database: %s", exc)
-                return False
-            self._unrecorded.pop(0)
-        return True
 
     async def deliver(self, item: OutboxItem) -> None:
         """Send one item, recording success, a retry time, or a permanent failure."""
