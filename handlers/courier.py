@@ -39,6 +39,18 @@ class OutboxCourier(Worker):
         """Send one item, recording success, a retry time, or a permanent failure."""
         raise NotImplementedError
 
+    async def _retry(self, item: OutboxItem, exc: Exception, transient: bool = False) -> None:
+        """Schedule another attempt after a failed send, and say so in the log."""
+        delay = await self.outbox.retry(item, f"{type(exc).__name__}: {exc}", transient=transient)
+        log.warning(
+            "outbox item %s (%s to %s) failed: %s; retry in %.1fs",
+            item.id,
+            item.kind,
+            item.target,
+            exc,
+            delay,
+        )
+
     async def _run(self) -> None:
         """Keep up to `concurrency` deliveries going, never two for the same target."""
         flying: dict[asyncio.Task[None], str] = {}

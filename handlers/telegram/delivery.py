@@ -153,17 +153,6 @@ class Courier(Worker, OutboxCourier):  # Telegram's worker: its 429s are its own
         """
         return self.send_timeout * 2 ** min(item.attempts, 2)
 
-    async def _retry(self, item: OutboxItem, exc: Exception, transient: bool = False) -> None:
-        delay = await self.outbox.retry(item, f"{type(exc).__name__}: {exc}", transient=transient)
-        log.warning(
-            "outbox item %s (%s to %s) failed: %s; retry in %.1fs",
-            item.id,
-            item.kind,
-            item.target,
-            exc,
-            delay,
-        )
-
     async def _refused(self, item: OutboxItem, exc: TelegramError) -> None:
         """Telegram refused the item for good: fail it, so the next in line can go, and
         tell the office which message it was and why (once; a resident's own chat

@@ -147,17 +147,6 @@ class WeChatCourier(OutboxCourier):
             log.exception("delivering outbox item %s failed", item.id)
             await self._retry(item, exc)
 
-    async def _retry(self, item: OutboxItem, exc: Exception, transient: bool = False) -> None:
-        delay = await self.outbox.retry(item, f"{type(exc).__name__}: {exc}", transient=transient)
-        log.warning(
-            "outbox item %s (%s to %s) failed: %s; retry in %.1fs",
-            item.id,
-            item.kind,
-            item.target,
-            exc,
-            delay,
-        )
-
     async def _refused(self, item: OutboxItem, error: str) -> None:
         """The item can never reach the resident: fail it, so the next in line can go.
 
