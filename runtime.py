@@ -102,7 +102,6 @@ class Runtime:
         # database, the services and the working groups with Telegram's.
         self.wechat: WeChatChannel | None = None
         if settings.wechat is not None:
-            from dialogue.render import Renderer
             from handlers.wechat.app import WECHAT, WeChatChannel
 
             self.wechat_outbox = self._outbox(WECHAT)
@@ -114,7 +113,6 @@ class Runtime:
                 self.surveys,
                 self.pushes,
                 Throttle(settings.reports.flood_messages, settings.reports.flood_seconds),
-                Renderer(settings),
                 self.wechat_outbox,
             )
         reports.shared.outbox_listener = self._wake_couriers

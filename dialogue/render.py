@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -19,9 +20,16 @@ PREVIEW_CHARS = 300
 class Renderer:
     """Knows the district's names for categories and groups, and its time zone."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, wording: Mapping[str, str] | None = None) -> None:
         self.settings = settings
         self.tz = ZoneInfo(settings.timezone)
+        # A channel whose ways differ (a menu, not commands) words a few texts its own
+        # way: the name of a text in `texts` -> the channel's wording of it.
+        self.wording = dict(wording or {})
+
+    def say(self, name: str) -> str:
+        """The text `name` of `texts`, as this channel words it."""
+        return self.wording.get(name) or str(getattr(texts, name))
 
     def time(self, ts: float, with_date: bool = True) -> str:
         moment = datetime.fromtimestamp(ts, self.tz)
@@ -122,7 +130,7 @@ class Renderer:
         return texts.DRAFT_LOCATION.format(location="；".join(parts))
 
     def submitted(self, report: Report) -> str:
-        return texts.DRAFT_SUBMITTED.format(
+        return self.say("DRAFT_SUBMITTED").format(
             ticket=report.ticket,
             category=self.category(report.category),
             group=self.group(report.group_key),
@@ -368,7 +376,7 @@ class Renderer:
                     time=self.time(r.created_at),
                 )
             )
-        lines.append(texts.MY_REPORTS_HINT)
+        lines.append(self.say("MY_REPORTS_HINT"))
         return "\n".join(lines)
 
     def report_detail(self, report: Report, history: list[Event]) -> str:

@@ -10,7 +10,6 @@ with numbered menus.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from dialogue import callbacks, texts
@@ -78,23 +77,12 @@ class Pressed:
 class ResidentDialogue:
     """The resident's side of reporting: compose, confirm, follow, rate, answer."""
 
-    def __init__(
-        self,
-        reports: ReportServices,
-        render: Renderer,
-        settings: Settings,
-        wording: Mapping[str, str] | None = None,
-    ) -> None:
+    def __init__(self, reports: ReportServices, render: Renderer, settings: Settings) -> None:
         self.reports = reports
         self.render = render
         self.settings = settings
-        # A channel whose ways differ (menus, not commands) words a few texts its own
-        # way: the name of a text in `texts` -> the channel's wording of it.
-        self.wording = dict(wording or {})
-
-    def say(self, name: str) -> str:
-        """The text `name` of `texts`, as this channel words it."""
-        return self.wording.get(name) or str(getattr(texts, name))
+        # The channel's wording of a text (its renderer knows it).
+        self.say = render.say
 
     # -- What residents send
 
@@ -258,7 +246,7 @@ class ResidentDialogue:
             return Pressed(replies=[Reply(text, choices, replaces=True)])
         ticket = submission.report.ticket
         if not submission.new:
-            return Pressed(texts.DRAFT_ALREADY_SUBMITTED.format(ticket=ticket), alert=True)
+            return Pressed(self.say("DRAFT_ALREADY_SUBMITTED").format(ticket=ticket), alert=True)
         # The card turns into the receipt when the courier delivers it (queued with
         # the report), so neither a crash nor an outage now can lose the ticket.
         return Pressed(texts.DRAFT_SUBMITTED_TOAST.format(ticket=ticket))
@@ -267,7 +255,9 @@ class ResidentDialogue:
         if draft.status in ("submitted", "followed") and draft.report_id is not None:
             report = await self.reports.cases.get_report(draft.report_id)
             # Must be read: the resident may be asking because the receipt never came.
-            return Pressed(texts.DRAFT_ALREADY_SUBMITTED.format(ticket=report.ticket), alert=True)
+            return Pressed(
+                self.say("DRAFT_ALREADY_SUBMITTED").format(ticket=report.ticket), alert=True
+            )
         return Pressed(texts.DRAFT_CLOSED, alert=True)
 
     async def _rate(self, resident: int, button: callbacks.Button) -> Pressed:

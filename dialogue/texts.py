@@ -474,3 +474,13 @@ WECHAT_RANK_WORDS = ("排行", "排行榜")
 WECHAT_RANK_NONE = (
     "您还没有得分，点菜单「每日答题」来答题吧！想在排行榜上显示昵称，发送「昵称 您的昵称」。"
 )
+WECHAT_DRAFT_SUBMITTED = (
+    "✅ 已提交！工单号：{ticket}\n"
+    "类别：{category}\n"
+    "已转交{group}办理，办理进展会第一时间通知您。\n"
+    "查询进度：发送「查询 {ticket}」"
+)
+WECHAT_DRAFT_ALREADY_SUBMITTED = (
+    "这条反映已经提交过了。\n工单号：{ticket}\n查询进度：发送「查询 {ticket}」"
+)
+WECHAT_MY_REPORTS_HINT = "查看详情：发送「查询 工单号」"

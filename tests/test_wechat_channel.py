@@ -352,3 +352,11 @@ async def test_a_report_the_database_would_not_take_is_said_to_be_unsent(
     assert reply is not None and reply["Content"] == texts.NOT_SAVED
     card = await card_of(world, LITTER)  # the disk has room again: it goes through
     assert "垃圾" in (card.text or "")
+
+
+async def test_the_ticket_receipt_tells_how_to_look_it_up_on_wechat(world: WeChatWorld) -> None:
+    ticket = await filed(world)
+    receipt = await world.wx.wait_for(
+        lambda: next((m for m in world.wx.sent_to(OPENID) if "已提交！" in (m.text or "")), None)
+    )
+    assert f"查询 {ticket}" in (receipt.text or "") and "/status" not in (receipt.text or "")

@@ -56,6 +56,9 @@ WORDING = {
     "STATUS_USAGE": texts.WECHAT_STATUS_USAGE,
     "LOCATION_REQUEST": texts.WECHAT_LOCATION_REQUEST,
     "QUIZ_OFFER": texts.WECHAT_QUIZ_OFFER,
+    "DRAFT_SUBMITTED": texts.WECHAT_DRAFT_SUBMITTED,
+    "DRAFT_ALREADY_SUBMITTED": texts.WECHAT_DRAFT_ALREADY_SUBMITTED,
+    "MY_REPORTS_HINT": texts.WECHAT_MY_REPORTS_HINT,
 }
 # The custom menu's click keys (config's [wechat] menu) and what each does.
 CLICKS = ("how_to_report", "my_reports", "daily_quiz", "survey")
@@ -75,7 +78,6 @@ class WeChatChannel:
         surveys: SurveyService,
         pushes: PushService,
         throttle: Throttle,
-        render: Renderer,
         outbox: OutboxService,
         client: WeChatClient | None = None,
     ) -> None:
@@ -84,9 +86,9 @@ class WeChatChannel:
         self.reports = reports
         self.quizzes = quizzes
         self.throttle = throttle
-        self.render = render
+        self.render = render = Renderer(settings, WORDING)
         self.client = client or WeChatClient(wechat.app_id, wechat.app_secret, wechat.api_base_url)
-        self.dialogue = ResidentDialogue(reports, render, settings, WORDING)
+        self.dialogue = ResidentDialogue(reports, render, settings)
         self.quiz = QuizDialogue(
             quizzes, surveys, subscribed=texts.WECHAT_SUBSCRIBED, no_points=texts.WECHAT_RANK_NONE
         )
