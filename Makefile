@@ -32,6 +32,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/classify.py
 	$(BIN)/python bench/e2e.py
+	$(BIN)/python bench/wechat.py
 	$(BIN)/python bench/office.py
 	$(BIN)/python bench/push.py
 	$(BIN)/python bench/flood.py

@@ -248,6 +248,19 @@ class CallbackAttempt:
     plain: str
     status: int | None
     answer: str | None
+    # Seconds from posting to the bot's whole HTTP answer (None: no answer came).
+    seconds: float | None = None
+
+    @property
+    def kind(self) -> str:
+        """What was posted: its MsgType ("text", "event" …), or "menu" for a menu tap."""
+        fields = parse_xml(self.plain)
+        return "menu" if fields.get("bizmsgmenuid") else str(fields.get("MsgType", ""))
+
+    @property
+    def passive(self) -> bool:
+        """The bot answered with a passive reply (not `success` or nothing)."""
+        return (self.answer or "").strip() not in ("", "success")
 
 
 @dataclass
@@ -1106,6 +1119,7 @@ class WeChatStandIn:
         for _ in range(self.callback_attempts):
             attempt = CallbackAttempt(openid, query, body, plain, None, None)
             self.attempts.append(attempt)
+            posted = time.perf_counter()  # real time, whatever ``clock`` says
             try:
                 async with session.post(
                     target,
@@ -1116,6 +1130,7 @@ class WeChatStandIn:
                 ) as response:
                     attempt.status = response.status
                     attempt.answer = await response.text()
+                    attempt.seconds = time.perf_counter() - posted
             except (TimeoutError, aiohttp.ClientError):
                 self._notify()
                 continue

@@ -297,6 +297,43 @@ async def test_a_callback_that_never_answers_is_tried_three_times(safe_bot: Bot)
     assert len({r.message["CreateTime"] for r in safe_bot.received}) == 1
 
 
+async def test_each_attempt_records_what_was_posted_how_it_was_answered_and_how_long_it_took(
+    safe_bot: Bot,
+) -> None:
+    async def answer(received: Received) -> str:
+        if received.message.get("Content") == "你好":
+            return safe_bot.reply_text(received, "您好")
+        return "success"
+
+    safe_bot.answer = answer
+    await safe_bot.standin.post_text(RESIDENT, "你好")
+    await safe_bot.standin.post_menu_reply(RESIDENT, "101", "满意")
+    await safe_bot.standin.post_event(RESIDENT, "CLICK", "REPORT")
+    attempts = safe_bot.standin.attempts
+    assert [(a.kind, a.passive) for a in attempts] == [
+        ("text", True),
+        ("menu", False),
+        ("event", False),
+    ]
+    assert all(a.seconds is not None and a.seconds >= 0 for a in attempts)
+
+
+async def test_an_attempt_that_got_no_answer_has_no_time(safe_bot: Bot) -> None:
+    release = asyncio.Event()
+
+    async def answer(received: Received) -> str:
+        await release.wait()
+        return "success"
+
+    safe_bot.answer = answer
+    try:
+        with pytest.raises(CallbackError):
+            await safe_bot.standin.post_text(RESIDENT, "你好")
+    finally:
+        release.set()
+    assert [a.seconds for a in safe_bot.standin.attempts] == [None, None, None]
+
+
 # ---------------------------------------------------------------------- followers and window
 
 
