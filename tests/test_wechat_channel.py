@@ -360,3 +360,22 @@ async def test_the_ticket_receipt_tells_how_to_look_it_up_on_wechat(world: WeCha
         lambda: next((m for m in world.wx.sent_to(OPENID) if "已提交！" in (m.text or "")), None)
     )
     assert f"查询 {ticket}" in (receipt.text or "") and "/status" not in (receipt.text or "")
+
+
+async def test_a_question_left_unanswered_for_hours_no_longer_takes_the_next_text(
+    world: WeChatWorld,
+) -> None:
+    await filed(world)
+    alert = await world.tg.alert("urban")
+    await world.tg.say(
+        "具体在几号楼门口？",
+        user=URBAN_STAFF,
+        chat_id=alert.chat_id,
+        reply_to_message_id=alert.message_id,
+    )
+    await world.wx.wait_for(
+        lambda: next((m for m in world.wx.sent_to(OPENID) if "几号楼" in (m.text or "")), None)
+    )
+    world.tg.clock.advance(3 * 3600)
+    card = await card_of(world, "人民广场路口好多人闯红灯")
+    assert "闯红灯" in (card.text or "")

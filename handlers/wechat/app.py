@@ -225,18 +225,6 @@ class WeChatChannel:
                 return await self._press(resident, inbound, data)
             if inbound.menu_choice:
                 return texts.WECHAT_MENU_STALE
-        awaited = await refs.awaited(WECHAT, openid, AWAIT_SECONDS)
-        if awaited is not None:
-            await refs.forget(WECHAT, openid, AWAITED)
-            if awaited.subject == PROMPT:
-                prompt = await self.reports.cases.get_prompt(awaited.subject_id)
-                if prompt is not None:
-                    return await self.show(
-                        openid, await self.dialogue.comment(resident, prompt, text)
-                    )
-            elif awaited.subject == RELAY:
-                asked = await self.reports.cases.get_report(awaited.subject_id)
-                return await self.show(openid, await self.dialogue.answer(resident, asked, text))
         if text in (texts.WECHAT_SUBSCRIBE_WORD, texts.WECHAT_UNSUBSCRIBE_WORD):
             on = text == texts.WECHAT_SUBSCRIBE_WORD
             await self.quizzes.subscribe(resident, on)
@@ -249,6 +237,19 @@ class WeChatChannel:
             word = texts.WECHAT_STATUS_WORD
             typed = text.removeprefix(word).strip()
             return await self.show(openid, await self.dialogue.status(resident, typed))
+        # Not a command: the answer to what was asked last, if anything was.
+        awaited = await refs.awaited(WECHAT, openid, AWAIT_SECONDS)
+        if awaited is not None:
+            await refs.forget(WECHAT, openid, AWAITED)
+            if awaited.subject == PROMPT:
+                prompt = await self.reports.cases.get_prompt(awaited.subject_id)
+                if prompt is not None:
+                    return await self.show(
+                        openid, await self.dialogue.comment(resident, prompt, text)
+                    )
+            elif awaited.subject == RELAY:
+                asked = await self.reports.cases.get_report(awaited.subject_id)
+                return await self.show(openid, await self.dialogue.answer(resident, asked, text))
         return await self.show(openid, await self.dialogue.text(resident, text))
 
     async def _photo(self, resident: int, inbound: Inbound) -> str | None:
