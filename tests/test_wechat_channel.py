@@ -373,9 +373,8 @@ async def test_a_question_left_unanswered_for_hours_no_longer_takes_the_next_tex
         chat_id=alert.chat_id,
         reply_to_message_id=alert.message_id,
     )
-    await world.wx.wait_for(
-        lambda: next((m for m in world.wx.sent_to(OPENID) if "几号楼" in (m.text or "")), None)
-    )
+    refs = world.tg.runtime.reports.message_refs
+    await world.tg.eventually(lambda: refs.awaited("wechat", OPENID, 3600))  # asked now
     world.tg.clock.advance(3 * 3600)
     card = await card_of(world, "人民广场路口好多人闯红灯")
     assert "闯红灯" in (card.text or "")
