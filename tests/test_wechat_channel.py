@@ -219,6 +219,8 @@ async def test_a_groups_question_is_answered_by_the_residents_next_text(
         lambda: next((m for m in world.wx.sent_to(OPENID) if "几号楼" in (m.text or "")), None)
     )
     assert ticket in (question.text or "")
+    refs = world.tg.runtime.reports.message_refs
+    await world.tg.eventually(lambda: refs.awaited("wechat", OPENID, 3600))  # recorded as asked
     await world.resident().say("3号楼东门")
     answer = await world.tg.api.wait_for(
         lambda: next(
