@@ -126,7 +126,7 @@ class Renderer:
         if draft.latitude is not None and draft.longitude is not None:
             parts.append(f"{texts.LOCATION_MAP} {self.map_url(draft.latitude, draft.longitude)}")
         if not parts:
-            return texts.DRAFT_NO_LOCATION
+            return self.say("DRAFT_NO_LOCATION")
         return texts.DRAFT_LOCATION.format(location="；".join(parts))
 
     def submitted(self, report: Report) -> str:

@@ -60,6 +60,9 @@ class Reply:
     asks_location: bool = False
     # The resident's next text answers this prompt (a 不满意 comment).
     asks_comment: int | None = None
+    # The resident's next text may be this draft's address (after 添加位置), where the
+    # channel cannot reply to the card itself.
+    asks_address: int | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,9 @@ class Pressed:
     replies: list[Reply] = field(default_factory=list)
     # The pressed message's choices are spent: it keeps its text, without them.
     spent: bool = False
+    # The notice only bridges the moment until a message that says it all (the
+    # receipt): a channel without pop-up notices need not send it as a message.
+    passing: bool = False
 
 
 class ResidentDialogue:
@@ -230,7 +236,8 @@ class ResidentDialogue:
             if button.action == "back":
                 return Pressed(replies=[self.card(draft, replaces=True)])
             # "loc": the channel offers its own way of sharing a location.
-            return Pressed(replies=[Reply(self.say("LOCATION_REQUEST"), asks_location=True)])
+            ask = Reply(self.say("LOCATION_REQUEST"), asks_location=True, asks_address=draft.id)
+            return Pressed(replies=[ask])
         except DraftClosed as exc:
             return await self._closed(exc.draft)
         except ReportError as exc:
@@ -249,7 +256,8 @@ class ResidentDialogue:
             return Pressed(self.say("DRAFT_ALREADY_SUBMITTED").format(ticket=ticket), alert=True)
         # The card turns into the receipt when the courier delivers it (queued with
         # the report), so neither a crash nor an outage now can lose the ticket.
-        return Pressed(texts.DRAFT_SUBMITTED_TOAST.format(ticket=ticket))
+        toast = texts.DRAFT_SUBMITTED_TOAST.format(ticket=ticket)
+        return Pressed(toast, passing=True)
 
     async def _closed(self, draft: Draft) -> Pressed:
         if draft.status in ("submitted", "followed") and draft.report_id is not None:
@@ -271,7 +279,7 @@ class ResidentDialogue:
         except CommentNeeded:
             report = await reports.cases.get_report(button.id)
             prompt = await reports.cases.open_prompt(report.id, Action.REOPEN, resident)
-            text = texts.REOPEN_ASK.format(
+            text = self.say("REOPEN_ASK").format(
                 limit=self.settings.reports.max_note_chars,
                 ticket=report.ticket,
                 group=self.render.group(report.group_key),

@@ -484,3 +484,8 @@ WECHAT_DRAFT_ALREADY_SUBMITTED = (
     "这条反映已经提交过了。\n工单号：{ticket}\n查询进度：发送「查询 {ticket}」"
 )
 WECHAT_MY_REPORTS_HINT = "查看详情：发送「查询 工单号」"
+WECHAT_DRAFT_NO_LOCATION = "📍 位置：未添加（可点「添加位置」，发送位置或直接打字写地址）"
+WECHAT_REOPEN_ASK = (
+    "很抱歉没让您满意。请直接发一条消息，说说哪里还有问题（{limit}字以内），"
+    "我们会把工单 {ticket} 重新交给{group}办理。"
+)

@@ -39,12 +39,18 @@ async def card_of(world: WeChatWorld, text: str, openid: str = OPENID) -> Delive
 
 
 async def filed(world: WeChatWorld, text: str = LITTER, openid: str = OPENID) -> str:
-    """Report and tap 确认提交; the ticket the resident is told."""
+    """Report and tap 确认提交; the ticket the receipt tells the resident."""
     card = await card_of(world, text, openid)
-    reply = await world.resident(openid).choose(card, texts.BUTTON_CONFIRM)
-    assert reply is not None
-    ticket = str(reply["Content"]).split("：")[-1].split("，")[0]
-    return ticket.strip()
+    return await confirmed(world, card, openid)
+
+
+async def confirmed(world: WeChatWorld, card: Delivered, openid: str = OPENID) -> str:
+    """Tap 确认提交 on a card; the ticket of the receipt that follows (the only message)."""
+    before = len(world.wx.sent_to(openid))
+    await world.resident(openid).choose(card, texts.BUTTON_CONFIRM)
+    receipt = await world.next_to(openid, after=before)
+    assert "已提交！" in (receipt.text or ""), receipt
+    return (receipt.text or "").split("工单号：", 1)[1].split()[0]
 
 
 async def test_following_the_account_gets_the_welcome_and_the_quiz_offer(
@@ -75,9 +81,9 @@ async def test_typing_the_number_of_a_choice_is_the_same_as_tapping_it(
     world: WeChatWorld,
 ) -> None:
     card = await card_of(world, LITTER)
-    number = card.choice_id(texts.BUTTON_CONFIRM)
-    reply = await world.resident().say(number)
-    assert reply is not None and "工单" in str(reply["Content"])
+    before = len(world.wx.sent_to(OPENID))
+    await world.resident().say(card.choice_id(texts.BUTTON_CONFIRM))
+    assert "已提交！" in ((await world.next_to(after=before)).text or "")
     assert "垃圾" in (await world.tg.alert("urban")).text
 
 
@@ -340,9 +346,7 @@ async def filed_at(world: WeChatWorld, openid: str, place: tuple[float, float]) 
     before = len(world.wx.sent_to(openid))
     await world.resident(openid).location(*place, "人民广场")
     card = await world.next_to(openid, after=before)
-    reply = await world.resident(openid).choose(card, texts.BUTTON_CONFIRM)
-    assert reply is not None
-    return str(reply["Content"]).split("：")[-1].split("，")[0].strip()
+    return await confirmed(world, card, openid)
 
 
 async def test_a_report_the_database_would_not_take_is_said_to_be_unsent(
@@ -380,3 +384,23 @@ async def test_a_question_left_unanswered_for_hours_no_longer_takes_the_next_tex
     world.tg.clock.advance(3 * 3600)
     card = await card_of(world, "人民广场路口好多人闯红灯")
     assert "闯红灯" in (card.text or "")
+
+
+async def test_confirming_says_the_ticket_once(world: WeChatWorld) -> None:
+    ticket = await filed(world)
+    await world.tg.alert("urban")
+    told = [m for m in world.wx.sent_to(OPENID) if ticket in (m.text or "")]
+    assert len(told) == 1 and "/status" not in (told[0].text or "")
+
+
+async def test_after_add_location_a_typed_address_places_the_report(world: WeChatWorld) -> None:
+    card = await card_of(world, LITTER)
+    before = len(world.wx.sent_to(OPENID))
+    await world.resident().choose(card, "添加位置")
+    await world.next_to(after=before)  # how to send a location, or type the address
+    placed = len(world.wx.sent_to(OPENID))
+    await world.resident().say("幸福路88号东门")
+    card = await world.next_to(after=placed)
+    assert "幸福路88号东门" in (card.text or "") and card.msgtype == "msgmenu"
+    await confirmed(world, card)
+    assert "幸福路88号东门" in (await world.tg.alert("urban")).text

@@ -34,7 +34,7 @@ from quizzes.push import PushService
 from quizzes.service import QuizService
 from quizzes.survey import SurveyService
 from reports.delivery import OutboxService
-from reports.message_refs import AWAITED, PROMPT, RELAY
+from reports.message_refs import AWAITED, CARD, PROMPT, RELAY
 from reports.services import ReportServices
 from reports.throttle import Throttle, Verdict
 from reports.tickets import parse_ticket
@@ -59,6 +59,8 @@ WORDING = {
     "DRAFT_SUBMITTED": texts.WECHAT_DRAFT_SUBMITTED,
     "DRAFT_ALREADY_SUBMITTED": texts.WECHAT_DRAFT_ALREADY_SUBMITTED,
     "MY_REPORTS_HINT": texts.WECHAT_MY_REPORTS_HINT,
+    "DRAFT_NO_LOCATION": texts.WECHAT_DRAFT_NO_LOCATION,
+    "REOPEN_ASK": texts.WECHAT_REOPEN_ASK,
 }
 # The custom menu's click keys (config's [wechat] menu) and what each does.
 CLICKS = ("how_to_report", "my_reports", "daily_quiz", "survey")
@@ -250,6 +252,12 @@ class WeChatChannel:
             elif awaited.subject == RELAY:
                 asked = await self.reports.cases.get_report(awaited.subject_id)
                 return await self.show(openid, await self.dialogue.answer(resident, asked, text))
+            elif awaited.subject == CARD:
+                draft = await self.reports.drafting.open_draft(resident)
+                if draft is not None and draft.id == awaited.subject_id:
+                    return await self.show(
+                        openid, await self.dialogue.address(resident, draft, text)
+                    )
         return await self.show(openid, await self.dialogue.text(resident, text))
 
     async def _photo(self, resident: int, inbound: Inbound) -> str | None:
@@ -294,10 +302,12 @@ class WeChatChannel:
     async def show(self, openid: str, replies: list[Reply]) -> str | None:
         """One plain text is the passive reply; anything else goes as messages."""
         shown = [r for r in replies if not r.quiet]
+        refs = self.reports.message_refs
         for reply in shown:
             if reply.asks_comment is not None:
-                refs = self.reports.message_refs
                 await refs.remember(WECHAT, openid, AWAITED, PROMPT, reply.asks_comment)
+            if reply.asks_address is not None:
+                await refs.remember(WECHAT, openid, AWAITED, CARD, reply.asks_address)
         if len(shown) == 1 and not shown[0].choices:
             return _fit(shown[0].text, TEXT_BYTES)
         for reply in shown:
@@ -306,7 +316,7 @@ class WeChatChannel:
 
     async def _pressed(self, openid: str, pressed: Pressed) -> str | None:
         replies = list(pressed.replies)
-        if pressed.notice:
+        if pressed.notice and not pressed.passing:
             replies.insert(0, Reply(pressed.notice))
         return await self.show(openid, replies)
 
