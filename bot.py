@@ -2,6 +2,7 @@
 
 python bot.py run           [--config F]   long polling (BOT_TOKEN from the environment)
 python bot.py demo          [--config F]   the bot and a local web chat, no token needed
+                            [--port N] [--empty]   (--empty: without the sample cases)
 python bot.py classify      [--config F]   one JSON line per stdin line
 python bot.py check-config  [--config F]   list every problem of a config file
 python bot.py wechat-menu   [--config F]   install [wechat] menu on the Official Account
@@ -93,11 +94,11 @@ def cmd_run(settings: Settings) -> int:
     return 0
 
 
-def cmd_demo(settings: Settings, port: int | None) -> int:
+def cmd_demo(settings: Settings, port: int | None, seed: bool = True) -> int:
     from demo import Demo, PortBusy
     from storage.db import DatabaseUnusable
 
-    demo = Demo(settings, port=port)
+    demo = Demo(settings, port=port, seed=seed)
     try:
         _run(_serve(demo.start, demo.stop))
     except (PortBusy, DatabaseUnusable) as exc:
@@ -169,6 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("verb", choices=["run", "demo", "classify", "check-config", "wechat-menu"])
     parser.add_argument("--config", type=Path, default=None, help="config file (config.toml)")
     parser.add_argument("--port", type=int, default=None, help="demo: web chat port ([demo] port)")
+    parser.add_argument(
+        "--empty", action="store_true", help="demo: start without the sample cases (faster)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -190,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     verbs: dict[str, Callable[[], int]] = {
         "run": lambda: cmd_run(settings),
-        "demo": lambda: cmd_demo(settings, args.port),
+        "demo": lambda: cmd_demo(settings, args.port, seed=not args.empty),
         "classify": lambda: cmd_classify(settings),
         "check-config": lambda: cmd_check_config(settings),
         "wechat-menu": lambda: cmd_wechat_menu(settings),

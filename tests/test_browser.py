@@ -69,8 +69,14 @@ def free_port() -> int:
 
 
 @pytest.fixture
-async def demo_url(chromium: str, tmp_path: Path) -> AsyncIterator[str]:
-    """`python bot.py demo` on a free port with its own database; stopped with Ctrl-C."""
+async def demo_url(
+    chromium: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[str]:
+    """`python bot.py demo` on a free port with its own database; stopped with Ctrl-C.
+
+    Empty unless the test is marked `seeded` (the sample cases take seconds to make).
+    """
+    seeded = request.node.get_closest_marker("seeded") is not None
     raw = relocated_config(ROOT / "config.toml", tmp_path / "civic.db")
     raw["demo"] = {"port": free_port()}
     config = tmp_path / "config.toml"
@@ -81,6 +87,7 @@ async def demo_url(chromium: str, tmp_path: Path) -> AsyncIterator[str]:
         "demo",
         "--config",
         str(config),
+        *([] if seeded else ["--empty"]),
         cwd=ROOT,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
@@ -118,6 +125,7 @@ async def page(chromium: str, demo_url: str) -> AsyncIterator[playwright_api.Pag
         await browser.close()
 
 
+@pytest.mark.seeded
 async def test_a_report_goes_round_the_loop_in_the_browser(
     page: playwright_api.Page, tmp_path: Path
 ) -> None:
