@@ -278,7 +278,7 @@ class ResidentDialogue:
             await reports.ratings.rate(button.id, resident, rating)
         except CommentNeeded:
             report = await reports.cases.get_report(button.id)
-            prompt = await reports.cases.open_prompt(report.id, Action.REOPEN, resident)
+            prompt = await reports.cases.open_prompt(report.id, Action.REOPEN, resident_id=resident)
             text = self.say("REOPEN_ASK").format(
                 limit=self.settings.reports.max_note_chars,
                 ticket=report.ticket,

@@ -193,16 +193,24 @@ class Cases(Part):
             )
 
     async def open_prompt(
-        self, report_id: int, action: Action, actor_id: int, to_group: str | None = None
+        self,
+        report_id: int,
+        action: Action,
+        *,
+        staff_id: int | None = None,
+        resident_id: int | None = None,
+        to_group: str | None = None,
     ) -> int:
-        """Remember the bot's request for a note, which the answer completes; return its id."""
+        """Remember the bot's request for a note (of a member, or of a resident), which the
+        answer completes; return its id."""
         async with self.db.session() as conn:
             return await prompts.insert(
                 conn,
                 report_id=report_id,
                 action=action,
                 to_group=to_group,
-                actor_id=actor_id,
+                staff_id=staff_id,
+                resident_id=resident_id,
                 now=self.now(),
             )
 

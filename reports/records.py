@@ -84,9 +84,10 @@ class NotePrompt:
     report_id: int
     action: str
     to_group: str | None
-    actor_id: int
     status: str
     created_at: float
+    staff_id: int | None = None  # asked of a member (办结, 退回, 转派, 重复)
+    resident_id: int | None = None  # asked of a resident (不满意's comment)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from reports.ratings import Ratings
 from reports.relays import Relays
 from reports.residents import Residents
 from reports.retention import Retention
+from reports.staff import Staff
 from settings import Settings
 from storage.db import Database
 
@@ -47,6 +48,7 @@ class ReportServices:
     retention: Retention
     message_refs: MessageRefs
     media: Media
+    staff: Staff
 
     @classmethod
     def build(
@@ -71,4 +73,5 @@ class ReportServices:
             retention=Retention(shared),
             message_refs=MessageRefs(shared),
             media=Media(shared),
+            staff=Staff(shared),
         )

@@ -18,14 +18,15 @@ async def insert(
     report_id: int,
     action: str,
     to_group: str | None,
-    actor_id: int,
+    staff_id: int | None,
+    resident_id: int | None,
     now: float,
 ) -> int:
     row = await fetch_one(
         conn,
-        "INSERT INTO note_prompts (report_id, action, to_group, actor_id, created_at)"
-        " VALUES (?,?,?,?,?) RETURNING id",
-        (report_id, action, to_group, actor_id, now),
+        "INSERT INTO note_prompts (report_id, action, to_group, staff_id, resident_id,"
+        " created_at) VALUES (?,?,?,?,?,?) RETURNING id",
+        (report_id, action, to_group, staff_id, resident_id, now),
     )
     assert row is not None
     return int(row[0])

@@ -100,6 +100,7 @@ class TelegramChannel:
             group_chats=reports.group_chats,
             retention=reports.retention,
             message_refs=reports.message_refs,
+            staff=reports.staff,
             render=render,
             dialogue=ResidentDialogue(reports, render, settings),
             quiz_dialogue=QuizDialogue(quizzes, surveys),

@@ -31,6 +31,7 @@ from reports.ratings import Ratings
 from reports.relays import Relays
 from reports.residents import Residents
 from reports.retention import Retention
+from reports.staff import Staff
 from reports.throttle import Throttle
 from settings import Settings
 
@@ -52,6 +53,7 @@ class Deps:
     residents: Residents
     group_chats: GroupChats
     retention: Retention
+    staff: Staff
     message_refs: MessageRefs
     render: Renderer
     dialogue: ResidentDialogue

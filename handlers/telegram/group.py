@@ -16,6 +16,7 @@ from telegram.ext import (
 from dialogue import callbacks, texts
 from dialogue.render import ACTIONS_BY_CODE
 from handlers.telegram.deps import BotContext, refused_unless_admin
+from handlers.telegram.identity import staff_of
 from handlers.telegram.keyboards import inline
 from reports.errors import NoteTooLong, PromptUsed, ReportNotFound, UnknownTicket
 from reports.message_refs import PROMPT
@@ -52,7 +53,8 @@ async def press_report_button(update: Update, context: BotContext) -> None:
         return
     try:
         if button.action == "acc":
-            await d.cases.act(report.id, Action.ACCEPT, user.id, user.full_name)
+            staff = await staff_of(user, context)
+            await d.cases.act(report.id, Action.ACCEPT, staff, user.full_name)
             await query.answer(texts.ACT_DONE["accept"])
         elif button.action == "mv":
             next_status(report.status, Action.REASSIGN)
@@ -70,7 +72,8 @@ async def press_report_button(update: Update, context: BotContext) -> None:
                 await query.answer(texts.BUTTON_STALE, show_alert=True)
                 return
             next_status(report.status, action)
-            await ask_for_note(context, report, message, action, user.id, to_group)
+            staff = await staff_of(user, context)
+            await ask_for_note(context, report, message, action, staff, to_group)
             await query.answer(texts.ACT_ASK_NOTE)
             if to_group is not None:
                 await query.edit_message_reply_markup(inline(d.render.alert_buttons(report)))
@@ -99,7 +102,7 @@ async def ask_for_note(
         reply_markup=ForceReply(input_field_placeholder=texts.ACTION_NAMES[action]),
         reply_parameters=ReplyParameters(alert.message_id),
     )
-    prompt_id = await d.cases.open_prompt(report.id, action, actor_id, to_group)
+    prompt_id = await d.cases.open_prompt(report.id, action, staff_id=actor_id, to_group=to_group)
     await d.message_refs.remember(TELEGRAM, alert.chat.id, prompt.message_id, PROMPT, prompt_id)
 
 
@@ -125,7 +128,7 @@ async def receive_note_reply(update: Update, context: BotContext) -> None:
         report = await d.cases.act(
             report.id,
             action,
-            user.id,
+            await staff_of(user, context),
             user.full_name,
             note=message.text.strip(),
             to_group=prompt.to_group,
@@ -161,7 +164,8 @@ async def relay_question(update: Update, context: BotContext) -> None:
         await message.reply_text(texts.NO_PERMISSION)
         return
     try:
-        await d.relays.ask_resident(report, message.text, user.id, user.full_name)
+        staff = await staff_of(user, context)
+        await d.relays.ask_resident(report, message.text, staff, user.full_name)
     except NoteTooLong as exc:
         await message.reply_text(texts.NOTE_TOO_LONG.format(limit=exc.limit))
         return
@@ -205,7 +209,7 @@ async def bind_group_chat(update: Update, context: BotContext) -> None:
         listing = "\n".join(f"{k}　{g.name}" for k, g in d.settings.groups.items())
         await message.reply_text(texts.BIND_USAGE.format(groups=listing))
         return
-    await d.group_chats.bind_group(key, chat.id, update.effective_user.id)
+    await d.group_chats.bind_group(key, chat.id, await staff_of(update.effective_user, context))
     await message.reply_text(texts.BIND_DONE.format(group=d.settings.groups[key].name))
 
 

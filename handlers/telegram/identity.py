@@ -24,3 +24,8 @@ async def chat_of(resident_id: int, context: BotContext) -> int:
     if address is None or address[0] != TELEGRAM:
         raise LookupError(f"resident {resident_id} is not on Telegram")
     return int(address[1])
+
+
+async def staff_of(user: User, context: BotContext) -> int:
+    """Our id for a working group's member acting from Telegram (their name kept up to date)."""
+    return await context.deps.staff.resolve(TELEGRAM, user.id, user.full_name)
