@@ -19,6 +19,7 @@ from telegram import BotCommand
 from telegram.ext import ApplicationBuilder, Defaults
 
 from dialogue import texts
+from dialogue.group import GroupDialogue
 from dialogue.quiz import QuizDialogue
 from dialogue.render import Renderer
 from dialogue.resident import ResidentDialogue
@@ -104,6 +105,7 @@ class TelegramChannel:
             render=render,
             dialogue=ResidentDialogue(reports, render, settings),
             quiz_dialogue=QuizDialogue(quizzes, surveys),
+            group_dialogue=GroupDialogue(reports, render),
             members=MembershipCache(settings.reports.member_cache_seconds),
             courier=self.courier,
             quizzes=quizzes,

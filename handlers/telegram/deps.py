@@ -15,6 +15,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from dialogue import texts
+from dialogue.group import GroupDialogue
 from dialogue.quiz import QuizDialogue
 from dialogue.render import Renderer
 from dialogue.resident import ResidentDialogue
@@ -58,6 +59,7 @@ class Deps:
     render: Renderer
     dialogue: ResidentDialogue
     quiz_dialogue: QuizDialogue
+    group_dialogue: GroupDialogue
     members: MembershipCache
     courier: Courier
     quizzes: QuizService

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import ForceReply, MaybeInaccessibleMessage, ReplyParameters, Update
+from telegram import ForceReply, MaybeInaccessibleMessage, ReplyParameters, Update, User
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -14,15 +14,12 @@ from telegram.ext import (
 )
 
 from dialogue import callbacks, texts
-from dialogue.render import ACTIONS_BY_CODE
+from dialogue.group import Member, NotePromptReply
 from handlers.telegram.deps import BotContext, refused_unless_admin
 from handlers.telegram.identity import staff_of
 from handlers.telegram.keyboards import inline
-from reports.errors import NoteTooLong, PromptUsed, ReportNotFound, UnknownTicket
 from reports.message_refs import PROMPT
-from reports.records import Report
 from reports.residents import TELEGRAM
-from reports.states import Action, TransitionRefused, next_status
 
 log = logging.getLogger(__name__)
 GROUPS = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE
@@ -34,76 +31,40 @@ async def press_report_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     button = callbacks.parse(query.data)
     assert button is not None and button.scope == "r"
-    user = query.from_user
-    try:
-        report = await d.cases.get_report(button.id)
-    except ReportNotFound:
-        await query.answer(texts.BUTTON_STALE, show_alert=True)
-        return
     message = query.message
-    alert = None
+    report = None
     if message is not None:
-        alert = await d.message_refs.report_at_alert(TELEGRAM, message.chat.id, message.message_id)
-    if message is None or alert is None or alert.id != report.id:
+        report = await d.message_refs.report_at_alert(TELEGRAM, message.chat.id, message.message_id)
+    if message is None or report is None or report.id != button.id:
         # An alert of a case since reassigned, or a forged button: not the case's alert.
         await query.answer(texts.BUTTON_STALE, show_alert=True)
         return
+    user = query.from_user
     if not await may_act(context, report.group_key, user.id):
         await query.answer(texts.NO_PERMISSION, show_alert=True)
         return
-    try:
-        if button.action == "acc":
-            staff = await staff_of(user, context)
-            await d.cases.act(report.id, Action.ACCEPT, staff, user.full_name)
-            await query.answer(texts.ACT_DONE["accept"])
-        elif button.action == "mv":
-            next_status(report.status, Action.REASSIGN)
-            await query.answer()
-            await query.edit_message_reply_markup(inline(d.render.group_choice(report)))
-        elif button.action == "back":
-            await query.answer()
-            await query.edit_message_reply_markup(inline(d.render.alert_buttons(report)))
-        else:
-            action = ACTIONS_BY_CODE["mv" if button.action == "to" else button.action]
-            to_group = button.arg if button.action == "to" else None
-            if to_group is not None and (
-                to_group not in d.settings.groups or to_group == report.group_key
-            ):
-                await query.answer(texts.BUTTON_STALE, show_alert=True)
-                return
-            next_status(report.status, action)
-            staff = await staff_of(user, context)
-            await ask_for_note(context, report, message, action, staff, to_group)
-            await query.answer(texts.ACT_ASK_NOTE)
-            if to_group is not None:
-                await query.edit_message_reply_markup(inline(d.render.alert_buttons(report)))
-    except TransitionRefused as exc:
-        await query.answer(refused(exc), show_alert=True)
+    pressed = await d.group_dialogue.press(await member_of(user, context), report, query.data)
+    await query.answer(pressed.notice, show_alert=pressed.alert)
+    for reply in pressed.replies:
+        if isinstance(reply, NotePromptReply):
+            await ask_for_note(context, message, reply)
+    if pressed.choices_now is not None:
+        await query.edit_message_reply_markup(inline(pressed.choices_now))
 
 
 async def ask_for_note(
-    context: BotContext,
-    report: Report,
-    alert: MaybeInaccessibleMessage,
-    action: Action,
-    actor_id: int,
-    to_group: str | None,
+    context: BotContext, alert: MaybeInaccessibleMessage, prompt: NotePromptReply
 ) -> None:
     """Post the prompt a group member answers by reply, under the alert, and remember it."""
-    d = context.deps
-    text = texts.PROMPT[action].format(
-        ticket=report.ticket,
-        limit=d.settings.reports.max_note_chars,
-        group=d.render.group(to_group or ""),
-    )
-    prompt = await context.bot.send_message(
+    sent = await context.bot.send_message(
         alert.chat.id,
-        text,
-        reply_markup=ForceReply(input_field_placeholder=texts.ACTION_NAMES[action]),
+        prompt.text,
+        reply_markup=ForceReply(input_field_placeholder=prompt.placeholder),
         reply_parameters=ReplyParameters(alert.message_id),
     )
-    prompt_id = await d.cases.open_prompt(report.id, action, staff_id=actor_id, to_group=to_group)
-    await d.message_refs.remember(TELEGRAM, alert.chat.id, prompt.message_id, PROMPT, prompt_id)
+    await context.deps.message_refs.remember(
+        TELEGRAM, alert.chat.id, sent.message_id, PROMPT, prompt.asks_note
+    )
 
 
 async def receive_note_reply(update: Update, context: BotContext) -> None:
@@ -123,32 +84,9 @@ async def receive_note_reply(update: Update, context: BotContext) -> None:
     if not await may_act(context, report.group_key, user.id):
         await message.reply_text(texts.NO_PERMISSION)
         return
-    action = Action(prompt.action)
-    try:
-        report = await d.cases.act(
-            report.id,
-            action,
-            await staff_of(user, context),
-            user.full_name,
-            note=message.text.strip(),
-            to_group=prompt.to_group,
-            prompt_id=prompt.id,
-        )
-    except NoteTooLong as exc:
-        await message.reply_text(texts.NOTE_TOO_LONG.format(limit=exc.limit))
-        return
-    except UnknownTicket:
-        await message.reply_text(texts.MERGE_UNKNOWN)
-        return
-    except PromptUsed:
-        await message.reply_text(texts.NOTE_USED)
-        return
-    except TransitionRefused as exc:
-        await message.reply_text(refused(exc))
-        return
-    await message.reply_text(
-        texts.NOTE_DONE[action].format(ticket=report.ticket, group=d.render.group(report.group_key))
-    )
+    member = await member_of(user, context)
+    for reply in await d.group_dialogue.note(member, prompt, message.text):
+        await message.reply_text(reply.text)
 
 
 async def relay_question(update: Update, context: BotContext) -> None:
@@ -163,13 +101,14 @@ async def relay_question(update: Update, context: BotContext) -> None:
     if not await may_act(context, report.group_key, user.id):
         await message.reply_text(texts.NO_PERMISSION)
         return
-    try:
-        staff = await staff_of(user, context)
-        await d.relays.ask_resident(report, message.text, staff, user.full_name)
-    except NoteTooLong as exc:
-        await message.reply_text(texts.NOTE_TOO_LONG.format(limit=exc.limit))
-        return
-    await message.reply_text(texts.RELAY_SENT)
+    member = await member_of(user, context)
+    for reply in await d.group_dialogue.ask(member, report, message.text):
+        await message.reply_text(reply.text)
+
+
+async def member_of(user: User, context: BotContext) -> Member:
+    """The member acting, as the group dialogue knows them."""
+    return Member(await staff_of(user, context), user.full_name)
 
 
 async def may_act(context: BotContext, group_key: str, user_id: int) -> bool:
@@ -179,14 +118,6 @@ async def may_act(context: BotContext, group_key: str, user_id: int) -> bool:
         return True
     chat_id = d.group_chats.group_chat(group_key)
     return chat_id is not None and await d.members.is_member(context.bot, chat_id, user_id)
-
-
-def refused(exc: TransitionRefused) -> str:
-    """Why an action does not apply to the case as it is now."""
-    known = texts.ACT_REFUSED.get((exc.status, exc.action))
-    return known or texts.ACT_REFUSED_CLOSED.format(
-        status=texts.STATUS_NAMES[exc.status], action=texts.ACTION_NAMES[exc.action]
-    )
 
 
 async def answer_stale_button(update: Update, context: BotContext) -> None:
