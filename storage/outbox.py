@@ -100,12 +100,15 @@ async def enqueue_to_group(
 
 
 async def due(conn: Connection, channel: str, now: float, limit: int) -> list[OutboxItem]:
-    """A channel's pending items due now that are first in line for their target."""
+    """A channel's pending items due now that are first in line for their target there
+    (a group on two channels hears of a case on each in order; one channel's outage does
+    not hold up the other's)."""
     rows = await fetch_all(
         conn,
         "SELECT o.* FROM outbox o WHERE o.channel = ? AND o.status = 'pending'"
         " AND o.next_attempt_at <= ? AND NOT EXISTS (SELECT 1 FROM outbox p"
-        " WHERE p.target = o.target AND p.status = 'pending' AND p.id < o.id)"
+        " WHERE p.target = o.target AND p.channel = o.channel AND p.status = 'pending'"
+        " AND p.id < o.id)"
         " ORDER BY o.next_attempt_at, o.id LIMIT ?",
         (channel, now, limit),
     )

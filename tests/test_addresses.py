@@ -9,6 +9,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+from storage import outbox
 from storage.db import Database, fetch_all
 from tests.conftest import started_world
 from tests.test_residents import database_at
@@ -189,3 +190,33 @@ async def test_no_domain_table_names_a_channels_chat_or_message(world: World) ->
             for r in await fetch_all(conn, f"PRAGMA table_info({table})")
         }
     assert {c for c in columns if "chat" in c[1] or "message_id" in c[1]} == set()
+
+
+async def test_a_case_waiting_on_one_channel_does_not_hold_up_another(world: World) -> None:
+    async with world.db.session() as conn:
+        for channel in ("wecom", "telegram"):  # the WeCom one first, and never sent
+            await outbox.enqueue(
+                conn,
+                "digest",
+                "digest:urban",
+                0.0,
+                None,
+                {"group": "urban", "date": "12-01", "new": [], "due": [], "overdue": []},
+                channel=channel,
+                recipient="group:urban",
+            )
+    due = await world.runtime.outbox.due(10, set())
+    assert [(i.channel, i.target) for i in due if i.target == "digest:urban"] in (
+        [("telegram", "digest:urban")],
+        [],  # sent already: it went, which is the point
+    )
+    sent = await world.eventually(lambda: _digest_sent(world))
+    assert sent
+
+
+async def _digest_sent(world: World) -> bool:
+    async with world.db.session() as conn:
+        rows = await fetch_all(
+            conn, "SELECT status FROM outbox WHERE target = 'digest:urban' AND channel = 'telegram'"
+        )
+    return [r[0] for r in rows] == ["sent"]
