@@ -331,7 +331,7 @@ class _Signal:
             await asyncio.wait_for(event.wait(), seconds)
 
 
-class _Raw(str):
+class RawXml(str):
     """An XML fragment put into a message as is."""
 
 
@@ -352,7 +352,7 @@ def render_xml(fields: list[tuple[str, str | int]]) -> str:
     """An XML message as WeCom writes it: strings in CDATA, numbers bare."""
     parts = ["<xml>"]
     for name, value in fields:
-        if isinstance(value, _Raw):
+        if isinstance(value, RawXml):
             text = str(value)
         elif isinstance(value, str):
             text = _cdata(value)
@@ -1176,7 +1176,7 @@ class WeComStandIn:
             ("ResponseCode", code),
             ("AgentID", self.agent_id),
             # A button card has no selections; WeCom's event still carries the element.
-            ("SelectedItems", _Raw("")),
+            ("SelectedItems", RawXml("")),
         ]
         return await self._post(userid, fields, pressed=delivered)
 
