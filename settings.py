@@ -591,14 +591,7 @@ def _parse_categories(
 def _parse_wechat(
     v: _Validator, table: Mapping[str, Any], env: Mapping[str, str]
 ) -> WeChatSettings:
-    known = set(WeChatSettings.__dataclass_fields__) - _WECHAT_SECRETS
-    for secret in sorted(_WECHAT_SECRETS):
-        if secret in table:
-            v.problem(
-                f"wechat.{secret}",
-                f"secrets are not written here: set WECHAT_{secret.upper()} in the environment",
-            )
-    v.unknown_keys({k: x for k, x in table.items() if k not in _WECHAT_SECRETS}, "wechat", known)
+    _refuse_secrets_and_unknown_keys(v, table, "wechat", WeChatSettings, _WECHAT_SECRETS)
     d = WeChatSettings(app_id="", token="", app_secret="")
     app_id = v.string(table, "app_id", "wechat", required=True)
     if app_id and not _is_app_id(app_id):
@@ -627,37 +620,20 @@ def _parse_wechat(
             "no WECHAT_ENCODING_AES_KEY is set, so callbacks would arrive unencrypted: "
             "set the key (safe mode, 安全模式) or plaintext = true to accept them",
         )
-    path = v.string(table, "path", "wechat", default=d.path)
-    if not path.startswith("/"):
-        v.problem("wechat.path", f'"{path}" must start with /')
     return WeChatSettings(
         app_id=app_id,
         token=token,
         app_secret=app_secret,
         encoding_aes_key=aes_key,
-        api_base_url=v.url(table, "api_base_url", "wechat") or d.api_base_url,
-        host=v.string(table, "host", "wechat", default=d.host),
-        # 0: any free port (the demo and the tests, which then read the one bound).
-        port=v.integer(table, "port", "wechat", d.port, 0, 65535),
-        path=path,
         plaintext=plaintext,
-        reply_budget_seconds=v.number(
-            table, "reply_budget_seconds", "wechat", d.reply_budget_seconds, 0.001, 4.5
-        ),
+        **_callback_server(v, table, "wechat", d),
         templates=_parse_templates(v, v.table(table, "templates", "wechat")),
         menu=_parse_menu(v, table.get("menu", [])),
     )
 
 
 def _parse_wecom(v: _Validator, table: Mapping[str, Any], env: Mapping[str, str]) -> WeComSettings:
-    known = set(WeComSettings.__dataclass_fields__) - _WECOM_SECRETS
-    for secret in sorted(_WECOM_SECRETS):
-        if secret in table:
-            v.problem(
-                f"wecom.{secret}",
-                f"secrets are not written here: set WECOM_{secret.upper()} in the environment",
-            )
-    v.unknown_keys({k: x for k, x in table.items() if k not in _WECOM_SECRETS}, "wecom", known)
+    _refuse_secrets_and_unknown_keys(v, table, "wecom", WeComSettings, _WECOM_SECRETS)
     d = WeComSettings(corp_id="", agent_id=0, secret="", token="", encoding_aes_key="")
     corp_id = v.string(table, "corp_id", "wecom", required=True)
     if corp_id and not (len(corp_id) <= 64 and corp_id.isascii() and corp_id.isalnum()):
@@ -691,26 +667,51 @@ def _parse_wecom(v: _Validator, table: Mapping[str, Any], env: Mapping[str, str]
             f"WECOM_ENCODING_AES_KEY must be 43 characters of base64 without padding "
             f"(the EncodingAESKey of 接收消息); it has {len(aes_key)}",
         )
-    path = v.string(table, "path", "wecom", default=d.path)
-    if not path.startswith("/"):
-        v.problem("wecom.path", f'"{path}" must start with /')
     return WeComSettings(
         corp_id=corp_id,
         agent_id=agent_id,
         secret=secret,
         token=token,
         encoding_aes_key=aes_key,
-        api_base_url=v.url(table, "api_base_url", "wecom") or d.api_base_url,
-        host=v.string(table, "host", "wecom", default=d.host),
-        # 0: any free port (the demo and the tests, which then read the one bound).
-        port=v.integer(table, "port", "wecom", d.port, 0, 65535),
-        path=path,
-        reply_budget_seconds=v.number(
-            table, "reply_budget_seconds", "wecom", d.reply_budget_seconds, 0.001, 4.5
-        ),
+        **_callback_server(v, table, "wecom", d),
         note_minutes=v.integer(table, "note_minutes", "wecom", d.note_minutes, 1, 1440),
         admins=v.userids(table, "admins", "wecom") if "admins" in table else (),
     )
+
+
+def _refuse_secrets_and_unknown_keys(
+    v: _Validator, table: Mapping[str, Any], section: str, settings: type, secrets: set[str]
+) -> None:
+    """Name a secret written in the file (it belongs in the environment) and unknown keys."""
+    for secret in sorted(secrets):
+        if secret in table:
+            v.problem(
+                f"{section}.{secret}",
+                f"secrets are not written here: set {section.upper()}_{secret.upper()} "
+                "in the environment",
+            )
+    known = set(settings.__dataclass_fields__) - secrets
+    v.unknown_keys({k: x for k, x in table.items() if k not in secrets}, section, known)
+
+
+def _callback_server(
+    v: _Validator, table: Mapping[str, Any], section: str, defaults: Any
+) -> dict[str, Any]:
+    """The API's base URL and the callback server's fields, alike for WeChat and WeCom."""
+    path = v.string(table, "path", section, default=defaults.path)
+    if not path.startswith("/"):
+        v.problem(f"{section}.path", f'"{path}" must start with /')
+    return {
+        "api_base_url": v.url(table, "api_base_url", section) or defaults.api_base_url,
+        "host": v.string(table, "host", section, default=defaults.host),
+        # 0: any free port (the demo and the tests, which then read the one bound).
+        "port": v.integer(table, "port", section, defaults.port, 0, 65535),
+        "path": path,
+        # Both wait 5 s for a passive reply.
+        "reply_budget_seconds": v.number(
+            table, "reply_budget_seconds", section, defaults.reply_budget_seconds, 0.001, 4.5
+        ),
+    }
 
 
 def _is_app_id(app_id: str) -> bool:

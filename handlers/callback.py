@@ -252,7 +252,7 @@ def build_callback_app(callback: PushCallback[Any, Any]) -> web.Application:
 
 
 def xml_fields(xml: str) -> dict[str, str]:
-    """The top-level elements' text; no DTD: WeChat never sends one, an attacker might."""
+    """The top-level elements' text; no DTD: WeChat and WeCom never send one, an attacker might."""
     start = xml.find("<xml")
     if "<!" in (xml if start < 0 else xml[:start]):
         raise MalformedMessage("a DTD is not accepted")
