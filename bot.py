@@ -145,7 +145,22 @@ def cmd_check_config(settings: Settings) -> int:
             f"WeChat {wechat.app_id}: {mode}, callback on {wechat.host}:{wechat.port}{wechat.path},"
             f" {len(wechat.menu)} menu buttons, {len(wechat.templates)} templates"
         )
+    wecom = settings.wecom
+    if wecom is not None:
+        on_wecom = [g.key for g in settings.groups.values() if g.on_wecom]
+        robots = sum(1 for g in settings.groups.values() if g.wecom_robot_key)
+        admins = len(wecom.admins)
+        print(
+            f"WeCom {wecom.corp_id} agent {wecom.agent_id}: callback on"
+            f" {wecom.host}:{wecom.port}{wecom.path}, {_count(len(on_wecom), 'group')} on WeCom"
+            f" ({', '.join(on_wecom) or 'none'}), {robots} with a group robot,"
+            f" {_count(admins, 'admin')}"
+        )
     return 0
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def cmd_wechat_menu(settings: Settings) -> int:

@@ -32,6 +32,9 @@ MENU_NAME_BYTES = 16
 MENU_SUB_NAME_BYTES = 60
 MENU_KEY_BYTES = 128
 _WECHAT_SECRETS = {"token", "app_secret", "encoding_aes_key"}  # from the environment only
+_WECOM_SECRETS = {"secret", "token", "encoding_aes_key"}  # likewise, as WECOM_<NAME>
+_WECOM_GROUP_FIELDS = ("wecom_party", "wecom_tag", "wecom_users", "wecom_robot_key")
+WECOM_ID_MAX = 2**31 - 1  # agent, department and tag ids are 32-bit integers
 
 
 class ConfigError(Exception):
@@ -47,6 +50,17 @@ class Group:
     key: str
     name: str
     chat_id: int  # 0 until the group chat is bound
+    # WeCom: who gets the group's alerts through the app (any of the three), and the
+    # group chat's robot (its webhook key; WECOM_ROBOT_<KEY> in the environment wins).
+    wecom_party: int | None = None  # a department id
+    wecom_tag: int | None = None  # a tag id
+    wecom_users: tuple[str, ...] = ()  # userids
+    wecom_robot_key: str | None = field(default=None, repr=False)
+
+    @property
+    def on_wecom(self) -> bool:
+        """Whether the group's alerts go to WeCom (it names a party, a tag or users)."""
+        return self.wecom_party is not None or self.wecom_tag is not None or bool(self.wecom_users)
 
 
 @dataclass(frozen=True)
@@ -143,6 +157,24 @@ class WeChatSettings:
 
 
 @dataclass(frozen=True)
+class WeComSettings:
+    """The working groups' WeCom app (自建应用); the secrets come from the environment only."""
+
+    corp_id: str
+    agent_id: int
+    secret: str = field(repr=False)  # WECOM_SECRET: the app's Secret, for the access token
+    token: str = field(repr=False)  # WECOM_TOKEN: signs every callback
+    encoding_aes_key: str = field(repr=False)  # WECOM_ENCODING_AES_KEY: WeCom always encrypts
+    api_base_url: str = "https://qyapi.weixin.qq.com"
+    host: str = "127.0.0.1"  # the callback server; a reverse proxy terminates TLS
+    port: int = 8083
+    path: str = "/wecom"
+    reply_budget_seconds: float = 4.0  # WeCom waits 5 s for a passive reply
+    note_minutes: int = 10  # a member's next text is the note asked for, this long
+    admins: tuple[str, ...] = ()  # the office's admins, by WeCom userid
+
+
+@dataclass(frozen=True)
 class Settings:
     admins: frozenset[int]
     groups: dict[str, Group]
@@ -170,6 +202,7 @@ class Settings:
     demo_port: int = 8080  # the demo's web chat, on 127.0.0.1
     roles: Roles = field(default_factory=Roles)
     wechat: WeChatSettings | None = None  # None: no [wechat] table, Telegram only
+    wecom: WeComSettings | None = None  # None: no [wecom] table, no group on WeCom
 
     @property
     def group_keys(self) -> tuple[str, ...]:
@@ -215,8 +248,9 @@ def parse_settings(
         raw,
         "",
         {"admins", "timezone", "telegram", "storage", "reports", "outbox", "groups", "roles"}
-        | {"categories", "classifier", "quizzes", "survey", "demo", "stats", "wechat"},
+        | {"categories", "classifier", "quizzes", "survey", "demo", "stats", "wechat", "wecom"},
     )
+    env = os.environ if environ is None else environ
     admins = v.int_list(raw, "admins", default=[])
     timezone = v.string(raw, "timezone", "", default="Asia/Shanghai")
     _check_timezone(v, timezone)
@@ -314,7 +348,7 @@ def parse_settings(
     )
 
     group_table = v.table(raw, "groups")
-    groups = _parse_groups(v, group_table)
+    groups = _parse_groups(v, group_table, env, wecom="wecom" in raw)
     # A role or category naming a group that is written but broken is reported once,
     # under groups.*, not again under each key that names it.
     written = set(group_table)
@@ -370,8 +404,15 @@ def parse_settings(
     demo_port = v.integer(demo, "port", "demo", 8080, 1, 65535)
     wechat = None
     if "wechat" in raw:
-        env = os.environ if environ is None else environ
         wechat = _parse_wechat(v, v.table(raw, "wechat"), env)
+    wecom = None
+    if "wecom" in raw:
+        wecom = _parse_wecom(v, v.table(raw, "wecom"), env)
+        if wechat and wecom.port and wecom.port == wechat.port and wecom.host == wechat.host:
+            v.problem(
+                "wecom.port",
+                f"{wecom.port} is [wechat] port too; the two callbacks need a port each",
+            )
 
     if v.problems:
         raise ConfigError(v.problems)
@@ -402,10 +443,13 @@ def parse_settings(
         demo_port=demo_port,
         roles=roles,
         wechat=wechat,
+        wecom=wecom,
     )
 
 
-def _parse_groups(v: _Validator, table: Mapping[str, Any]) -> dict[str, Group]:
+def _parse_groups(
+    v: _Validator, table: Mapping[str, Any], env: Mapping[str, str], wecom: bool
+) -> dict[str, Group]:
     groups: dict[str, Group] = {}
     if not table:
         v.problem("groups", "at least one group must be configured")
@@ -418,13 +462,41 @@ def _parse_groups(v: _Validator, table: Mapping[str, Any]) -> dict[str, Group]:
             )
             continue
         entry = v.table(table, key, "groups")
-        v.unknown_keys(entry, path, {"name", "chat_id"})
+        v.unknown_keys(entry, path, {"name", "chat_id", *_WECOM_GROUP_FIELDS})
         name = v.string(entry, "name", path, required=True)
         chat_id = v.integer(entry, "chat_id", path, default=0, low=None, high=None)
         if chat_id > 0:
             v.problem(f"{path}.chat_id", f"{chat_id} is a user id; group chat ids are negative")
-        groups[key] = Group(key=key, name=name, chat_id=chat_id)
+        group = Group(key=key, name=name, chat_id=chat_id, **_group_wecom(v, entry, path, env))
+        if group.on_wecom and not wecom:
+            v.problem(path, "names WeCom recipients but there is no [wecom] table (the app)")
+        groups[key] = group
     return groups
+
+
+def _group_wecom(
+    v: _Validator, entry: Mapping[str, Any], path: str, env: Mapping[str, str]
+) -> dict[str, Any]:
+    """A group's WeCom fields; its robot key from WECOM_ROBOT_<KEY> if that is set."""
+    ids = {
+        name: v.integer(entry, name, path, 0, 1, WECOM_ID_MAX) or None
+        for name in ("wecom_party", "wecom_tag")
+        if name in entry
+    }
+    users: tuple[str, ...] = ()
+    if "wecom_users" in entry:
+        users = v.userids(entry, "wecom_users", path)
+        if not users and isinstance(entry["wecom_users"], list):
+            v.problem(
+                f"{path}.wecom_users",
+                "an empty list; name at least one userid or leave it out",
+            )
+    robot_key = None
+    if "wecom_robot_key" in entry:
+        robot_key = v.string(entry, "wecom_robot_key", path, required=True) or None
+    group_key = path.removeprefix("groups.")
+    robot_key = env.get(f"WECOM_ROBOT_{group_key.upper()}", "").strip() or robot_key
+    return {**ids, "wecom_users": users, "wecom_robot_key": robot_key}
 
 
 def _not_a_group(v: _Validator, path: str, group: str, groups: Mapping[str, Group]) -> None:
@@ -519,14 +591,7 @@ def _parse_categories(
 def _parse_wechat(
     v: _Validator, table: Mapping[str, Any], env: Mapping[str, str]
 ) -> WeChatSettings:
-    known = set(WeChatSettings.__dataclass_fields__) - _WECHAT_SECRETS
-    for secret in sorted(_WECHAT_SECRETS):
-        if secret in table:
-            v.problem(
-                f"wechat.{secret}",
-                f"secrets are not written here: set WECHAT_{secret.upper()} in the environment",
-            )
-    v.unknown_keys({k: x for k, x in table.items() if k not in _WECHAT_SECRETS}, "wechat", known)
+    _refuse_secrets_and_unknown_keys(v, table, "wechat", WeChatSettings, _WECHAT_SECRETS)
     d = WeChatSettings(app_id="", token="", app_secret="")
     app_id = v.string(table, "app_id", "wechat", required=True)
     if app_id and not _is_app_id(app_id):
@@ -555,26 +620,98 @@ def _parse_wechat(
             "no WECHAT_ENCODING_AES_KEY is set, so callbacks would arrive unencrypted: "
             "set the key (safe mode, 安全模式) or plaintext = true to accept them",
         )
-    path = v.string(table, "path", "wechat", default=d.path)
-    if not path.startswith("/"):
-        v.problem("wechat.path", f'"{path}" must start with /')
     return WeChatSettings(
         app_id=app_id,
         token=token,
         app_secret=app_secret,
         encoding_aes_key=aes_key,
-        api_base_url=v.url(table, "api_base_url", "wechat") or d.api_base_url,
-        host=v.string(table, "host", "wechat", default=d.host),
-        # 0: any free port (the demo and the tests, which then read the one bound).
-        port=v.integer(table, "port", "wechat", d.port, 0, 65535),
-        path=path,
         plaintext=plaintext,
-        reply_budget_seconds=v.number(
-            table, "reply_budget_seconds", "wechat", d.reply_budget_seconds, 0.001, 4.5
-        ),
+        **_callback_server(v, table, "wechat", d),
         templates=_parse_templates(v, v.table(table, "templates", "wechat")),
         menu=_parse_menu(v, table.get("menu", [])),
     )
+
+
+def _parse_wecom(v: _Validator, table: Mapping[str, Any], env: Mapping[str, str]) -> WeComSettings:
+    _refuse_secrets_and_unknown_keys(v, table, "wecom", WeComSettings, _WECOM_SECRETS)
+    d = WeComSettings(corp_id="", agent_id=0, secret="", token="", encoding_aes_key="")
+    corp_id = v.string(table, "corp_id", "wecom", required=True)
+    if corp_id and not (len(corp_id) <= 64 and corp_id.isascii() and corp_id.isalnum()):
+        v.problem(
+            "wecom.corp_id",
+            f'"{corp_id}" is not a corp id (letters and digits, like ww0123456789abcdef)',
+        )
+    agent_id = 0
+    if "agent_id" not in table:
+        v.problem("wecom.agent_id", "missing")
+    else:
+        agent_id = v.integer(table, "agent_id", "wecom", 0, 1, WECOM_ID_MAX)
+    secret = env.get("WECOM_SECRET", "").strip()
+    if not secret:
+        v.problem("wecom.secret", "missing: set WECOM_SECRET (the app's Secret) in the environment")
+    token = env.get("WECOM_TOKEN", "").strip()
+    if not token:
+        v.problem("wecom.token", "missing: set WECOM_TOKEN (接收消息 Token) in the environment")
+    elif not (3 <= len(token) <= 32 and token.isascii() and token.isalnum()):
+        v.problem("wecom.token", "WECOM_TOKEN must be 3 to 32 letters or digits, as WeCom asks")
+    aes_key = env.get("WECOM_ENCODING_AES_KEY", "").strip()
+    if not aes_key:
+        v.problem(
+            "wecom.encoding_aes_key",
+            "missing: set WECOM_ENCODING_AES_KEY (接收消息 EncodingAESKey) in the environment; "
+            "WeCom encrypts every callback",
+        )
+    elif not _is_encoding_aes_key(aes_key):
+        v.problem(
+            "wecom.encoding_aes_key",
+            f"WECOM_ENCODING_AES_KEY must be 43 characters of base64 without padding "
+            f"(the EncodingAESKey of 接收消息); it has {len(aes_key)}",
+        )
+    return WeComSettings(
+        corp_id=corp_id,
+        agent_id=agent_id,
+        secret=secret,
+        token=token,
+        encoding_aes_key=aes_key,
+        **_callback_server(v, table, "wecom", d),
+        note_minutes=v.integer(table, "note_minutes", "wecom", d.note_minutes, 1, 1440),
+        admins=v.userids(table, "admins", "wecom") if "admins" in table else (),
+    )
+
+
+def _refuse_secrets_and_unknown_keys(
+    v: _Validator, table: Mapping[str, Any], section: str, settings: type, secrets: set[str]
+) -> None:
+    """Name a secret written in the file (it belongs in the environment) and unknown keys."""
+    for secret in sorted(secrets):
+        if secret in table:
+            v.problem(
+                f"{section}.{secret}",
+                f"secrets are not written here: set {section.upper()}_{secret.upper()} "
+                "in the environment",
+            )
+    known = set(settings.__dataclass_fields__) - secrets
+    v.unknown_keys({k: x for k, x in table.items() if k not in secrets}, section, known)
+
+
+def _callback_server(
+    v: _Validator, table: Mapping[str, Any], section: str, defaults: Any
+) -> dict[str, Any]:
+    """The API's base URL and the callback server's fields, alike for WeChat and WeCom."""
+    path = v.string(table, "path", section, default=defaults.path)
+    if not path.startswith("/"):
+        v.problem(f"{section}.path", f'"{path}" must start with /')
+    return {
+        "api_base_url": v.url(table, "api_base_url", section) or defaults.api_base_url,
+        "host": v.string(table, "host", section, default=defaults.host),
+        # 0: any free port (the demo and the tests, which then read the one bound).
+        "port": v.integer(table, "port", section, defaults.port, 0, 65535),
+        "path": path,
+        # Both wait 5 s for a passive reply.
+        "reply_budget_seconds": v.number(
+            table, "reply_budget_seconds", section, defaults.reply_budget_seconds, 0.001, 4.5
+        ),
+    }
 
 
 def _is_app_id(app_id: str) -> bool:
@@ -795,6 +932,18 @@ class _Validator:
             self.problem(self._path(parent, key), f"must be true or false, not {value!r}")
             return default
         return value
+
+    def userids(self, raw: Mapping[str, Any], key: str, parent: str) -> tuple[str, ...]:
+        """A list of WeCom userids (non-empty strings without spaces)."""
+        value = raw.get(key, [])
+        if not isinstance(value, list) or not all(
+            isinstance(u, str) and u.strip() and not any(c.isspace() for c in u) for u in value
+        ):
+            self.problem(
+                self._path(parent, key), 'must be a list of WeCom userids, e.g. ["zhangsan"]'
+            )
+            return ()
+        return tuple(value)
 
     def int_list(self, raw: Mapping[str, Any], key: str, default: list[int]) -> list[int]:
         value = raw.get(key, default)

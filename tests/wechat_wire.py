@@ -5,16 +5,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import xml.etree.ElementTree as ElementTree
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 
-import aiohttp
-from aiohttp import web
 from wechatpy.crypto import WeChatCrypto
 
-from handlers.wechat.callback import CallbackConfig, WeChatCallback, build_callback_app
+from handlers.wechat.callback import CallbackConfig, WeChatCallback
 from handlers.wechat.inbound import Inbound
+from tests import callback_wire
+from tests.callback_wire import Served
 
 TOKEN = "civictoken"
 APP_ID = "wx0123456789abcdef"
@@ -98,23 +97,6 @@ class Resident:
         self.late.append((openid, text))
 
 
-@dataclass
-class Served:
-    url: str
-    http: aiohttp.ClientSession
-    callback: WeChatCallback
-
-    async def post(self, body: str, query: dict, content_type: str = "text/xml") -> tuple[int, str]:
-        async with self.http.post(
-            self.url, params=query, data=body.encode(), headers={"Content-Type": content_type}
-        ) as response:
-            return response.status, await response.text()
-
-    async def get(self, query: dict) -> tuple[int, str]:
-        async with self.http.get(self.url, params=query) as response:
-            return response.status, await response.text()
-
-
 def config(**overrides: object) -> CallbackConfig:
     values: dict = {
         "token": TOKEN,
@@ -127,20 +109,8 @@ def config(**overrides: object) -> CallbackConfig:
     return CallbackConfig(**values)
 
 
-@asynccontextmanager
-async def serving(
+def serving(
     cfg: CallbackConfig, on_inbound, deliver_late, clock=None
-) -> AsyncIterator[Served]:
+) -> AbstractAsyncContextManager[Served]:
     """The callback on 127.0.0.1 at a free port, and an HTTP client for it."""
-    kwargs = {"clock": clock} if clock else {}
-    callback = WeChatCallback(cfg, on_inbound, deliver_late, **kwargs)
-    runner = web.AppRunner(build_callback_app(callback))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        async with aiohttp.ClientSession() as http:
-            yield Served(f"http://127.0.0.1:{port}{cfg.path}", http, callback)
-    finally:
-        await runner.cleanup()
+    return callback_wire.serving(WeChatCallback, cfg, on_inbound, deliver_late, clock)

@@ -7,7 +7,6 @@ message) are read from the XML itself.
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -15,12 +14,10 @@ from wechatpy import parse_message
 from wechatpy.events import BaseEvent
 from wechatpy.messages import BaseMessage
 
+from handlers.callback import MalformedMessage, xml_fields
+
 # What the handlers act on; any other message type is "other" (its type kept).
 KINDS = ("text", "image", "location", "voice", "event", "other")
-
-
-class MalformedMessage(ValueError):
-    """The body is not a WeChat message (not XML, no MsgType, no sender...)."""
 
 
 @dataclass(frozen=True)
@@ -121,20 +118,6 @@ def inbound_from_xml(xml: str) -> Inbound:
         original_type=fields["MsgType"].lower(),
         **base,
     )
-
-
-def xml_fields(xml: str) -> dict[str, str]:
-    """The top-level elements' text; no DTD: WeChat never sends one, an attacker might."""
-    start = xml.find("<xml")
-    if "<!" in (xml if start < 0 else xml[:start]):
-        raise MalformedMessage("a DTD is not accepted")
-    try:
-        root = ElementTree.fromstring(xml)
-    except ElementTree.ParseError as exc:
-        raise MalformedMessage(f"not XML: {exc}") from None
-    if root.tag != "xml":
-        raise MalformedMessage(f"root element <{root.tag}>, not <xml>")
-    return {child.tag: (child.text or "").strip() for child in root}
 
 
 def _event_name_and_key(message: BaseMessage, fields: dict[str, str]) -> tuple[str, str]:
