@@ -17,6 +17,7 @@ from quizzes.bank import load_bank
 from quizzes.push import PushService
 from quizzes.service import QuizService
 from quizzes.survey import SurveyService
+from reports.context import group_channels
 from reports.delivery import OutboxService
 from reports.residents import TELEGRAM
 from reports.services import ReportServices
@@ -125,6 +126,7 @@ class Runtime:
             self.settings.outbox.retry_max_seconds,
             notices_group=self.settings.roles.notices,
             channel=channel,
+            group_channels=lambda key: group_channels(self.reports.shared, key),
         )
 
     def _wake_couriers(self) -> None:

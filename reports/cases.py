@@ -150,7 +150,7 @@ class Cases(Part):
                 await record(
                     conn, into.id, "follow", into.status, now, into.group_key, note=report.ticket
                 )
-                await outbox.enqueue_to_group(
+                await self.to_group(
                     conn,
                     EDIT_ALERT,
                     into.group_key,
@@ -160,13 +160,13 @@ class Cases(Part):
                     alert_of(into),
                 )
             old_alert = {**alert_of(report), "to_group": to_group}
-            await outbox.enqueue_to_group(
+            await self.to_group(
                 conn, EDIT_ALERT, report.group_key, alert_target(report.id), now, report.id,
                 old_alert,
             )  # fmt: skip
             if action == Action.REASSIGN:
                 # The new group gets the whole alert, as if the case were new to it.
-                await outbox.enqueue_to_group(
+                await self.to_group(
                     conn, GROUP_ALERT, updated.group_key, alert_target(report.id), now, report.id
                 )
         self.queued()
@@ -252,7 +252,7 @@ class Cases(Part):
                         "late": notice.late,
                         "group": to,
                     }
-                    await outbox.enqueue_to_group(
+                    await self.to_group(
                         conn, DEADLINE_NOTICE, to, alert_target(case.id), now, case.id, payload
                     )
                     queued += 1

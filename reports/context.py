@@ -10,10 +10,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from reports.outbox import GROUPS_CHANNEL, WECOM
 from settings import Settings
-from storage.db import Database
+from storage import outbox
+from storage.db import Connection, Database
 
 
 def _nothing() -> None:
@@ -55,3 +58,35 @@ class Part:
     def queued(self) -> None:
         """Tell the sender that a commit queued messages."""
         self.shared.outbox_listener()
+
+    def group_channels(self, group_key: str) -> tuple[str, ...]:
+        """The channels a working group is on (see `group_channels`)."""
+        return group_channels(self.shared, group_key)
+
+    async def to_group(
+        self,
+        conn: Connection,
+        kind: str,
+        group_key: str,
+        target: str,
+        now: float,
+        report_id: int | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> None:
+        """Queue a message to a working group, on each channel it is on."""
+        await outbox.enqueue_to_group(
+            conn, kind, group_key, target, now, report_id, payload, self.group_channels(group_key)
+        )
+
+
+def group_channels(shared: Shared, group_key: str) -> tuple[str, ...]:
+    """WeCom if config names the group's WeCom recipients; Telegram if it has a chat
+    (configured or bound), or has no WeCom either (its work waits for /bind). A group
+    taken out of config stays Telegram's, whose courier tells the office."""
+    group = shared.settings.groups.get(group_key)
+    if group is None:
+        return (GROUPS_CHANNEL,)
+    channels = [WECOM] if group.on_wecom else []
+    if group.chat_id or group_key in shared.bindings or not group.on_wecom:
+        channels.append(GROUPS_CHANNEL)
+    return tuple(channels)

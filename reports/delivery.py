@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 
 from reports.message_refs import ALERT, RELAY
-from reports.outbox import REFUSAL_NOTICE, OutboxItem, alert_target
+from reports.outbox import GROUPS_CHANNEL, REFUSAL_NOTICE, OutboxItem, alert_target
 from reports.records import Report
 from storage import message_refs, outbox, reports
 from storage.db import Database
@@ -39,10 +39,13 @@ class OutboxService:
         *,
         notices_group: str,
         channel: str,
+        group_channels: Callable[[str], tuple[str, ...]] = lambda _: (GROUPS_CHANNEL,),
     ) -> None:
         self.db = db
         # The channel whose items this service hands out (its adapter's courier).
         self.channel = channel
+        # The channels a group is on: what it must hear goes to each.
+        self.group_channels = group_channels
         # Notices of messages refused for good go to this group, in order: the
         # target is the group's key (roles.notices).
         self.notices_group = notices_group
@@ -131,6 +134,7 @@ class OutboxService:
                     self.clock(),
                     item.report_id,
                     notice,
+                    self.group_channels(self.notices_group),
                 )
 
     async def give_up_and_tell_group(
@@ -145,7 +149,7 @@ class OutboxService:
             assert report is not None
             await outbox.enqueue_to_group(
                 conn, kind, report.group_key, alert_target(report.id), self.clock(), report.id,
-                payload,
+                payload, self.group_channels(report.group_key),
             )  # fmt: skip
 
     async def retry(

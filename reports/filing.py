@@ -100,7 +100,7 @@ class Filing(Part):
             )
             await record(conn, report.id, "submit", Status.SUBMITTED, now, group_key)
             await drafts.close(conn, draft.id, "submitted", now, report.id)
-            await outbox.enqueue_to_group(
+            await self.to_group(
                 conn, GROUP_ALERT, group_key, alert_target(report.id), now, report.id
             )
             await outbox.enqueue_to_resident(
@@ -148,7 +148,7 @@ class Filing(Part):
             await drafts.close(conn, draft.id, "followed", now, report.id)
             if added:  # a resident following again is still one person
                 await record(conn, report.id, "follow", report.status, now, report.group_key)
-                await outbox.enqueue_to_group(
+                await self.to_group(
                     conn,
                     EDIT_ALERT,
                     report.group_key,

@@ -13,7 +13,7 @@ from reports.deadlines import HOUR, next_due
 from reports.outbox import DIGEST, WEEKLY_REPORT
 from reports.states import OPEN_STATUSES
 from reports.stats import Statistics
-from storage import outbox, reports
+from storage import reports
 
 
 class Office(Part):
@@ -47,7 +47,7 @@ class Office(Part):
                     elif upcoming.at <= end_of_day:
                         payload["due"].append(entry)  # type: ignore[union-attr]
                 target = f"digest:{key}"
-                await outbox.enqueue_to_group(conn, DIGEST, key, target, now, None, payload)
+                await self.to_group(conn, DIGEST, key, target, now, None, payload)
         self.queued()
         return len(self.settings.groups)
 
@@ -83,5 +83,5 @@ class Office(Part):
         async with self.db.session() as conn:
             # The target is the group's key: the channel sends the report to that group.
             to = self.settings.roles.weekly_report
-            await outbox.enqueue_to_group(conn, WEEKLY_REPORT, to, to, now, None, {"until": now})
+            await self.to_group(conn, WEEKLY_REPORT, to, to, now, None, {"until": now})
         self.queued()

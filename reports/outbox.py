@@ -21,8 +21,9 @@ TICKET_RECEIPT = "ticket_receipt"
 REFUSAL_NOTICE = "refusal_notice"  # to roles.notices: a message refused for good
 # A weekly report or refusal notice has its group's key as target (roles.*).
 
-# The channel the working groups' chats are on (WeCom joins in its own step).
+# The channel a working group's chat is on unless config puts it on WeCom as well or instead.
 GROUPS_CHANNEL = "telegram"
+WECOM = "wecom"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from reports.errors import AlreadyRated, CommentNeeded, NoteTooLong, PromptUsed,
 from reports.outbox import EDIT_ALERT, GROUP_ALERT, alert_target
 from reports.records import Report
 from reports.states import Action, Status, next_status
-from storage import outbox, prompts, reports
+from storage import prompts, reports
 from storage.db import Connection
 
 RATINGS = ("satisfied", "basically", "unsatisfied")
@@ -53,7 +53,7 @@ class Ratings(Part):
             )
             assert rated is not None
             await record(conn, report.id, "rate", Status.CLOSED, now, report.group_key, note=rating)
-            await outbox.enqueue_to_group(
+            await self.to_group(
                 conn, EDIT_ALERT, report.group_key, alert_target(report.id), now, report.id,
                 alert_of(report),
             )  # fmt: skip
@@ -85,8 +85,8 @@ class Ratings(Part):
             )
             old = {**alert_of(report), "reopened": True}
             group, target = report.group_key, alert_target(report.id)
-            await outbox.enqueue_to_group(conn, EDIT_ALERT, group, target, now, report.id, old)
-            await outbox.enqueue_to_group(conn, GROUP_ALERT, group, target, now, report.id)
+            await self.to_group(conn, EDIT_ALERT, group, target, now, report.id, old)
+            await self.to_group(conn, GROUP_ALERT, group, target, now, report.id)
         self.queued()
         return reopened
 
@@ -101,8 +101,8 @@ class Ratings(Part):
                     conn, case.id, expected=Status.RESOLVED, status=Status.CLOSED, now=now
                 )
                 await record(conn, case.id, Action.CLOSE, Status.CLOSED, now, case.group_key)
-                await outbox.enqueue_to_group(
-                    conn, EDIT_ALERT, case.group_key, alert_target(case.id), now, case.id,
+                await self.to_group(
+                conn, EDIT_ALERT, case.group_key, alert_target(case.id), now, case.id,
                     alert_of(case),
                 )  # fmt: skip
         if cases:

@@ -55,7 +55,7 @@ class Relays(Part):
                     conn, kind, report.resident_id, now, report.id, payload
                 )
             else:
-                await outbox.enqueue_to_group(
+                await self.to_group(
                     conn, kind, report.group_key, alert_target(report.id), now, report.id, payload
                 )
         self.queued()

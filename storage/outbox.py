@@ -85,18 +85,21 @@ async def enqueue_to_group(
     now: float,
     report_id: int | None = None,
     payload: dict[str, Any] | None = None,
+    channels: tuple[str, ...] = (GROUPS_CHANNEL,),
 ) -> None:
-    """Queue a message to a working group's chat, in line behind `target`'s others."""
-    await enqueue(
-        conn,
-        kind,
-        target,
-        now,
-        report_id,
-        payload,
-        channel=GROUPS_CHANNEL,
-        recipient=group_recipient(group_key),
-    )
+    """Queue a message to a working group on each channel it is on, in line behind
+    `target`'s others there."""
+    for channel in channels:
+        await enqueue(
+            conn,
+            kind,
+            target,
+            now,
+            report_id,
+            payload,
+            channel=channel,
+            recipient=group_recipient(group_key),
+        )
 
 
 async def due(conn: Connection, channel: str, now: float, limit: int) -> list[OutboxItem]:

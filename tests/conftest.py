@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -41,12 +41,12 @@ def classifier(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
 
 @asynccontextmanager
 async def started_world(
-    tmp_path: Path, classifier: object, **overrides: Any
+    tmp_path: Path, classifier: object, environ: Mapping[str, str] | None = None, **overrides: Any
 ) -> AsyncIterator[World]:
-    """A running bot with residents, staff and the seven group chats."""
+    """A running bot with residents, staff and the seven group chats (secrets: `environ`)."""
     async with BotApiStandIn() as api:
         populate(api)
-        settings = settings_for_tests(tmp_path / "civic.db", **overrides)
+        settings = settings_for_tests(tmp_path / "civic.db", environ, **overrides)
         clock = Clock()
         w = World(api, make_runtime(api, settings, classifier, clock), settings, clock)
         await w.runtime.start()

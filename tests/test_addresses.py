@@ -13,6 +13,7 @@ from storage import outbox
 from storage.db import Database, fetch_all
 from tests.conftest import started_world
 from tests.test_residents import database_at
+from tests.test_wecom_config import SECRETS as WECOM_SECRETS
 from tests.world import GROUP_CHATS, NEIGHBOUR, RESIDENT, URBAN_STAFF, World
 
 URBAN = GROUP_CHATS["urban"]
@@ -220,3 +221,29 @@ async def _digest_sent(world: World) -> bool:
             conn, "SELECT status FROM outbox WHERE target = 'digest:urban' AND channel = 'telegram'"
         )
     return [r[0] for r in rows] == ["sent"]
+
+
+async def test_a_group_on_wecom_too_is_told_of_a_case_on_each_channel(
+    tmp_path: Path, classifier: object
+) -> None:
+    overrides = {
+        "wecom": {"corp_id": "ww5823bf96d3bd56c7", "agent_id": 1000002},
+        "groups": {
+            "urban": {"wecom_users": ["zhanggong"]},
+            "order": {"wecom_party": 3, "chat_id": 0},
+        },
+    }
+    async with started_world(tmp_path, classifier, WECOM_SECRETS, **overrides) as world:
+        await world.file("小区门口垃圾成堆没人清理")  # 城镇建设管理组: WeCom and its Telegram chat
+        # 社会秩序组 is on WeCom only (no Telegram chat): the resident still gets the ticket.
+        await world.file("路口好多人闯红灯，太危险了", user=NEIGHBOUR)
+        async with world.db.session() as conn:
+            rows = await fetch_all(
+                conn,
+                "SELECT recipient, channel FROM outbox WHERE kind = 'group_alert' ORDER BY id",
+            )
+    assert [tuple(r) for r in rows] == [
+        ("group:urban", "wecom"),
+        ("group:urban", "telegram"),
+        ("group:order", "wecom"),
+    ]
