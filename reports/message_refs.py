@@ -42,6 +42,23 @@ class MessageRefs(Part):
                 generation,
             )  # fmt: skip
 
+    async def set_token(
+        self, channel: str, chat: str | int, message_id: str | int, token: str | None
+    ) -> None:
+        """Keep the latest handle the channel gave to change a message (WeCom: a response
+        code, usable once within 72 h; None once it is used)."""
+        async with self.db.session() as conn:
+            await message_refs.set_token(
+                conn, channel, str(chat), str(message_id), token, self.now()
+            )
+
+    async def at_message(
+        self, channel: str, chat: str | int, message_id: str | int
+    ) -> MessageRef | None:
+        """What a channel's message shows, whatever it is."""
+        async with self.db.session() as conn:
+            return await message_refs.at_message(conn, channel, str(chat), str(message_id))
+
     async def forget(self, channel: str, chat: str | int, message_id: str | int) -> None:
         async with self.db.session() as conn:
             await message_refs.forget(conn, channel, str(chat), str(message_id))

@@ -103,3 +103,5 @@ class MessageRef:
     subject_id: int
     generation: float | None
     at: float
+    token: str | None = None  # the channel's handle to change the message (WeCom's code)
+    token_at: float | None = None

@@ -62,6 +62,18 @@ async def latest(
     return _ref(row)
 
 
+async def set_token(
+    conn: Connection, channel: str, chat: str, message_id: str, token: str | None, now: float
+) -> None:
+    """Keep the latest handle a channel gave to change a message (None: it is spent)."""
+    await execute(
+        conn,
+        "UPDATE message_refs SET token = ?, token_at = ? WHERE channel = ? AND chat = ?"
+        " AND message_id = ?",
+        (token, now, channel, chat, message_id),
+    )
+
+
 async def forget(conn: Connection, channel: str, chat: str, message_id: str) -> None:
     await execute(
         conn,
