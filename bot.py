@@ -108,15 +108,20 @@ def cmd_demo(settings: Settings, port: int | None, seed: bool = True) -> int:
 
 
 def cmd_classify(settings: Settings) -> int:
+    from reports.intents import build_intent_classifier
+    from reports.model import read_examples
     from runtime import build_classifier
 
     classifier = build_classifier(settings)
+    examples = read_examples(settings.examples_dir) if settings.examples_dir else []
+    intents = build_intent_classifier(classifier, examples)
     out = sys.stdout
     for line in sys.stdin:
         text = line.rstrip("\r\n")
         result = classifier.classify(text)
         record = {
             "text": text,
+            "intent": intents.classify(text, result).kind,
             "category": result.category,
             "group": settings.categories[result.category].group,
             "confidence": result.confidence,

@@ -112,7 +112,7 @@ def test_classify_command_writes_one_json_object_per_line() -> None:
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["category"] for r in records] == ["traffic", "smoking", "other"]
     assert records[0]["group"] == "order"
-    assert set(records[0]) == {"text", "category", "group", "confidence", "keywords"}
+    assert set(records[0]) == {"text", "intent", "category", "group", "confidence", "keywords"}
     assert records[1]["text"] == "楼道里有人抽烟"
 
 

@@ -15,6 +15,8 @@ from reports.normalize import normalize
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = ROOT / "keywords"
 HELD_OUT = ROOT / "tests" / "data" / "labelled_test.tsv"
+INTENTS = KEYWORDS / "intents"
+INTENTS_HELD_OUT = ROOT / "tests" / "data" / "intents_held_out.tsv"
 
 
 def messages(path: Path) -> list[tuple[int, str]]:
@@ -66,3 +68,40 @@ def test_no_keyword_matches_only_held_out_messages() -> None:
         if found_in(parts, held_out) and not found_in(parts, examples)
     ]
     assert not suspect, f"keywords that only held-out messages contain: {suspect}"
+
+
+def intent_examples() -> list[tuple[Path, int, str]]:
+    return [
+        (path, number, text)
+        for path in sorted(INTENTS.glob("examples/*.tsv"))
+        for number, text in messages(path)
+    ]
+
+
+def test_no_held_out_intent_message_is_among_the_examples() -> None:
+    held_out = {text for _, text in messages(INTENTS_HELD_OUT)} | {
+        text for _, text in messages(HELD_OUT)
+    }
+    copied = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path, number, text in intent_examples()
+        if text in held_out
+    ]
+    assert not copied, f"held-out messages copied into the intent examples: {copied}"
+
+
+def test_no_intent_cue_matches_only_held_out_messages() -> None:
+    """A cue that no example contains but a held-out message does was learnt from it."""
+    examples = example_messages() + [text for _, _, text in intent_examples()]
+    held_out = [text for _, text in messages(INTENTS_HELD_OUT)]
+    suspect = []
+    for path in sorted(INTENTS.glob("*.txt")):
+        lines = path.read_text("utf-8").splitlines()
+        table = parse_keyword_file((path.name, n, line) for n, line in enumerate(lines, 1))
+        rules = [(term,) for term, _ in table.terms] + [parts for parts, _ in table.phrases]
+        for parts in rules:
+            in_held_out = any(all(p in text for p in parts) for text in held_out)
+            in_examples = any(all(p in text for p in parts) for text in examples)
+            if in_held_out and not in_examples:
+                suspect.append(f"{path.name}: {'+'.join(parts)}")
+    assert not suspect, f"intent cues that only held-out messages contain: {suspect}"

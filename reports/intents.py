@@ -1,0 +1,294 @@
+"""What a resident's message is for: a report, a question, praise, chit-chat or spam.
+
+Not every message is a complaint ("你们几点下班", "给环卫阿姨点个赞"), yet a
+report must never be lost to a wrong guess. Two kinds of evidence are weighed:
+
+- the problem: what the category classifier found (its keywords and model),
+  plus a model of report-like wording learned from the labelled reports;
+- the other intents: cue tables (`keywords/intents/*.txt`, question words,
+  thanks and praise, greetings, advertising words), patterns an advert leaves
+  (phone numbers, web addresses, WeChat or QQ ids), and a model learned from
+  labelled non-report messages (`keywords/intents/examples/*.tsv`).
+
+A message stays a report unless the other evidence beats the problem by a
+margin; near that line the intent is `unsure`, and the dialogue asks the
+resident ("要反映这个问题吗？") rather than guess.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reports.classifier import Classification, Classifier
+from reports.keywords import KeywordTable, parse_keyword_file
+from reports.model import NaiveBayes, features, read_examples
+from reports.normalize import normalize
+
+REPORT = "report"
+QUESTION = "question"
+PRAISE = "praise"
+CHITCHAT = "chitchat"
+SPAM = "spam"
+NON_REPORTS = (QUESTION, PRAISE, CHITCHAT, SPAM)
+KINDS = (REPORT, *NON_REPORTS)
+
+INTENTS_DIR = Path(__file__).resolve().parent.parent / "keywords" / "intents"
+
+# How much the category classifier's fallback ("other") score counts for a non-report.
+OTHER_WEIGHT = 1.0
+# How much the learned models count against the cue tables and the keywords.
+REPORT_MODEL_WEIGHT = 3.0
+# Naive Bayes is overconfident; this flattens its posteriors (see reports/model.py).
+MODEL_TEMPERATURE = 4.0
+# The category classifier placing a message by its model alone is weaker evidence.
+MODEL_ONLY_PROBLEM = 0.5
+KIND_MODEL_WEIGHT = 2.0
+# The category classifier's evidence counts at most this much: a long report
+# sums many keywords, but beyond a few its lead is certain anyway.
+PROBLEM_CAP = 5.0
+# The other intents must lead the problem by this much to win.
+THRESHOLD = -2.0
+# How quickly confidence grows with the distance from the threshold.
+SCALE = 1.0
+# Below this confidence the dialogue asks instead of acting.
+SURE = 0.8
+# Patterns an advert leaves, with their weight as spam evidence.
+SPAM_PATTERNS: tuple[tuple[str, re.Pattern[str], float], ...] = (
+    ("<phone>", re.compile(r"(?<!\d)1[3-9]\d(?:[ -]?[\d*]){8}(?!\d)"), 4.0),
+    ("<phone>", re.compile(r"(?<!\d)1(?: \d){10}(?!\d)"), 4.0),
+    ("<phone>", re.compile(r"(?<!\d)(?:0\d{2,3}|400)-\d{3,4}-?\d{4}(?!\d)"), 4.0),
+    (
+        "<url>",
+        re.compile(r"https?://|www\.|\b[a-z0-9-]+\.(?:com|cn|net|top|vip|cc|xyz|ly|me)\b"),
+        4.0,
+    ),
+    (
+        "<id>",
+        re.compile(r"(?<![a-z])(?:vx|wx|v|qq|q|微信)\s*:?\s*[a-z0-9_-]*\d[a-z0-9_-]{3,}"),
+        3.0,
+    ),
+)
+# Characters a cue must not follow: "不满意" is no praise.
+NEGATING = frozenset("不没别未")
+_QUESTION_END = frozenset("吗呢么吧")
+_ASCII_WORD = re.compile(r"[a-z]")
+
+
+@dataclass(frozen=True)
+class Intent:
+    """The intent of a message and how sure of it the classifier is.
+
+    `kind` is one of KINDS. `confidence` (0.5–1) is how far the evidence lies
+    from the line between a report and the rest; `unsure` says the dialogue
+    should ask the resident before acting on `kind`. `cues` names the
+    evidence for `kind` (cue words, `<phone>`, the category's keywords).
+    """
+
+    kind: str
+    confidence: float
+    unsure: bool
+    cues: tuple[str, ...] = ()
+    scores: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Cue:
+    kind: str
+    parts: tuple[str, ...]
+    weight: float
+
+
+class IntentClassifier:
+    """Tell reports from questions, praise, chit-chat and spam; build once per process.
+
+    It shares the category classifier's jieba tokenizer (loading another
+    would cost a second and the memory of a dictionary).
+    """
+
+    def __init__(
+        self,
+        classifier: Classifier,
+        cues: dict[str, KeywordTable],
+        examples: Iterable[tuple[str, str]] = (),
+        report_examples: Iterable[tuple[str, str]] = (),
+        temperature: float = MODEL_TEMPERATURE,
+    ) -> None:
+        self.classifier = classifier
+        self._cues: list[_Cue] = []
+        for kind, table in cues.items():
+            if kind not in KINDS:
+                raise ValueError(f"cue table for unknown intent {kind!r}")
+            self._cues += [_Cue(kind, (term,), weight) for term, weight in table.terms]
+            self._cues += [_Cue(kind, parts, weight) for parts, weight in table.phrases]
+        # One search finds every single-term cue; longer cues first so "请问一下" wins over "请问".
+        terms = sorted({c.parts[0] for c in self._cues if len(c.parts) == 1}, key=len, reverse=True)
+        self._term_re = re.compile("|".join(map(re.escape, terms))) if terms else None
+        self._by_term: dict[str, list[_Cue]] = {}
+        for cue in self._cues:
+            if len(cue.parts) == 1:
+                self._by_term.setdefault(cue.parts[0], []).append(cue)
+        self._phrases = [c for c in self._cues if len(c.parts) > 1]
+        examples = [(k, t) for k, t in examples if k in NON_REPORTS]
+        reports = [(REPORT, t) for c, t in report_examples if c != classifier.fallback]
+        others = [(OTHER, t) for c, t in report_examples if c == classifier.fallback]
+        # Report or not, from every labelled message; which other intent, from the intents'.
+        binary = reports + others + [(OTHER, t) for _, t in examples]
+        self._report_model = (
+            NaiveBayes.train(((k, self._features(t)) for k, t in binary), temperature)
+            if reports and len(binary) > len(reports)
+            else None
+        )
+        self._kind_model = (
+            NaiveBayes.train(((k, self._features(t)) for k, t in examples), temperature)
+            if examples
+            else None
+        )
+
+    def _features(self, text: str) -> set[str]:
+        normalized = normalize(text)
+        return _shape(features(self.classifier.tokens(normalized), normalized), normalized)
+
+    def classify(self, text: str, classification: Classification | None = None) -> Intent:
+        """Return the intent of a message; pass its category classification if it is at hand."""
+        normalized = normalize(text)
+        if classification is None:
+            classification = self.classifier.classify(text)
+        cue_scores, found = self._cue_scores(normalized)
+        feats = _shape(features(self.classifier.tokens(normalized), normalized), normalized)
+
+        p_report = 0.5
+        if self._report_model is not None:
+            p_report = self._report_model.posterior(feats).get(REPORT, 0.5)
+        kind_posterior: dict[str, float] = {}
+        if self._kind_model is not None:
+            kind_posterior = self._kind_model.posterior(feats)
+
+        # Any category's evidence is a sign of a problem, even when the
+        # fallback ("other", thanks and greetings) leads: "电梯坏了，谢谢".
+        fallback = self.classifier.fallback
+        problems = {c: v for c, v in classification.scores.items() if c != fallback}
+        problem = min(max(problems.values(), default=0.0), PROBLEM_CAP)
+        problem_cues = classification.keywords if classification.category != fallback else ()
+        if not problem_cues:
+            problem *= MODEL_ONLY_PROBLEM
+        report_score = problem + cue_scores.get(REPORT, 0.0) + REPORT_MODEL_WEIGHT * p_report
+        # Against it: the strongest other intent's cues, the category classifier's
+        # own "not a report" evidence, and the report model's doubt. The intents'
+        # model only chooses among the other intents; it is no evidence against a report.
+        best_cue = max((cue_scores.get(k, 0.0) for k in NON_REPORTS), default=0.0)
+        fallback_score = OTHER_WEIGHT * classification.scores.get(fallback, 0.0)
+        other_score = best_cue + fallback_score + REPORT_MODEL_WEIGHT * (1.0 - p_report)
+        if not normalized.strip():
+            other_score += PROBLEM_CAP
+        kind_scores = {
+            k: cue_scores.get(k, 0.0) + KIND_MODEL_WEIGHT * kind_posterior.get(k, 0.0)
+            for k in NON_REPORTS
+        }
+        best = max(NON_REPORTS, key=kind_scores.__getitem__)
+        if not normalized.strip():
+            best = CHITCHAT
+        lead = other_score - report_score - THRESHOLD
+        confidence = 1.0 / (1.0 + math.exp(-abs(lead) / SCALE))
+        scores = {REPORT: round(report_score, 3), best: round(other_score, 3)}
+        if lead > 0:
+            kind, cues = best, tuple(found.get(best, ()))
+        else:
+            kind, cues = REPORT, problem_cues + tuple(found.get(REPORT, ()))
+        return Intent(kind, round(confidence, 3), confidence < SURE, cues, scores)
+
+    def _cue_scores(self, normalized: str) -> tuple[dict[str, float], dict[str, list[str]]]:
+        """The cue tables' and the advert patterns' evidence for each non-report intent."""
+        scores: dict[str, float] = {}
+        found: dict[str, list[str]] = {}
+        seen: set[str] = set()
+
+        def add(kind: str, label: str, weight: float) -> None:
+            scores[kind] = scores.get(kind, 0.0) + weight
+            found.setdefault(kind, []).append(label)
+
+        if self._term_re is not None:
+            for match in self._term_re.finditer(normalized):
+                term = match.group()
+                start = match.start()
+                if term in seen or (start and normalized[start - 1] in NEGATING):
+                    continue
+                if _ASCII_WORD.match(term) and not _whole_word(normalized, match):
+                    continue
+                seen.add(term)
+                for cue in self._by_term[term]:
+                    add(cue.kind, term, cue.weight)
+        for cue in self._phrases:
+            if all(part in normalized for part in cue.parts):
+                add(cue.kind, "+".join(cue.parts), cue.weight)
+        for label, pattern, weight in SPAM_PATTERNS:
+            if label not in found.get(SPAM, ()) and pattern.search(normalized):
+                add(SPAM, label, weight)
+        return scores, found
+
+
+OTHER = "other"
+
+
+def _whole_word(text: str, match: re.Match[str]) -> bool:
+    """Whether a Latin cue ("ok", "hi") stands alone, not inside a longer word ("this")."""
+    before = text[match.start() - 1] if match.start() else " "
+    after = text[match.end()] if match.end() < len(text) else " "
+    return not (before.isascii() and before.isalpha()) and not (after.isascii() and after.isalpha())
+
+
+def _shape(found: set[str], normalized: str) -> set[str]:
+    """Add features of a message's form: a question mark, its ending, its length, digits."""
+    text = normalized.rstrip(" .!~。！…")
+    if "?" in normalized:
+        found.add("<?>")
+    if text and text[-1] in _QUESTION_END:
+        found.add("<end-question>")
+    length = len(normalized)
+    found.add("<short>" if length <= 6 else "<long>" if length > 30 else "<medium>")
+    if re.search(r"\d{7,}", normalized.replace(" ", "").replace("-", "")):
+        found.add("<digits>")
+    return found
+
+
+def read_cue_tables(directory: Path) -> dict[str, KeywordTable]:
+    """{intent: table} from the folder's `<intent>.txt` files."""
+    tables = {}
+    for path in sorted(directory.glob("*.txt")):
+        lines = path.read_text("utf-8").splitlines()
+        tables[path.stem] = parse_keyword_file(
+            (path.name, n, line) for n, line in enumerate(lines, 1)
+        )
+    return tables
+
+
+def build_intent_classifier(
+    classifier: Classifier,
+    report_examples: Sequence[tuple[str, str]] = (),
+    directory: Path = INTENTS_DIR,
+) -> IntentClassifier:
+    """The intent classifier over the category classifier, from the intents folder.
+
+    `report_examples` are the category classifier's labelled messages
+    (`category<TAB>text`): every category but the fallback is a report.
+    """
+    examples = read_examples(directory / "examples") if (directory / "examples").is_dir() else []
+    return IntentClassifier(classifier, read_cue_tables(directory), examples, report_examples)
+
+
+__all__ = [
+    "CHITCHAT",
+    "KINDS",
+    "NON_REPORTS",
+    "PRAISE",
+    "QUESTION",
+    "REPORT",
+    "SPAM",
+    "Intent",
+    "IntentClassifier",
+    "build_intent_classifier",
+    "read_cue_tables",
+]
