@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 VERSION = "v1"
 DRAFT_ACTIONS = frozenset({"ok", "cat", "set", "no", "back", "loc", "fol", "new"})
-REPORT_ACTIONS = frozenset({"acc", "res", "rej", "mv", "to", "back", "rt", "dup"})
+REPORT_ACTIONS = frozenset({"acc", "res", "rej", "mv", "to", "back", "rt", "dup", "ask"})
 # Actions whose button carries an argument: a category, a group key or a rating.
 WITH_ARG = frozenset({"set", "to", "rt", "fol", "sv", "qa"})
 # The resident's buttons on a filed report; the others are the groups'.

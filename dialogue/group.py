@@ -39,6 +39,13 @@ class GroupPressed(Pressed):
 
 
 @dataclass(frozen=True)
+class QuestionPromptReply(Reply):
+    """The request for a question for the resident: the member's next text is it."""
+
+    asks_question: int = 0  # the report's id
+
+
+@dataclass(frozen=True)
 class NotePromptReply(Reply):
     """The request for a note: the member's answer to it completes the action."""
 
@@ -67,6 +74,13 @@ class GroupDialogue:
                 return GroupPressed(choices_now=self.render.group_choice(report))
             if button.action == "back":
                 return GroupPressed(choices_now=self.render.alert_buttons(report))
+            if button.action == "ask":
+                text = texts.RELAY_ASK_PROMPT.format(
+                    ticket=report.ticket,
+                    limit=self.reports.shared.settings.reports.max_note_chars,
+                    group=self.render.group(report.group_key),
+                )
+                return GroupPressed(replies=[QuestionPromptReply(text, asks_question=report.id)])
             code = "mv" if button.action == "to" else button.action
             if code not in ACTIONS_BY_CODE:
                 return GroupPressed(texts.BUTTON_STALE, alert=True)

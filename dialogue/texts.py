@@ -489,3 +489,14 @@ WECHAT_REOPEN_ASK = (
     "很抱歉没让您满意。请直接发一条消息，说说哪里还有问题（{limit}字以内），"
     "我们会把工单 {ticket} 重新交给{group}办理。"
 )
+
+# A group's question for the resident, on a channel where a member cannot reply to the
+# alert itself (WeCom): a 询问群众 button, then the member's next text is the question.
+BUTTON_ASK = "询问群众"
+RELAY_ASK_PROMPT = (
+    "💬 工单 {ticket}：请直接发送您想问群众的问题（{limit}字以内），"
+    "我们会以{group}的名义转给群众，群众看不到您是谁。"
+)
+WECOM_HELP = "请在工单卡片上点按钮办理；需要填写说明时，我会在这里提示您直接回复。"
+WECOM_NO_PERMISSION = "您不是这个工作组的成员，不能办理这个工单。如有需要请联系区创建办。"
+WECOM_CHOOSE = "转派给哪个工作组？请回复序号："
