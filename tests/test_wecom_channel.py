@@ -134,7 +134,7 @@ async def test_a_card_of_an_earlier_assignment_is_stale(world: WeComWorld) -> No
     reports = world.tg.runtime.reports
     staff = await reports.staff.resolve("wecom", MEMBER, "张工")
     await reports.cases.act(
-        report.id, callbacks_action("mv"), staff, "张工", note="不归我们", to_group="order"
+        report.id, Action.REASSIGN, staff, "张工", note="不归我们", to_group="order"
     )
     await world.wc.member(MEMBER).press(card, "受理")
     stale = await world.wc.wait_for(
