@@ -28,6 +28,7 @@ from storage.db import Database
 if TYPE_CHECKING:
     from handlers.telegram.app import TelegramChannel
     from handlers.wechat.app import WeChatChannel
+    from handlers.wecom.app import WeComChannel
 
 log = logging.getLogger("civic")
 
@@ -116,6 +117,12 @@ class Runtime:
                 Throttle(settings.reports.flood_messages, settings.reports.flood_seconds),
                 self.wechat_outbox,
             )
+        # The working groups' WeCom app, when [wecom] is configured.
+        self.wecom: WeComChannel | None = None
+        if settings.wecom is not None:
+            from handlers.wecom.app import WeComChannel
+
+            self.wecom = WeComChannel(settings, settings.wecom, reports)
         reports.shared.outbox_listener = self._wake_couriers
 
     def _outbox(self, channel: str) -> OutboxService:
@@ -149,6 +156,8 @@ class Runtime:
         await self.telegram.start()
         if self.wechat is not None:
             await self.wechat.start()
+        if self.wecom is not None:
+            await self.wecom.start()
         for key in self.settings.groups:
             if self.reports.group_chats.group_chat(key) is None:
                 log.warning("group %s has no chat yet: set chat_id or send /bind %s", key, key)
@@ -156,6 +165,8 @@ class Runtime:
     async def stop(self) -> None:
         """Stop whatever is running; safe after a start that failed half-way, and twice."""
         try:
+            if self.wecom is not None:
+                await self.wecom.stop()
             if self.wechat is not None:
                 await self.wechat.stop()
         finally:

@@ -227,7 +227,7 @@ async def test_a_group_on_wecom_too_is_told_of_a_case_on_each_channel(
     tmp_path: Path, classifier: object
 ) -> None:
     overrides = {
-        "wecom": {"corp_id": "ww5823bf96d3bd56c7", "agent_id": 1000002},
+        "wecom": {"corp_id": "ww5823bf96d3bd56c7", "agent_id": 1000002, "port": 0},
         "groups": {
             "urban": {"wecom_users": ["zhanggong"]},
             "order": {"wecom_party": 3, "chat_id": 0},
