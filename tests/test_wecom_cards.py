@@ -4,7 +4,6 @@ and a card without buttons once nothing is left to do (pure, no network)."""
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 

@@ -28,7 +28,7 @@ from dialogue.render import Renderer
 from handlers.courier import OutboxCourier
 from handlers.telegram.figures import stats_text, trend_text
 from handlers.wecom.cards import CardView, alert_card, map_link, task_id
-from handlers.wecom.client import IpNotTrusted, WeComApiError, WeComBusy, WeComClient
+from handlers.wecom.client import SYSTEM_BUSY, IpNotTrusted, WeComApiError, WeComBusy, WeComClient
 from reports.delivery import OutboxService
 from reports.media import is_kept
 from reports.message_refs import ALERT
@@ -162,9 +162,10 @@ class WeComCourier(OutboxCourier):
             self._tell_untrusted(item, exc)
             await self.outbox.retry(item, str(exc), after=UNTRUSTED_RETRY)
         except WeComBusy as exc:
-            if isinstance(exc.__cause__, (OSError, TimeoutError)) or exc.errcode == -1:
-                # WeCom unreachable or "system busy": back off, and go at once when sends
-                # succeed again.
+            if exc.errcode == SYSTEM_BUSY:
+                # WeCom unreachable (a timeout: it may have taken the message all the same)
+                # or busy past the client's own retries: back off, and go at once when
+                # sends succeed again.
                 await self._retry(item, exc, transient=True)
             else:
                 await self.outbox.retry(item, str(exc), after=exc.retry_after)
@@ -295,12 +296,16 @@ class WeComCourier(OutboxCourier):
             _, choices = self.render.alert(report, history)
             view = CardView(report, history, choices)
             task, code = await self._post_card(item, report, report.group_key, view)
-            await self.outbox.alert_posted(item, report, CARDS_CHAT, task, done=not parts)
+            # Step 1 is done; the item is done only once the card's code is kept too.
+            await self.outbox.alert_posted(item, report, CARDS_CHAT, task, done=False)
             if code:
                 await self.refs.set_token(WECOM, CARDS_CHAT, task, code)
             step = 1
         else:
             step = item.step
+        if step > len(parts):
+            await self.outbox.sent(item)
+            return
         recipients = self._recipients(report.group_key)
         for number in range(step, len(parts) + 1):
             kind, value = parts[number - 1]
