@@ -335,3 +335,21 @@ async def test_a_code_older_than_72_hours_is_not_tried_a_new_card_goes(post: Pos
     await post.settled("edit_alert")
     alert = await post.alert(report)
     assert alert.message_id == second.task_id and alert.token
+
+
+async def test_a_late_case_is_a_reminder_to_the_groups_members(post: Post) -> None:
+    report = await post.file()
+    await post.wecom.next_sent(ZHANG, after=0)
+    post.later(25 * 3600)  # past the 24 hours to press 受理
+    assert await post.reports.cases.check_deadlines() >= 1
+    reminder = await post.wecom.next_sent(ZHANG, after=1)
+    assert reminder.msgtype == "text" and report.ticket in (reminder.text or "")
+    await post.settled("deadline_notice")
+
+
+async def test_the_weekly_report_is_a_text_to_the_office(post: Post) -> None:
+    await post.reports.office.queue_weekly_report()
+    report = await post.wecom.next_sent(WANG, after=0)
+    assert report.msgtype == "text" and "周报" in (report.text or "")
+    [row] = await post.settled("weekly_report")
+    assert row["status"] == "sent"
