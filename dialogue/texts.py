@@ -500,3 +500,27 @@ RELAY_ASK_PROMPT = (
 WECOM_HELP = "请在工单卡片上点按钮办理；需要填写说明时，我会在这里提示您直接回复。"
 WECOM_NO_PERMISSION = "您不是这个工作组的成员，不能办理这个工单。如有需要请联系区创建办。"
 WECOM_CHOOSE = "转派给哪个工作组？请回复序号："
+
+# --- WeCom (企业微信): the working groups' cards and messages ------------------
+# A case's alert as a WeCom template card (handlers/wecom/cards.py keeps WeCom's limits).
+WECOM_CARD_SOURCE = "文明城区·群众反映"
+WECOM_CARD_TITLE = "工单 {ticket}｜{category}"
+WECOM_CARD_SUBMITTED = "提交于 {time}"
+WECOM_CARD_NO_TEXT = "（群众未写文字，见照片）"
+WECOM_ROW_STATUS = "状态"
+WECOM_ROW_ADDRESS = "地址"
+WECOM_ROW_MAP = "位置"
+WECOM_MAP_LINK = "点击查看地图"
+WECOM_ROW_PHOTOS = "照片"
+WECOM_PHOTOS_COUNT = "{count} 张（见下方）"
+WECOM_ROW_ACTED = "办理"
+WECOM_ACTED = "{action} {actor} {time}"
+WECOM_ACTED_NOTE = "{acted}：{note}"
+WECOM_ROW_FOLLOWERS = "同反映"
+WECOM_FOLLOWERS = "另有 {count} 位群众"
+WECOM_ROW_RATING = "评价"
+# A card without buttons (nothing left to do, or the case is elsewhere now).
+WECOM_CARD_DONE = "{status}，无需再操作。"
+# Photos a resident sent on Telegram: their ids mean nothing to WeCom.
+WECOM_PHOTOS_ELSEWHERE = "📷 工单 {ticket} 另有 {count} 张照片来自 Telegram，企业微信无法显示。"
+WECOM_LOCATION = "📍 工单 {ticket} 的位置：{where}\n🗺 {url}"
