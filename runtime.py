@@ -19,6 +19,7 @@ from quizzes.service import QuizService
 from quizzes.survey import SurveyService
 from reports.context import group_channels
 from reports.delivery import OutboxService
+from reports.outbox import WECOM
 from reports.residents import TELEGRAM
 from reports.services import ReportServices
 from reports.throttle import Throttle
@@ -122,7 +123,8 @@ class Runtime:
         if settings.wecom is not None:
             from handlers.wecom.app import WeComChannel
 
-            self.wecom = WeComChannel(settings, settings.wecom, reports)
+            self.wecom_outbox = self._outbox(WECOM)
+            self.wecom = WeComChannel(settings, settings.wecom, reports, self.wecom_outbox)
         reports.shared.outbox_listener = self._wake_couriers
 
     def _outbox(self, channel: str) -> OutboxService:
@@ -141,6 +143,8 @@ class Runtime:
         self.courier.wake()
         if self.wechat is not None:
             self.wechat.courier.wake()
+        if self.wecom is not None:
+            self.wecom.courier.wake()
 
     async def start(self) -> None:
         """Start everything; if any step fails (or is cancelled), stop what had started."""

@@ -10,19 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from dialogue import callbacks, texts
-from dialogue.choices import Choice, flat
-from handlers.wecom.app import CARDS, WeComChannel
-from handlers.wecom.client import WeComClient
-from reports.message_refs import ALERT
+from dialogue import texts
+from handlers.wecom.app import WeComChannel
 from reports.records import Report
 from reports.states import Action
 from simulator.wecom import Delivered, WeComStandIn
 from tests.conftest import started_world
 from tests.world import World
 
-MEMBER = "zhanggong"  # of 城镇建设管理组 on WeCom
-OUTSIDER = "lisi"
+MEMBER = "zhanggong"  # of 城镇建设管理组's department on WeCom
+OUTSIDER = "lisi"  # in the department when the card went out, moved out since
+URBAN_DEPARTMENT = 5
 LITTER = "小区门口垃圾成堆没人清理"
 
 
@@ -36,8 +34,8 @@ class WeComWorld:
 @pytest.fixture
 async def world(tmp_path: Path, classifier: object) -> AsyncIterator[WeComWorld]:
     async with WeComStandIn() as wc:
-        wc.add_user(MEMBER, "张工")
-        wc.add_user(OUTSIDER, "李四")
+        wc.add_user(MEMBER, "张工", [URBAN_DEPARTMENT])
+        wc.add_user(OUTSIDER, "李四", [URBAN_DEPARTMENT])
         environ = {
             "WECOM_SECRET": wc.secret,
             "WECOM_TOKEN": wc.token,
@@ -50,42 +48,28 @@ async def world(tmp_path: Path, classifier: object) -> AsyncIterator[WeComWorld]
                 "api_base_url": wc.base_url,
                 "port": 0,
             },
-            "groups": {"urban": {"wecom_users": [MEMBER]}},
+            # 城镇建设管理组 on WeCom (and on its Telegram chat too, as every test group).
+            "groups": {"urban": {"wecom_party": URBAN_DEPARTMENT}},
         }
         async with started_world(tmp_path, classifier, environ, **overrides) as tg:
-            settings = tg.settings
-            assert settings.wecom is not None
-            client = WeComClient(wc.corp_id, wc.secret, wc.agent_id, wc.base_url, clock=tg.clock)
-            channel = WeComChannel(settings, settings.wecom, tg.runtime.reports, client)
-            await channel.start()
+            channel = tg.runtime.wecom
+            assert channel is not None
             wc.callback_url = channel.callback_url
-            try:
-                yield WeComWorld(tg, wc, channel)
-            finally:
-                await channel.stop()
+            yield WeComWorld(tg, wc, channel)
 
 
 async def case_with_card(world: WeComWorld, userid: str = MEMBER) -> tuple[Report, Delivered]:
-    """A case filed on Telegram, its alert card sent to a WeCom member (as the courier does)."""
+    """A case filed on Telegram, and its alert card as the courier sent it to `userid`."""
     _, ticket = await world.tg.file(LITTER)
     reports = world.tg.runtime.reports
     report = await reports.cases.resident_report(await world.tg.resident_id(), ticket)
     assert report is not None
-    task_id = f"r{report.id}-1"
-    keyboard = world.channel.render.alert_buttons(report)
-    buttons = [*flat(keyboard), Choice(texts.BUTTON_ASK, callbacks.report_button("ask", report.id))]
-    card = {
-        "card_type": "button_interaction",
-        "main_title": {"title": f"工单 {report.ticket}"},
-        "task_id": task_id,
-        "button_list": [{"text": c.label, "key": c.data} for c in buttons],
-    }
-    await world.channel.client.send_card(card, touser=[userid])
-    await reports.message_refs.remember(
-        "wecom", CARDS, task_id, ALERT, report.id, report.assigned_at
+    card = await world.wc.wait_for(
+        lambda: next(
+            (m for m in world.wc.sent_to(userid) if m.task_id and ticket in (m.text or "")), None
+        )
     )
-    delivered = world.wc.card(userid, task_id)
-    return report, delivered
+    return report, card
 
 
 async def status_of(world: WeComWorld, report: Report) -> str:
@@ -105,7 +89,7 @@ async def test_resolve_asks_for_a_note_and_the_next_text_is_it(world: WeComWorld
     member = world.wc.member(MEMBER)
     await member.press(card, "受理")
     await world.tg.eventually(lambda: _is(world, report, "accepted"))
-    await member.press(world.wc.card(MEMBER, card.task_id or ""), "办结")
+    await member.press(card, "办结")
     asked = await world.wc.wait_for(
         lambda: next((m for m in world.wc.sent_to(MEMBER) if "办结说明" in (m.text or "")), None)
     )
@@ -117,8 +101,8 @@ async def test_resolve_asks_for_a_note_and_the_next_text_is_it(world: WeComWorld
 
 
 async def test_someone_outside_the_group_is_told_and_nothing_changes(world: WeComWorld) -> None:
-    report, _ = await case_with_card(world, OUTSIDER)
-    card = world.wc.card(OUTSIDER, f"r{report.id}-1")
+    report, card = await case_with_card(world, OUTSIDER)
+    world.wc.add_user(OUTSIDER, "李四", [1])  # moved to another department
     await world.wc.member(OUTSIDER).press(card, "受理")
     told = await world.wc.wait_for(
         lambda: next(

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from dialogue import callbacks
 from dialogue.choices import flat
 from dialogue.render import Renderer
 from handlers.wecom.client import WeComClient
@@ -186,9 +187,10 @@ async def test_the_alert_card_reaches_each_member_with_the_cases_buttons(post: P
     assert [d.task_id for d in post.wecom.sent_to(LI)] == [card.task_id]
     assert card.card is not None and card.card["card_type"] == "button_interaction"
     assert report.ticket in (card.text or "") and "状态：待受理" in (card.text or "")
-    assert labels(card) == ["受理", "办结", "转派", "退回", "重复"]
+    assert labels(card) == ["受理", "办结", "转派", "退回", "重复", "询问群众"]
     _, choices = Renderer(post.reports.shared.settings).alert(report, [])
-    assert [key for _, key in card.buttons] == [c.data for c in flat(choices)]
+    ask = callbacks.report_button("ask", report.id)  # a member cannot reply to a card to ask
+    assert [key for _, key in card.buttons] == [*(c.data for c in flat(choices)), ask]
     [row] = await post.settled("group_alert")
     assert row["status"] == "sent"
     alert = await post.alert(report)
@@ -206,7 +208,7 @@ async def test_after_an_action_the_card_shows_the_new_state_updated_once(post: P
         [seen] = post.wecom.sent_to(userid)  # the same card, no new message
         assert [u.via for u in seen.updates] == ["api"]
         assert "状态：已受理" in (seen.text or "") and "受理 张工" in (seen.text or "")
-        assert labels(seen) == ["办结", "转派", "退回", "重复"]
+        assert labels(seen) == ["办结", "转派", "退回", "重复", "询问群众"]
     assert len(post.wecom.calls_to("message/update_template_card")) == 1
     assert (await post.alert(report)).token is None  # spent
     assert card.task_id == (await post.alert(report)).message_id

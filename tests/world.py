@@ -195,4 +195,6 @@ def make_runtime(
             service.clock = clock
         if runtime.wechat is not None:
             runtime.wechat_outbox.clock = clock
+        if runtime.wecom is not None:
+            runtime.wecom_outbox.clock = clock
     return runtime

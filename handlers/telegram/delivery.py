@@ -20,9 +20,10 @@ from telegram.error import (
 )
 
 from dialogue import texts
+from dialogue.figures import stats_text, trend_text
 from dialogue.render import Renderer
 from handlers.courier import OutboxCourier
-from handlers.telegram.figures import chart_png, stats_text, trend_text
+from handlers.telegram.figures import chart_png
 from handlers.telegram.keyboards import inline
 from handlers.telegram.worker import Worker
 from reports.delivery import OutboxService

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
 
 from dialogue import texts
-from dialogue.render import Renderer, lateness
+from dialogue.render import Renderer
 from handlers.telegram.charts import FontMissing, rates_chart
-from reports.stats import Figures, Statistics
+from reports.stats import Statistics
 
 log = logging.getLogger(__name__)
 
@@ -33,58 +32,3 @@ async def chart_png(render: Renderer, figures: Statistics, days: int) -> bytes |
     except FontMissing as exc:
         log.error("%s", exc)
         return None
-
-
-def stats_text(figures: Statistics, days: int, render: Renderer) -> str:
-    """The figures as text: the district, each group, each category."""
-    since = datetime.fromtimestamp(figures.since, render.tz).strftime("%m-%d")
-    until = datetime.fromtimestamp(figures.until, render.tz).strftime("%m-%d")
-    lines = [texts.STATS_TITLE.format(days=days, since=since, until=until)]
-    if not figures.total.cases:
-        lines.append(texts.STATS_EMPTY)
-        return "\n".join(lines)
-    lines.append(_line(texts.STATS_DISTRICT, figures.total))
-    lines.append(texts.STATS_BY_GROUP)
-    for key, group_figures in figures.by_group.items():
-        if group_figures.cases:
-            lines.append(_line(render.group(key), group_figures))
-    lines.append(texts.STATS_BY_CATEGORY)
-    for key, category_figures in sorted(figures.by_category.items(), key=lambda kv: -kv[1].cases):
-        lines.append(_line(render.category(key), category_figures))
-    return "\n".join(lines)
-
-
-def trend_text(week: Statistics, before: Statistics) -> str:
-    """This week against the one before: more or fewer cases, rates up or down."""
-
-    def change(now: float | None, then: float | None) -> str:
-        if now is None or then is None:
-            return "—"
-        return f"{(now - then) * 100:+.0f} 个百分点"
-
-    cases = week.total.cases - before.total.cases
-    return texts.WEEKLY_TREND.format(
-        cases=f"{cases:+d} 件",
-        resolution=change(week.total.resolution_rate, before.total.resolution_rate),
-        satisfaction=change(week.total.satisfaction_rate, before.total.satisfaction_rate),
-    )
-
-
-def _line(name: str, f: Figures) -> str:
-    text = texts.STATS_LINE.format(
-        name=name,
-        cases=f.cases,
-        response=_pct(f.response_rate),
-        resolution=_pct(f.resolution_rate),
-        on_time=_pct(f.on_time_rate),
-        satisfaction=_pct(f.satisfaction_rate),
-        rated=f.rated,
-    )
-    return text + texts.STATS_MEDIANS.format(
-        accept=lateness(f.median_accept) if f.median_accept is not None else "—",
-        resolve=lateness(f.median_resolve) if f.median_resolve is not None else "—",
-    )
-
-
-def _pct(rate: float | None) -> str:
-    return "—" if rate is None else f"{rate:.0%}"

@@ -6,8 +6,9 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler
 
 from dialogue import texts
+from dialogue.figures import stats_text
 from handlers.telegram.deps import BotContext, refused_unless_admin_in_private
-from handlers.telegram.figures import chart_png, stats_text
+from handlers.telegram.figures import chart_png
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 3660

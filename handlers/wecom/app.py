@@ -1,4 +1,5 @@
-"""The WeCom channel's intake: a member's press on an alert card, and what they write.
+"""The WeCom channel: alerts out as cards (the courier), and in: a member's press on an
+alert card, and what they write.
 
 WeCom posts each press (`template_card_event`) and each text to the callback; the
 card pressed is found by its task id (an alert of a case's current assignment,
@@ -30,7 +31,9 @@ from dialogue.render import Renderer
 from dialogue.resident import Reply as DialogueReply
 from handlers.wecom.callback import Reply, WeComCallback, WeComCallbackConfig
 from handlers.wecom.client import WeComApiError, WeComClient
+from handlers.wecom.delivery import WeComCourier
 from handlers.wecom.inbound import WeComInbound
+from reports.delivery import OutboxService
 from reports.message_refs import AWAITED, PROMPT, RELAY
 from reports.outbox import WECOM
 from reports.services import ReportServices
@@ -51,6 +54,7 @@ class WeComChannel:
         settings: Settings,
         wecom: WeComSettings,
         reports: ReportServices,
+        outbox: OutboxService,
         client: WeComClient | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -64,6 +68,14 @@ class WeComChannel:
         self.dialogue = GroupDialogue(reports, self.render)
         self.callback = WeComCallback(
             WeComCallbackConfig.from_settings(wecom), self.receive, self.deliver_late
+        )
+        self.courier = WeComCourier(
+            self.client,
+            outbox,
+            reports,
+            self.render,
+            settings,
+            idle_poll=settings.outbox.idle_poll_seconds,
         )
         self._clock = clock
         # (kind, id) -> (when read, the userids): a group's department or tag, read
@@ -81,6 +93,7 @@ class WeComChannel:
         await web.TCPSite(self._runner, self.wecom.host, self.wecom.port).start()
         self.port = self._runner.addresses[0][1]
         log.info("WeCom callback on %s", self.callback_url)
+        self.courier.start()
 
     @property
     def callback_url(self) -> str:
@@ -88,6 +101,7 @@ class WeComChannel:
 
     async def stop(self) -> None:
         await self.callback.close()
+        await self.courier.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

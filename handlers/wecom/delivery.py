@@ -23,11 +23,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dialogue import texts
+from dialogue import callbacks, texts
+from dialogue.choices import Choice, Keyboard, flat
+from dialogue.figures import stats_text, trend_text
 from dialogue.render import Renderer
 from handlers.courier import OutboxCourier
-from handlers.telegram.figures import stats_text, trend_text
-from handlers.wecom.cards import CardView, alert_card, map_link, task_id
+from handlers.wecom.cards import MAX_BUTTONS, CardView, alert_card, map_link, task_id
 from handlers.wecom.client import SYSTEM_BUSY, IpNotTrusted, WeComApiError, WeComBusy, WeComClient
 from reports.delivery import OutboxService
 from reports.media import is_kept
@@ -294,7 +295,7 @@ class WeComCourier(OutboxCourier):
             fresh = report.updated_at == report.created_at
             history = [] if fresh else await self.cases.history(report.id)
             _, choices = self.render.alert(report, history)
-            view = CardView(report, history, choices)
+            view = CardView(report, history, with_ask(choices, report))
             task, code = await self._post_card(item, report, report.group_key, view)
             # Step 1 is done; the item is done only once the card's code is kept too.
             await self.outbox.alert_posted(item, report, CARDS_CHAT, task, done=False)
@@ -361,7 +362,7 @@ class WeComCourier(OutboxCourier):
             view = CardView(report, history, None, texts.ALERT_REOPENED_AWAY)
         else:
             _, choices = self.render.alert(report, history)
-            view = CardView(report, history, choices)
+            view = CardView(report, history, with_ask(choices, report))
         now = self.outbox.clock()
         code = alert.token
         if code and alert.token_at is not None and now - alert.token_at < CODE_LIFETIME:
@@ -429,3 +430,12 @@ def _cut_utf8(text: str, limit: int) -> str:
 
 def _photo_name(data: bytes) -> str:
     return "photo.png" if data.startswith(b"\x89PNG") else "photo.jpg"
+
+
+def with_ask(choices: Keyboard | None, report: Report) -> Keyboard | None:
+    """The alert's choices and 询问群众 (a member cannot reply to a WeCom card to ask the
+    resident, as on Telegram), while the case is open and the card has room."""
+    if not choices or len(flat(choices)) >= MAX_BUTTONS:
+        return choices
+    ask = Choice(texts.BUTTON_ASK, callbacks.report_button("ask", report.id))
+    return (*choices, (ask,))
