@@ -1,7 +1,8 @@
 """The bot's client of WeCom's API for one self-built app (token, messages, cards, contacts).
 
 It knows WeCom's protocol and nothing of the domain: the caller (the outbox courier)
-decides what to send and what to do when WeCom refuses. The access token is cached and
+decides what to send and what to do when WeCom refuses. The machinery it shares with
+the other Tencent client is ``handlers.tencent_api``'s: the access token is cached and
 refreshed by one caller at a time; an answer saying the token is stale or missing
 (40014, 41001, 42001) makes it fetch a new one and try the call once more. Errors come
 out typed:
@@ -20,24 +21,26 @@ one per recipient); it and each press's code update the card once, within 72 hou
 
 from __future__ import annotations
 
-import asyncio
-import json
-import mimetypes
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import aiohttp
 
-JSON = dict[str, Any]
+from handlers.tencent_api import (
+    JSON,
+    SYSTEM_BUSY,
+    TencentApiClient,
+    TencentApiError,
+    TencentBusy,
+    dumps,
+)
+
 Recipients = str | int | Sequence[str | int] | None
 
 DEFAULT_BASE_URL = "https://qyapi.weixin.qq.com"
-# Refresh this long before the token's expiry, so that no call carries a dying token.
-REFRESH_MARGIN = 300.0
 TOKEN_ERRORS = frozenset({40014, 41001, 42001})
-SYSTEM_BUSY = -1
 IP_NOT_TRUSTED = 60020
 # Transient refusals, and how long the caller should wait before trying again (seconds).
 BUSY_CODES: dict[int, float] = {
@@ -78,29 +81,15 @@ PERMANENT_CODES = frozenset(
 )
 
 
-class WeComApiError(Exception):
+class WeComApiError(TencentApiError):
     """WeCom refused a call with ``errcode``; ``permanent`` if it always will."""
 
-    def __init__(self, errcode: int, errmsg: str, permanent: bool | None = None) -> None:
-        super().__init__(f"WeCom error {errcode}: {errmsg}")
-        self.errcode = errcode
-        self.errmsg = errmsg
-        self._permanent = permanent
-
-    @property
-    def permanent(self) -> bool:
-        """Whether repeating the same call can never succeed."""
-        if self._permanent is not None:
-            return self._permanent
-        return self.errcode in PERMANENT_CODES
+    service = "WeCom"
+    permanent_codes = PERMANENT_CODES
 
 
-class WeComBusy(WeComApiError):
+class WeComBusy(TencentBusy, WeComApiError):
     """A transient refusal (or WeCom unreachable): try again after ``retry_after`` seconds."""
-
-    def __init__(self, errcode: int, errmsg: str, retry_after: float) -> None:
-        super().__init__(errcode, errmsg, permanent=False)
-        self.retry_after = retry_after
 
 
 class IpNotTrusted(WeComApiError):
@@ -108,15 +97,6 @@ class IpNotTrusted(WeComApiError):
 
     def __init__(self, errcode: int, errmsg: str) -> None:
         super().__init__(errcode, errmsg, permanent=True)
-
-
-def _error_for(errcode: int, errmsg: str) -> WeComApiError:
-    """The typed exception of a WeCom refusal."""
-    if errcode == IP_NOT_TRUSTED:
-        return IpNotTrusted(errcode, errmsg)
-    if errcode in BUSY_CODES:
-        return WeComBusy(errcode, errmsg, BUSY_CODES[errcode])
-    return WeComApiError(errcode, errmsg)
 
 
 @dataclass(frozen=True)
@@ -138,10 +118,6 @@ class Member:
     userid: str
     name: str
     departments: tuple[int, ...] = ()
-
-
-def _dumps(body: JSON) -> bytes:
-    return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
 
 def _joined(recipients: Recipients) -> str | None:
@@ -166,8 +142,14 @@ def _member(entry: JSON) -> Member:
     )
 
 
-class WeComClient:
+class WeComClient(TencentApiClient):
     """WeCom's API for one self-built app (corp id, its secret and agent id), over aiohttp."""
+
+    api_error = WeComApiError
+    busy_error = WeComBusy
+    token_errors = TOKEN_ERRORS
+    busy_codes = BUSY_CODES
+    special_errors: ClassVar[dict[int, type[WeComApiError]]] = {IP_NOT_TRUSTED: IpNotTrusted}
 
     def __init__(
         self,
@@ -181,139 +163,17 @@ class WeComClient:
         backoff: float = 0.5,
         timeout: float = 10.0,
     ) -> None:
+        super().__init__(base_url, session, clock, busy_retries, backoff, timeout)
         self.corp_id = corp_id
         self._secret = secret
         self.agent_id = int(agent_id)
-        self.base_url = base_url.rstrip("/")
-        self.clock = clock
-        self.busy_retries = busy_retries
-        self.backoff = backoff
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._session = session
-        self._owns_session = session is None
-        self._token: str | None = None
-        self._token_expires_at = 0.0
-        self._token_lock = asyncio.Lock()
 
-    # ------------------------------------------------------------------ plumbing
+    def _token_request(self) -> tuple[str, dict[str, str]]:
+        return "/cgi-bin/gettoken", {"corpid": self.corp_id, "corpsecret": self._secret}
 
-    def _http(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
-        return self._session
-
-    async def close(self) -> None:
-        """Close the HTTP session if the client opened it."""
-        if self._session is not None and self._owns_session:
-            await self._session.close()
-        self._session = None
-
-    async def access_token(self) -> str:
-        """A valid access token: the cached one, or a new one (one fetch at a time)."""
-        token = self._token
-        if token is not None and self.clock() < self._token_expires_at:
-            return token
-        async with self._token_lock:
-            # Another caller may have fetched one while this one waited.
-            if self._token is not None and self.clock() < self._token_expires_at:
-                return self._token
-            return await self._fetch_token()
-
-    def _drop_token(self, stale: str) -> None:
-        """Forget the token WeCom called stale (unless another caller replaced it already)."""
-        if self._token == stale:
-            self._token = None
-            self._token_expires_at = 0.0
-
-    async def _fetch_token(self) -> str:
-        params = {"corpid": self.corp_id, "corpsecret": self._secret}
-        body = await self._request("GET", "/cgi-bin/gettoken", params)
-        token = body.get("access_token")
-        if not isinstance(token, str) or not token:
-            raise WeComApiError(-1, f"no access_token in {body!r}", permanent=False)
-        lifetime = float(body.get("expires_in", 7200))
-        self._token = token
-        self._token_expires_at = self.clock() + max(lifetime - REFRESH_MARGIN, lifetime / 2)
-        return token
-
-    async def _request(
-        self,
-        method: str,
-        path: str,
-        params: dict[str, str],
-        body: bytes | aiohttp.FormData | None = None,
-    ) -> JSON:
-        """One HTTP call; WeCom's JSON answer (raises on a non-zero errcode)."""
-        headers = (
-            {"Content-Type": "application/json; charset=utf-8"} if isinstance(body, bytes) else None
-        )
-        try:
-            async with self._http().request(
-                method,
-                self.base_url + path,
-                params=params,
-                data=body,
-                headers=headers,
-                timeout=self._timeout,
-            ) as response:
-                payload = await response.read()
-                status = response.status
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise WeComBusy(SYSTEM_BUSY, f"WeCom unreachable: {exc!r}", BUSY_CODES[-1]) from exc
-        if status >= 500:
-            raise WeComBusy(SYSTEM_BUSY, f"HTTP {status}", BUSY_CODES[SYSTEM_BUSY])
-        try:
-            answer = json.loads(payload.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            # Not WeCom's JSON (a wrong path, a proxy's page): the same call fails again.
-            raise WeComApiError(
-                status, f"HTTP {status}, not JSON: {payload[:200]!r}", True
-            ) from None
-        if not isinstance(answer, dict):
-            raise WeComApiError(-1, f"unexpected answer {answer!r}", permanent=True)
-        errcode = int(answer.get("errcode", 0) or 0)
-        if errcode != 0:
-            raise _error_for(errcode, str(answer.get("errmsg", "")))
-        return answer
-
-    async def _retrying(self, call: Callable[[], Any]) -> Any:
-        """Run ``call``, retrying "system busy" a couple of times with backoff."""
-        for attempt in range(self.busy_retries + 1):
-            try:
-                return await call()
-            except WeComBusy as exc:
-                # A frequency limit lasts its period: retrying now only prolongs it.
-                if attempt == self.busy_retries or exc.errcode != SYSTEM_BUSY:
-                    raise
-                await asyncio.sleep(self.backoff * 2**attempt)
-        raise AssertionError("unreachable")
-
-    async def _call(
-        self,
-        method: str,
-        path: str,
-        params: dict[str, str] | None = None,
-        body: JSON | None = None,
-        form: Callable[[], aiohttp.FormData] | None = None,
-    ) -> JSON:
-        """An authenticated call: a stale token is replaced and the call made once more."""
-
-        async def once() -> JSON:
-            for attempt in range(2):
-                token = await self.access_token()
-                query = {**(params or {}), "access_token": token}
-                data: bytes | aiohttp.FormData | None
-                data = form() if form is not None else (_dumps(body) if body is not None else None)
-                try:
-                    return await self._request(method, path, query, data)
-                except WeComApiError as exc:
-                    if exc.errcode not in TOKEN_ERRORS or attempt == 1:
-                        raise
-                    self._drop_token(token)
-            raise AssertionError("unreachable")
-
-        result: JSON = await self._retrying(once)
-        return result
+    def _retries_now(self, busy: TencentBusy) -> bool:
+        # A frequency limit lasts its period: retrying now only prolongs it.
+        return busy.errcode == SYSTEM_BUSY
 
     # ------------------------------------------------------------------ messages
 
@@ -421,18 +281,6 @@ class WeComClient:
         """Send an uploaded image."""
         return await self._send("image", {"media_id": media_id}, touser, toparty, totag)
 
-    async def upload_image(self, data: bytes, filename: str) -> str:
-        """Upload a temporary image (kept 3 days by WeCom); returns its media_id."""
-        content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
-
-        def form() -> aiohttp.FormData:
-            fields = aiohttp.FormData()
-            fields.add_field("media", data, filename=filename, content_type=content_type)
-            return fields
-
-        answer = await self._call("POST", "/cgi-bin/media/upload", {"type": "image"}, form=form)
-        return str(answer["media_id"])
-
     # ------------------------------------------------------------------ contacts
 
     async def user(self, userid: str) -> Member:
@@ -468,7 +316,7 @@ class WeComClient:
         await self._robot("text", text, key)
 
     async def _robot(self, msgtype: str, content: str, key: str) -> None:
-        body = _dumps({"msgtype": msgtype, msgtype: {"content": content}})
+        body = dumps({"msgtype": msgtype, msgtype: {"content": content}})
         await self._retrying(
             lambda: self._request("POST", "/cgi-bin/webhook/send", {"key": key}, body)
         )
