@@ -524,3 +524,8 @@ WECOM_CARD_DONE = "{status}，无需再操作。"
 # Photos a resident sent on Telegram: their ids mean nothing to WeCom.
 WECOM_PHOTOS_ELSEWHERE = "📷 工单 {ticket} 另有 {count} 张照片来自 Telegram，企业微信无法显示。"
 WECOM_LOCATION = "📍 工单 {ticket} 的位置：{where}\n🗺 {url}"
+WECOM_IP_UNTRUSTED = (
+    "⚠️ 企业微信拒绝了本服务器的请求（60020：IP 不在可信名单）。"
+    "请在企业微信管理后台「应用管理 → 本应用 → 企业可信IP」中加入本服务器的公网 IP。"
+    "发往企业微信的消息都已保留，加入后会自动补发。"
+)

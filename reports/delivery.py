@@ -7,7 +7,13 @@ import time
 from collections.abc import Callable
 
 from reports.message_refs import ALERT, RELAY
-from reports.outbox import GROUPS_CHANNEL, REFUSAL_NOTICE, OutboxItem, alert_target
+from reports.outbox import (
+    GROUPS_CHANNEL,
+    OFFICE_NOTICE,
+    REFUSAL_NOTICE,
+    OutboxItem,
+    alert_target,
+)
 from reports.records import Report
 from storage import message_refs, outbox, reports
 from storage.db import Database
@@ -136,6 +142,25 @@ class OutboxService:
                     notice,
                     self.group_channels(self.notices_group),
                 )
+
+    async def tell_office(self, text: str) -> bool:
+        """Tell the notices group, on its channels other than this one (which cannot be
+        reached: that is the news), what an administrator must do; False if it has none."""
+        channels = tuple(c for c in self.group_channels(self.notices_group) if c != self.channel)
+        if not channels:
+            return False
+        async with self.db.transaction() as conn:
+            await outbox.enqueue_to_group(
+                conn,
+                OFFICE_NOTICE,
+                self.notices_group,
+                self.notices_group,
+                self.clock(),
+                None,
+                {"text": text},
+                channels,
+            )
+        return True
 
     async def give_up_and_tell_group(
         self, item: OutboxItem, error: str, kind: str, payload: dict[str, object]

@@ -19,6 +19,7 @@ DIGEST = "digest"
 WEEKLY_REPORT = "weekly_report"
 TICKET_RECEIPT = "ticket_receipt"
 REFUSAL_NOTICE = "refusal_notice"  # to roles.notices: a message refused for good
+OFFICE_NOTICE = "office_notice"  # to roles.notices: a channel needs an administrator
 # A weekly report or refusal notice has its group's key as target (roles.*).
 
 # The channel a working group's chat is on unless config puts it on WeCom as well or instead.

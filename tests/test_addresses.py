@@ -9,6 +9,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+from reports.delivery import OutboxService
 from storage import outbox
 from storage.db import Database, fetch_all
 from tests.conftest import started_world
@@ -247,3 +248,20 @@ async def test_a_group_on_wecom_too_is_told_of_a_case_on_each_channel(
         ("group:urban", "telegram"),
         ("group:order", "wecom"),
     ]
+
+
+async def test_what_a_channel_needs_of_an_administrator_reaches_the_office_elsewhere(
+    world: World,
+) -> None:
+    wecom = OutboxService(
+        world.db,
+        1,
+        1,
+        notices_group="office",
+        channel="wecom",
+        group_channels=lambda _: ("wecom", "telegram"),
+    )
+    assert await wecom.tell_office("请把本服务器的 IP 加入企业可信IP")
+    world.runtime.courier.wake()
+    notice = await world.alert("office")
+    assert notice.text == "请把本服务器的 IP 加入企业可信IP"

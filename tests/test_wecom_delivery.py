@@ -293,6 +293,12 @@ async def test_an_untrusted_ip_keeps_the_rows_and_is_logged_once(
         await eventually(both_tried)
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 1 and "可信IP" in errors[0].getMessage()
+    # 办公室 hears of it once, on its other channel (its Telegram chat).
+    async with post.db.session() as conn:
+        told = await fetch_all(
+            conn, "SELECT channel, payload FROM outbox WHERE kind = 'office_notice'"
+        )
+    assert [r["channel"] for r in told] == ["telegram"] and "可信IP" in told[0]["payload"]
     assert all(r["status"] == "pending" for r in await post.rows("group_alert"))
     post.wecom.block_ip(False)
     post.later(301)

@@ -36,6 +36,7 @@ from reports.outbox import (
     EDIT_ALERT,
     GROUP_ALERT,
     NOTIFY_RESIDENT,
+    OFFICE_NOTICE,
     REFUSAL_NOTICE,
     RELAY_ANSWER,
     RELAY_QUESTION,
@@ -104,6 +105,10 @@ class Courier(Worker, OutboxCourier):  # Telegram's worker: its 429s are its own
             elif item.kind == DIGEST:
                 chat_id = self._group_chat(item.payload["group"])
                 text = self.render.digest(item.payload)
+                await self.bot.send_message(chat_id, text, read_timeout=self._timeout(item))
+            elif item.kind == OFFICE_NOTICE:
+                chat_id = self._group_chat(item.target)  # roles.notices
+                text = str(item.payload.get("text", ""))
                 await self.bot.send_message(chat_id, text, read_timeout=self._timeout(item))
             elif item.kind == REFUSAL_NOTICE:
                 chat_id = self._group_chat(item.target)  # roles.notices

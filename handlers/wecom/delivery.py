@@ -160,7 +160,7 @@ class WeComCourier(OutboxCourier):
             )
             await self._fail_and_tell(item, f"{type(exc).__name__}: {exc}", exc.group_key, str(exc))
         except IpNotTrusted as exc:
-            self._tell_untrusted(item, exc)
+            await self._tell_untrusted(item, exc)
             await self.outbox.retry(item, str(exc), after=UNTRUSTED_RETRY)
         except WeComBusy as exc:
             if exc.errcode == SYSTEM_BUSY:
@@ -191,7 +191,7 @@ class WeComCourier(OutboxCourier):
 
     # ------------------------------------------------------------------ refusals
 
-    def _tell_untrusted(self, item: OutboxItem, exc: IpNotTrusted) -> None:
+    async def _tell_untrusted(self, item: OutboxItem, exc: IpNotTrusted) -> None:
         """Every call fails until an administrator trusts this server's IP: say so once."""
         if self._told_untrusted:
             log.info("outbox item %s (%s) waits: %s", item.id, item.kind, exc)
@@ -204,6 +204,8 @@ class WeComCourier(OutboxCourier):
             exc,
             UNTRUSTED_RETRY,
         )
+        # The office hears of it where it can (its Telegram chat), once per process.
+        await self.outbox.tell_office(texts.WECOM_IP_UNTRUSTED)
 
     async def _fail_and_tell(self, item: OutboxItem, error: str, group: str, reason: str) -> None:
         """Fail the item and queue one notice to the office about it, in the same commit
