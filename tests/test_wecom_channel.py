@@ -141,6 +141,11 @@ async def test_asking_the_resident_relays_the_members_next_text(world: WeComWorl
         lambda: next((m for m in world.tg.api.sent_to(1001) if "几号楼" in (m.text or "")), None)
     )
     assert report.ticket in question.text
+    await world.tg.say("3号楼东门", reply_to_message_id=question.message_id)
+    answer = await world.wc.wait_for(
+        lambda: next((m for m in world.wc.sent_to(MEMBER) if "3号楼东门" in (m.text or "")), None)
+    )
+    assert report.ticket in (answer.text or "")
 
 
 async def test_handing_over_offers_the_groups_by_number(world: WeComWorld) -> None:
