@@ -17,11 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from runtime import Runtime
-from settings import MenuButton, Settings, WeChatSettings
+from settings import MenuButton, Settings, WeChatSettings, WeComSettings
 from simulator import BotApiStandIn, SentMessage, png
 from simulator.driver import Driver
 from simulator.wechat import WeChatStandIn
 from simulator.wechat_web import WeChatWebView
+from simulator.wecom import WeComStandIn
+from simulator.wecom_web import WeComWebView
 from storage.db import DatabaseUnusable
 
 log = logging.getLogger("civic.demo")
@@ -58,6 +60,12 @@ WECHAT_MENU = (
         ),
     ),
 )
+# The working groups' WeCom app: one group there beside its Telegram chat, as a department
+# with one member.
+WECOM_APP = "文明创建工单"
+WECOM_GROUP = "urban"
+WECOM_DEPARTMENT = 5
+WECOM_MEMBER = ("zhanggong", "城管张工")
 CONFIRM = "确认"
 # Sample spots on the web chat's map (a made-up district around the default location).
 PLACES = [
@@ -206,6 +214,11 @@ class Demo:
             template_titles={WECHAT_TEMPLATE: "工单进度通知"},
         )
         self.api.web_mounts.append(self.wechat_view.mount)
+        # WeCom's stand-in: 城镇建设管理组 gets its alerts there too, as cards.
+        self.wecom = WeComStandIn(port=free_port())
+        self.settings = demo_on_wecom(self.settings, self.wecom)
+        self.wecom_view = WeComWebView(self.wecom, app_name=WECOM_APP)
+        self.api.web_mounts.append(self.wecom_view.mount)
 
     async def start(self) -> None:
         try:
@@ -213,6 +226,7 @@ class Demo:
         except OSError as exc:
             raise PortBusy(self.api.port, exc.strerror or str(exc)) from exc
         await self.wechat.start()
+        await self.wecom.start()
         self.api.places = list(PLACES)
         for user_id, name in RESIDENTS.items():
             self.api.add_user(user_id, name)
@@ -233,6 +247,8 @@ class Demo:
         await self.runtime.start()
         assert self.runtime.wechat is not None
         self.wechat.callback_url = self.runtime.wechat.callback_url
+        if self.runtime.wecom is not None:
+            self.wecom.callback_url = self.runtime.wecom.callback_url
         for name in WECHAT_RESIDENTS:
             await self.wechat_view.follow(name)
         if self.seed_cases:
@@ -293,6 +309,7 @@ class Demo:
             await self.runtime.stop()
         await self.api.stop()
         await self.wechat.stop()
+        await self.wecom.stop()
 
 
 def demo_wechat(wechat: WeChatStandIn) -> WeChatSettings:
@@ -307,6 +324,29 @@ def demo_wechat(wechat: WeChatStandIn) -> WeChatSettings:
         templates={"case_update": WECHAT_TEMPLATE},
         menu=WECHAT_MENU,
     )
+
+
+def demo_on_wecom(settings: Settings, wecom: WeComStandIn) -> Settings:
+    """One working group on WeCom's stand-in too: a department there, with one member."""
+    group = settings.groups.get(WECOM_GROUP)
+    if group is None:  # a district without the plan's 城镇建设管理组
+        return settings
+    wecom.add_department(WECOM_DEPARTMENT, group.name)
+    wecom.add_user(*WECOM_MEMBER, [WECOM_DEPARTMENT])
+    groups = {
+        **settings.groups,
+        WECOM_GROUP: dataclasses.replace(group, wecom_party=WECOM_DEPARTMENT),
+    }
+    app = WeComSettings(
+        corp_id=wecom.corp_id,
+        agent_id=wecom.agent_id,
+        secret=wecom.secret,
+        token=wecom.token,
+        encoding_aes_key=wecom.encoding_aes_key,
+        api_base_url=wecom.base_url,
+        port=0,  # any free port: the stand-in is told the one bound
+    )
+    return dataclasses.replace(settings, groups=groups, wecom=app)
 
 
 def free_port() -> int:

@@ -617,6 +617,15 @@ class WeComStandIn:
             self._expired.add(self._token[0])
             self._token = None
 
+    def members(self) -> list[Member]:
+        """Every member of the corp's contacts, in the order they were added."""
+        return list(self._members.values())
+
+    def department_name(self, department_id: int) -> str:
+        """A department's name ("" if there is none by that id)."""
+        entry = self._departments.get(department_id)
+        return entry[0] if entry else ""
+
     def sent_to(self, userid: str) -> list[Delivered]:
         """What reached ``userid``, oldest first; cards as they look now."""
         return [d for d in self.delivered if d.userid == userid]

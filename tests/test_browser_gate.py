@@ -1,9 +1,9 @@
 """Under CI=true the browser test fails, never skips, when Playwright is missing.
 
 A CI run that skips the browser test looks green while proving nothing about the
-web chat. These tests run tests/test_browser.py and tests/test_browser_wechat.py (which
-uses its fixture) in a child pytest with Playwright hidden behind a stand-in package
-that refuses to import.
+web chat. These tests run tests/test_browser.py, tests/test_browser_wechat.py and
+tests/test_browser_wecom.py (which use its fixture) in a child pytest with Playwright
+hidden behind a stand-in package that refuses to import.
 """
 
 from __future__ import annotations
@@ -29,7 +29,12 @@ def run_browser_test_without_playwright(tmp_path: Path, ci: bool) -> subprocess.
         env["CI"] = "true"
     command = [sys.executable, "-m", "pytest", "-q", "-rfs", "-p", "no:cacheprovider"]
     return subprocess.run(
-        [*command, "tests/test_browser.py", "tests/test_browser_wechat.py"],
+        [
+            *command,
+            "tests/test_browser.py",
+            "tests/test_browser_wechat.py",
+            "tests/test_browser_wecom.py",
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,

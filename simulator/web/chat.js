@@ -17,6 +17,14 @@ let wxResidentsJson = "";
 let wxCounts = {};
 let wxAccount = { name: "公众号" };
 let wxMenuJson = null;
+// Working-group members on WeCom (when the server has the WeCom view): the same, for them.
+let wc = null;
+let wcAvailable = false;
+let wcVersion = "";
+let wcMembers = [];
+let wcMembersJson = "";
+let wcCounts = {};
+let wcApp = { name: "企业微信" };
 
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
@@ -78,15 +86,20 @@ function userName(u) {
 async function loadWorld() {
   world = await (await fetch("/ui/world")).json();
   await wxLoad();
+  await wcLoad();
   fillWho();
   const savedMe = localStorage.getItem("standin.me") || "";
   const saved = Number(savedMe);
   me = world.users.some((u) => u.id === saved) ? saved : (world.users[0] || {}).id || null;
   const savedWx = savedMe.startsWith("wx:") ? savedMe.slice(3) : null;
+  const savedWc = savedMe.startsWith("wc:") ? savedMe.slice(3) : null;
   if (savedWx && wxResidents.some((r) => r.openid === savedWx)) {
     openWeChat(savedWx);
+  } else if (savedWc && wcMembers.some((m) => m.userid === savedWc)) {
+    openWeCom(savedWc);
   } else {
     leaveWeChat();
+    leaveWeCom();
     if (me !== null) $("who").value = String(me);
     fillChats();
   }
@@ -113,11 +126,19 @@ function fillWho() {
       el("option", { value: "wx:new" }, "＋新微信居民"),
     ]]);
   }
+  if (wcAvailable && wcMembers.length) {
+    sections.push(["企业微信成员", wcMembers.map((m) => {
+      const base = m.name + (m.department ? "（" + m.department + "）" : "");
+      return el("option", { value: "wc:" + m.userid, "data-base": base }, base);
+    })]);
+  }
   who.replaceChildren(...sections.map(([role, options]) =>
     sections.length > 1 ? el("optgroup", { label: role }, options) : options).flat());
   if (wx) who.value = "wx:" + wx;
+  else if (wc) who.value = "wc:" + wc;
   else if (me !== null) who.value = String(me);
   wxMarkUnread();
+  wcMarkUnread();
 }
 
 // The map is a sketch, not tiles (the simulator needs no network): the sample places are
@@ -431,6 +452,7 @@ async function refresh() {
 async function pollLoop() {
   await refresh();
   await wxRefresh();
+  await wcRefresh();
   setTimeout(pollLoop, 700);
 }
 
@@ -493,7 +515,13 @@ $("who").addEventListener("change", async (ev) => {
     openWeChat(value.slice(3));
     return;
   }
+  if (value.startsWith("wc:")) {
+    localStorage.setItem("standin.me", value);
+    openWeCom(value.slice(3));
+    return;
+  }
   leaveWeChat();
+  leaveWeCom();
   me = Number(value);
   localStorage.setItem("standin.me", String(me));
   fillChats();
@@ -512,6 +540,7 @@ $("newUser").addEventListener("click", async () => {
 async function sendTyped() {
   const box = $("text");
   if (wx) { await wxSendTyped("text", "text"); return; }
+  if (wc) { await wcSendTyped(); return; }
   if (await sendText(box.value)) box.value = "";
 }
 $("send").addEventListener("click", sendTyped);
@@ -648,6 +677,7 @@ async function wxRefresh() {
 }
 
 function openWeChat(openid) {
+  leaveWeCom();
   wx = openid;
   wxVersion = "";
   wxMenuJson = null;
@@ -879,6 +909,190 @@ async function wxSendTyped(action, field) {
 }
 
 $("voiceBtn").addEventListener("click", () => wxSendTyped("voice", "recognition"));
+
+// ---------------------------------------------------------------- members on WeCom
+// A working-group member's chat with the app, as WeCom shows it: the app's name on top,
+// its texts and template cards (title, rows, buttons; one greyed label once a card was
+// answered), the member's texts on the right. A press or a text is what WeCom's servers
+// post to the bot; a refusal is said in Chinese and what was typed stays.
+
+const WC_PLACEHOLDER = "发消息给应用…";
+const WC_REFUSALS = [
+  ["message text is empty", "不能发送空白消息"],
+  ["message is too long", "消息太长"],
+  ["unknown member", "没有这位企业微信成员（请刷新页面）"],
+  ["no such card", "找不到这张卡片"],
+  ["the button can no longer be pressed", "这个按钮已失效"],
+  ["the app's server did not answer", "应用暂时无法提供服务，请稍后再试"],
+  ["cross-origin request", "请求被拒绝（不是从本页面发出的）"],
+  ["wrong Host header", "请求被拒绝（地址不对）"],
+  ["Unsupported Media Type", "请求格式不对"],
+];
+
+function wcExplain(data, status) {
+  const description = (data && data.description) || ("HTTP " + status);
+  const known = WC_REFUSALS.find(([en]) => description.includes(en));
+  return known ? known[1] + "（" + description + "）" : description;
+}
+
+function wcTake(state) {
+  wcAvailable = true;
+  wcApp = state.app || wcApp;
+  wcCounts = state.counts || {};
+  const members = JSON.stringify(state.members || []);
+  const changed = members !== wcMembersJson;
+  wcMembers = state.members || [];
+  wcMembersJson = members;
+  return changed;
+}
+
+async function wcLoad() {
+  try {
+    const response = await fetch("/ui/wecom/state");
+    if (!response.ok) { wcAvailable = false; return; }
+    const state = await response.json();
+    wcTake(state);
+    if (!wc) wcVersion = state.version;
+  } catch (e) { wcAvailable = false; }
+}
+
+async function wcRefresh() {
+  if (!wcAvailable) return;
+  const requested = wc;
+  try {
+    const query = new URLSearchParams({ since: wcVersion });
+    if (requested) query.set("userid", requested);
+    const response = await fetch("/ui/wecom/state?" + query);
+    const state = await response.json();
+    if (requested !== wc || !response.ok || state.unchanged) return;
+    wcVersion = state.version;
+    if (wcTake(state)) fillWho();
+    if (requested) wcRender(state);
+    wcMarkUnread();
+  } catch (e) {
+    /* the stand-in may be restarting; try again on the next tick */
+  }
+}
+
+function openWeCom(userid) {
+  leaveWeChat();
+  wc = userid;
+  wcVersion = "";
+  chatId = null;
+  replyTo = null;
+  updateReplyBar();
+  document.body.classList.add("wecom");
+  for (const id of ["chatLabel", "cmds", "cmdBtn", "replyBar", "locPanel"]) $(id).hidden = true;
+  $("kbd").replaceChildren();
+  $("wxBar").hidden = false;
+  $("wxBar").textContent = wcApp.name;
+  $("text").placeholder = WC_PLACEHOLDER;
+  $("who").value = "wc:" + userid;
+  $("log").replaceChildren(el("div", { class: "empty" }, "加载中…"));
+  wcRefresh();
+}
+
+function leaveWeCom() {
+  if (!wc) return;
+  wc = null;
+  wcVersion = "";
+  document.body.classList.remove("wecom");
+  for (const id of ["chatLabel", "cmdBtn"]) $(id).hidden = false;
+  $("wxBar").hidden = true;
+  updateReplyBar();
+}
+
+// Each member in the list says how many messages came since we last looked at them.
+function wcMarkUnread() {
+  if (!world) return;
+  const key = "standin.wcseen." + world.instance;
+  const seen = JSON.parse(localStorage.getItem(key) || "{}");
+  if (wc) { seen[wc] = wcCounts[wc] || 0; localStorage.setItem(key, JSON.stringify(seen)); }
+  for (const option of $("who").options) {
+    if (!option.value.startsWith("wc:")) continue;
+    const userid = option.value.slice(3);
+    const unread = (wcCounts[userid] || 0) - (seen[userid] || 0);
+    const text = option.dataset.base + (unread > 0 ? "（" + unread + " 条新消息）" : "");
+    if (option.textContent !== text) option.textContent = text;
+  }
+}
+
+// One of the member's actions; false (and the refusal shown) if it was refused.
+async function wcAct(action, body) {
+  if (!wc) return false;
+  try {
+    const response = await fetch("/ui/wecom/" + action, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ userid: wc, ...body }),
+    });
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(wcExplain(data, response.status));
+    const log = $("log"); log.scrollTop = log.scrollHeight;
+    return true;
+  } catch (e) {
+    toast((action === "press" ? "操作失败：" : "发送失败：") + e.message);
+    return false;
+  } finally { wcRefresh(); }
+}
+
+async function wcSendTyped() {
+  const box = $("text");
+  const typed = box.value;
+  if (await wcAct("text", { text: typed }) && box.value === typed) box.value = "";
+}
+
+function wcCard(m) {
+  const url = safeUrl(m.url);
+  const buttons = m.replaced !== null && m.replaced !== undefined
+    ? [el("button", { type: "button", class: "qbtn greyed", disabled: true }, m.replaced)]
+    : m.buttons.map((b) => el("button", {
+      type: "button",
+      class: "qbtn" + (b.style === 1 ? " main" : ""),
+      onclick: (ev) => { ev.currentTarget.disabled = true; wcAct("press", { message: m.id, key: b.key }); },
+    }, b.text));
+  return el("div", { class: "qcard" },
+    m.source ? el("div", { class: "qsource" }, m.source) : null,
+    el("div", { class: "qtitle" }, m.title),
+    m.desc ? el("div", { class: "qdesc" }, m.desc) : null,
+    m.subtitle ? el("div", { class: "qsub" }, m.subtitle) : null,
+    m.rows.map((r) => {
+      const link = safeUrl(r.url);
+      return el("div", { class: "qrow" }, el("span", { class: "qlabel" }, r.label),
+        link ? el("a", { class: "qvalue", href: link, target: "_blank", rel: "noopener" }, r.value)
+          : el("span", { class: "qvalue" }, r.value));
+    }),
+    buttons.length ? el("div", { class: "qbuttons" }, buttons) : null,
+    url ? el("a", { class: "qmore", href: url, target: "_blank", rel: "noopener" }, "查看详情") : null);
+}
+
+function wcMessage(m) {
+  if (m.kind === "card") return el("div", { class: "msg card" }, wcCard(m));
+  const mine = m.side === "member";
+  const bubble = el("div", { class: "bubble" });
+  if (m.kind === "text" || m.kind === "markdown") bubble.append(el("div", { class: "text" }, m.text));
+  else bubble.append(el("div", {}, "[" + m.kind + " 消息]"));
+  const who = mine ? ((wcMembers.find((x) => x.userid === wc) || {}).name || "我") : wcApp.name;
+  const avatar = el("div", { class: "avatar" }, who.slice(0, 1));
+  return el("div", { class: "msg" + (mine ? " mine" : "") }, mine ? [bubble, avatar] : [avatar, bubble]);
+}
+
+function wcRender(state) {
+  const log = $("log");
+  const nearBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+  $("wxBar").textContent = wcApp.name;
+  const rows = [];
+  let last = null;
+  for (const m of state.messages) {
+    if (last === null || m.time - last >= 300) rows.push(el("div", { class: "msg system wctime" }, hhmm(m.time)));
+    last = m.time;
+    rows.push(wcMessage(m));
+    if (m.failed) rows.push(el("div", { class: "msg system", title: m.failed }, "应用暂时无法提供服务，请稍后再试"));
+  }
+  if (!rows.length) log.replaceChildren(el("div", { class: "empty" }, "还没有消息。工作组的工单卡片会出现在这里"));
+  else log.replaceChildren(...rows);
+  if (nearBottom) log.scrollTop = log.scrollHeight;
+}
 
 loadWorld().then(pollLoop).catch((e) => {
   $("log").replaceChildren(el("div", { class: "empty" }, "无法连接模拟服务器：" + e.message));
