@@ -19,8 +19,7 @@ from quizzes.service import QuizService
 from quizzes.survey import SurveyService
 from reports.context import group_channels
 from reports.delivery import OutboxService
-from reports.outbox import WECOM
-from reports.residents import TELEGRAM
+from reports.outbox import TELEGRAM, WECHAT, WECOM
 from reports.services import ReportServices
 from reports.throttle import Throttle
 from settings import Settings
@@ -105,7 +104,7 @@ class Runtime:
         # database, the services and the working groups with Telegram's.
         self.wechat: WeChatChannel | None = None
         if settings.wechat is not None:
-            from handlers.wechat.app import WECHAT, WeChatChannel
+            from handlers.wechat.app import WeChatChannel
 
             self.wechat_outbox = self._outbox(WECHAT)
             self.wechat = WeChatChannel(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable
@@ -17,6 +18,8 @@ from reports.outbox import (
 from reports.records import Report
 from storage import message_refs, outbox, reports
 from storage.db import Database
+
+log = logging.getLogger(__name__)
 
 
 def backoff_seconds(attempts: int, base: float, cap: float) -> float:
@@ -142,6 +145,31 @@ class OutboxService:
                     notice,
                     self.group_channels(self.notices_group),
                 )
+
+    async def fail_and_tell(
+        self, item: OutboxItem, error: str, group: str, reason: str, gone: bool = False
+    ) -> None:
+        """Fail an item refused for good and queue one notice of it to the office, in the
+        same commit: which message, for which group, the case's ticket and why (`gone`:
+        the group was taken out of the config). None about a notice itself: it would loop."""
+        if item.kind == REFUSAL_NOTICE:
+            log.error("could not tell the office of a refused message %s: %s", item.payload, error)
+            await self.give_up(item, error)
+            return
+        notice: dict[str, object] = {
+            "kind": item.kind,
+            "part": item.step,
+            "group": group,
+            "reason": reason,
+            "ticket": None,
+        }
+        if gone:
+            notice["gone"] = True
+        if item.report_id is not None:
+            async with self.db.session() as conn:
+                report = await reports.get(conn, item.report_id)
+            notice["ticket"] = report.ticket if report is not None else None
+        await self.give_up(item, error, notice)
 
     async def tell_office(self, text: str) -> bool:
         """Tell the notices group, on its channels other than this one (which cannot be

@@ -52,13 +52,6 @@ class MessageRefs(Part):
                 conn, channel, str(chat), str(message_id), token, self.now()
             )
 
-    async def at_message(
-        self, channel: str, chat: str | int, message_id: str | int
-    ) -> MessageRef | None:
-        """What a channel's message shows, whatever it is."""
-        async with self.db.session() as conn:
-            return await message_refs.at_message(conn, channel, str(chat), str(message_id))
-
     async def forget(self, channel: str, chat: str | int, message_id: str | int) -> None:
         async with self.db.session() as conn:
             await message_refs.forget(conn, channel, str(chat), str(message_id))

@@ -22,9 +22,12 @@ REFUSAL_NOTICE = "refusal_notice"  # to roles.notices: a message refused for goo
 OFFICE_NOTICE = "office_notice"  # to roles.notices: a channel needs an administrator
 # A weekly report or refusal notice has its group's key as target (roles.*).
 
+# The channels, by the names rows and refs give them.
+TELEGRAM = "telegram"
+WECHAT = "wechat"  # the Official Account: residents
+WECOM = "wecom"  # the WeCom app: working groups
 # The channel a working group's chat is on unless config puts it on WeCom as well or instead.
-GROUPS_CHANNEL = "telegram"
-WECOM = "wecom"
+GROUPS_CHANNEL = TELEGRAM
 
 
 @dataclass(frozen=True)

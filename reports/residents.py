@@ -12,7 +12,6 @@ from collections import OrderedDict
 from reports.context import Part, Shared
 from storage import residents
 
-TELEGRAM = "telegram"
 # Residents resolved lately, kept in memory: nearly every update is from someone
 # seen a moment ago, and a row never changes its id, so a cached one never goes stale.
 CACHE_SIZE = 10_000

@@ -40,11 +40,11 @@ from reports.outbox import (
     REFUSAL_NOTICE,
     RELAY_ANSWER,
     RELAY_QUESTION,
+    TELEGRAM,
     TICKET_RECEIPT,
     WEEKLY_REPORT,
     OutboxItem,
 )
-from reports.residents import TELEGRAM
 from reports.services import ReportServices
 
 log = logging.getLogger(__name__)
@@ -180,7 +180,7 @@ class Courier(Worker, OutboxCourier):  # Telegram's worker: its 429s are its own
             item.target,
             error,
         )
-        await self._fail_and_tell(item, error, await self._group_of(item), exc.message)
+        await self.outbox.fail_and_tell(item, error, await self._group_of(item), exc.message)
 
     async def _migrated(self, item: OutboxItem, exc: ChatMigrated) -> None:
         """The group's chat became a supergroup: bind the group to it and send again at once."""
@@ -209,29 +209,7 @@ class Courier(Worker, OutboxCourier):  # Telegram's worker: its 429s are its own
             exc.group_key,
         )
         error = f"{type(exc).__name__}: {exc}"
-        await self._fail_and_tell(item, error, exc.group_key, str(exc), gone=True)
-
-    async def _fail_and_tell(
-        self, item: OutboxItem, error: str, group: str, reason: str, gone: bool = False
-    ) -> None:
-        """Fail the item and queue one notice to the office about it, in the same commit
-        (none about a notice to the office itself: that would loop)."""
-        if item.kind == REFUSAL_NOTICE:
-            log.error("could not tell the office of a refused message %s: %s", item.payload, error)
-            await self.outbox.give_up(item, error)
-            return
-        notice: dict[str, object] = {
-            "kind": item.kind,
-            "part": item.step,
-            "group": group,
-            "reason": reason,
-            "ticket": None,
-        }
-        if gone:
-            notice["gone"] = True
-        if item.report_id is not None:
-            notice["ticket"] = (await self.cases.get_report(item.report_id)).ticket
-        await self.outbox.give_up(item, error, notice)
+        await self.outbox.fail_and_tell(item, error, exc.group_key, str(exc), gone=True)
 
     async def _group_of(self, item: OutboxItem) -> str:
         """The working group whose chat an item was headed for."""

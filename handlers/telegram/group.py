@@ -19,7 +19,7 @@ from handlers.telegram.deps import BotContext, refused_unless_admin
 from handlers.telegram.identity import staff_of
 from handlers.telegram.keyboards import inline
 from reports.message_refs import PROMPT
-from reports.residents import TELEGRAM
+from reports.outbox import TELEGRAM
 
 log = logging.getLogger(__name__)
 GROUPS = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE

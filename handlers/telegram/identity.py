@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import User
 
 from handlers.telegram.deps import BotContext
-from reports.residents import TELEGRAM
+from reports.outbox import TELEGRAM
 
 
 async def resident_of(user: User, context: BotContext) -> int:

@@ -16,7 +16,7 @@ from handlers.telegram.worker import Worker
 from quizzes.push import PushService
 from quizzes.records import Recipient
 from reports.delivery import backoff_seconds
-from reports.residents import TELEGRAM
+from reports.outbox import TELEGRAM
 
 log = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ from handlers.telegram.identity import resident_of
 from handlers.telegram.keyboards import inline
 from reports.errors import ReportError
 from reports.message_refs import CARD, PROMPT
-from reports.residents import TELEGRAM
+from reports.outbox import TELEGRAM
 from reports.throttle import Verdict
 
 log = logging.getLogger(__name__)

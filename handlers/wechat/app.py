@@ -35,6 +35,7 @@ from quizzes.service import QuizService
 from quizzes.survey import SurveyService
 from reports.delivery import OutboxService
 from reports.message_refs import AWAITED, CARD, PROMPT, RELAY
+from reports.outbox import WECHAT
 from reports.services import ReportServices
 from reports.throttle import Throttle, Verdict
 from reports.tickets import parse_ticket
@@ -43,7 +44,6 @@ from storage.db import is_storage_fault
 
 log = logging.getLogger(__name__)
 
-WECHAT = "wechat"
 # A numbered menu answers a tap or a typed number for this long; then "1" is just text.
 MENU_SECONDS = 24 * 3600
 # What a question asked (a group's, the 不满意 comment) waits for its answer.
@@ -62,8 +62,6 @@ WORDING = {
     "DRAFT_NO_LOCATION": texts.WECHAT_DRAFT_NO_LOCATION,
     "REOPEN_ASK": texts.WECHAT_REOPEN_ASK,
 }
-# The custom menu's click keys (config's [wechat] menu) and what each does.
-CLICKS = ("how_to_report", "my_reports", "daily_quiz", "survey")
 # A display name for the rankings, chosen with "昵称 ...".
 NICKNAME_CHARS = 12
 
@@ -236,8 +234,7 @@ class WeChatChannel:
         if text.startswith(texts.WECHAT_NICKNAME_WORD):
             return await self._nickname(resident, text.removeprefix(texts.WECHAT_NICKNAME_WORD))
         if _asks_status(text):
-            word = texts.WECHAT_STATUS_WORD
-            typed = text.removeprefix(word).strip()
+            typed = text.removeprefix(texts.WECHAT_STATUS_WORD).strip()
             return await self.show(openid, await self.dialogue.status(resident, typed))
         # Not a command: the answer to what was asked last, if anything was.
         awaited = await refs.awaited(WECHAT, openid, AWAIT_SECONDS)
@@ -349,9 +346,8 @@ class WeChatChannel:
 
 
 def _asks_status(text: str) -> bool:
-    word = texts.WECHAT_STATUS_WORD
-    typed = text.removeprefix(word).strip() if text.startswith(word) else text
-    return text.startswith(word) or parse_ticket(typed) is not None
+    """「查询 …」, or a ticket on its own."""
+    return text.startswith(texts.WECHAT_STATUS_WORD) or parse_ticket(text) is not None
 
 
 def _fit(text: str, limit: int) -> str:

@@ -31,6 +31,7 @@ from reports.outbox import (
     RELAY_ANSWER,
     RELAY_QUESTION,
     TICKET_RECEIPT,
+    WECHAT,
     OutboxItem,
 )
 from reports.records import Report
@@ -39,7 +40,6 @@ from reports.states import Status
 
 log = logging.getLogger(__name__)
 
-WECHAT = "wechat"
 # Over the customer-service quota of the resident's last interaction: it clears only
 # when the resident writes again, so waiting does not help; a template goes instead.
 OVER_QUOTA = 45047

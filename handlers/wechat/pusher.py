@@ -15,21 +15,26 @@ from collections.abc import Callable
 
 from dialogue.choices import flat
 from dialogue.render import push_message
-from handlers.wechat.client import OutsideWindow, WeChatApiError, WeChatBusy, WeChatClient
+from handlers.wechat.client import (
+    QUOTA_SPENT,
+    OutsideWindow,
+    WeChatApiError,
+    WeChatBusy,
+    WeChatClient,
+)
 from handlers.wechat.menus import numbered
 from handlers.worker import Worker
 from quizzes.push import PushService
 from quizzes.records import Recipient
 from reports.delivery import backoff_seconds
 from reports.message_refs import MessageRefs
+from reports.outbox import WECHAT
 from reports.residents import Residents
 
 log = logging.getLogger(__name__)
 
-WECHAT = "wechat"
 WINDOW_SECONDS = 48 * 3600
 OUTSIDE_WINDOW = "outside WeChat's 48-hour window"
-QUOTA_SPENT = 45047
 
 
 class WeChatPusher(Worker):

@@ -28,7 +28,6 @@ from dialogue.group import (
     QuestionPromptReply,
 )
 from dialogue.render import Renderer
-from dialogue.resident import Reply as DialogueReply
 from handlers.wecom.callback import Reply, WeComCallback, WeComCallbackConfig
 from handlers.wecom.client import WeComApiError, WeComClient
 from handlers.wecom.delivery import WeComCourier
@@ -170,26 +169,21 @@ class WeComChannel:
         if awaited is None:
             return texts.WECOM_HELP
         await refs.forget(WECOM, inbound.userid, AWAITED)
+        if awaited.subject not in (PROMPT, RELAY):
+            return texts.WECOM_HELP
         cases = self.reports.cases
-        if awaited.subject == PROMPT:
-            prompt = await cases.get_prompt(awaited.subject_id)
-            report = None if prompt is None else await cases.get_report(prompt.report_id)
-            if prompt is None or report is None:
-                return texts.NOTE_USED
-            replies: list[DialogueReply]
-            if not await self._may_act_on(inbound.userid, report.group_key):
-                return texts.WECOM_NO_PERMISSION
-            member = await self.member(inbound.userid)
+        prompt = await cases.get_prompt(awaited.subject_id) if awaited.subject == PROMPT else None
+        if awaited.subject == PROMPT and prompt is None:
+            return texts.NOTE_USED
+        report = await cases.get_report(prompt.report_id if prompt else awaited.subject_id)
+        if not await self._may_act_on(inbound.userid, report.group_key):
+            return texts.WECOM_NO_PERMISSION
+        member = await self.member(inbound.userid)
+        if prompt is not None:
             replies = await self.dialogue.note(member, prompt, inbound.text)
-            return "\n".join(r.text for r in replies)
-        if awaited.subject == RELAY:
-            report = await cases.get_report(awaited.subject_id)
-            if not await self._may_act_on(inbound.userid, report.group_key):
-                return texts.WECOM_NO_PERMISSION
-            member = await self.member(inbound.userid)
+        else:
             replies = await self.dialogue.ask(member, report, inbound.text)
-            return "\n".join(r.text for r in replies)
-        return texts.WECOM_HELP
+        return "\n".join(r.text for r in replies)
 
     async def _choose(self, userid: str, data: str) -> Reply | None:
         """A numbered choice typed in the chat (a group for 转派): as a press on the alert."""

@@ -40,6 +40,7 @@ from reports.outbox import (
     GROUP_ALERT,
     REFUSAL_NOTICE,
     RELAY_ANSWER,
+    WECOM,
     WEEKLY_REPORT,
     OutboxItem,
 )
@@ -49,7 +50,6 @@ from settings import Group, Settings
 
 log = logging.getLogger(__name__)
 
-WECOM = "wecom"
 # Every alert card is remembered in this one "chat", under its task_id.
 CARDS_CHAT = "card"
 # A response code updates a card within 72 hours of being issued, and not after.
@@ -158,7 +158,9 @@ class WeComCourier(OutboxCourier):
             log.error(
                 "outbox item %s (%s): %s; failed, the office is told", item.id, item.kind, exc
             )
-            await self._fail_and_tell(item, f"{type(exc).__name__}: {exc}", exc.group_key, str(exc))
+            await self.outbox.fail_and_tell(
+                item, f"{type(exc).__name__}: {exc}", exc.group_key, str(exc)
+            )
         except IpNotTrusted as exc:
             await self._tell_untrusted(item, exc)
             await self.outbox.retry(item, str(exc), after=UNTRUSTED_RETRY)
@@ -180,7 +182,7 @@ class WeComCourier(OutboxCourier):
                     exc,
                 )
                 group = await self._group_named(item)
-                await self._fail_and_tell(item, str(exc), group, exc.errmsg)
+                await self.outbox.fail_and_tell(item, str(exc), group, exc.errmsg)
             else:
                 await self._retry(item, exc)
         except OSError as exc:
@@ -206,24 +208,6 @@ class WeComCourier(OutboxCourier):
         )
         # The office hears of it where it can (its Telegram chat), once per process.
         await self.outbox.tell_office(texts.WECOM_IP_UNTRUSTED)
-
-    async def _fail_and_tell(self, item: OutboxItem, error: str, group: str, reason: str) -> None:
-        """Fail the item and queue one notice to the office about it, in the same commit
-        (none about a notice to the office itself: that would loop)."""
-        if item.kind == REFUSAL_NOTICE:
-            log.error("could not tell the office of a refused message %s: %s", item.payload, error)
-            await self.outbox.give_up(item, error)
-            return
-        notice: dict[str, object] = {
-            "kind": item.kind,
-            "part": item.step,
-            "group": group,
-            "reason": reason,
-            "ticket": None,
-        }
-        if item.report_id is not None:
-            notice["ticket"] = (await self._report(item)).ticket
-        await self.outbox.give_up(item, error, notice)
 
     # ------------------------------------------------------------------ recipients
 
