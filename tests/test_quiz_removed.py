@@ -4,12 +4,17 @@ progress and the leaderboard still name them: nothing breaks, a removed question
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from dialogue import texts
 from quizzes.bank import QuestionBank
 from storage import quizzes
 from tests.conftest import started_world
+from tests.wechat_world import OPENID, WeChatWorld, wechat_world
 from tests.world import ADMIN, RESIDENT, World
 
 ROUND_OF_3 = {"quizzes": {"round_size": 3}}
@@ -100,3 +105,30 @@ async def test_rank_and_quiz_stats_carry_answers_to_removed_questions_and_topics
     assert "20 分" in (await world.say("/rank")).text
     stats = (await world.say("/quiz_stats", user=ADMIN)).text
     assert "共答 2 题" in stats and "gone" in stats and "文明交通" in stats
+
+
+@pytest.fixture
+async def wechat(tmp_path: Path, classifier: object) -> AsyncIterator[WeChatWorld]:
+    async with wechat_world(tmp_path, classifier) as w:
+        yield w
+
+
+async def test_a_text_quiz_answer_to_a_removed_question_is_not_scored_and_the_round_goes_on(
+    wechat: WeChatWorld,
+) -> None:
+    await wechat.resident().click("daily_quiz")
+    menu = await wechat.wx.wait_for(
+        lambda: next((m for m in wechat.wx.sent_to(OPENID) if "第 1/" in (m.text or "")), None)
+    )
+    service = wechat.tg.runtime.quizzes
+    removed = (await service.current(1)).questions[0]
+    service.bank = QuestionBank(
+        topics=service.bank.topics,
+        questions=tuple(q for q in service.bank.questions if q.id != removed),
+    )
+    before = len(wechat.wx.sent_to(OPENID))
+    await wechat.resident().choose(menu, menu.choices[0][1])
+    verdict = await wechat.next_to(after=before)
+    assert verdict.text == texts.QUIZ_TEXT_WITHDRAWN
+    second = await wechat.next_to(after=before + 1)
+    assert "第 2/" in (second.text or "")
