@@ -6,6 +6,7 @@ python bot.py demo          [--config F]   the bot and a local web chat, no toke
 python bot.py classify      [--config F]   one JSON line per stdin line
 python bot.py check-config  [--config F]   list every problem of a config file
 python bot.py wechat-menu   [--config F]   install [wechat] menu on the Official Account
+python bot.py check-bank    [--config F]   list the quiz bank's content problems, per file
 """
 
 from __future__ import annotations
@@ -185,9 +186,30 @@ def cmd_wechat_menu(settings: Settings) -> int:
     return 0
 
 
+def cmd_check_bank(settings: Settings) -> int:
+    """Print the bank's content problems topic by topic (quizzes/bank_checks.py); 1 if any."""
+    import datetime
+
+    from quizzes.bank import load_bank
+    from quizzes.bank_checks import check_bank
+
+    bank = load_bank(settings.quiz_bank_dir)
+    problems = check_bank(bank, datetime.date.today())
+    for problem in problems:
+        print(problem)
+    topics = len({p.topic for p in problems})
+    if problems:
+        print(f"{_count(len(problems), 'problem')} in {topics} of {len(bank.topics)} topics")
+        return 1
+    print(f"{settings.quiz_bank_dir}: OK — {len(bank)} questions in {len(bank.topics)} topics")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bot.py", description="文明城区 resident bot")
-    parser.add_argument("verb", choices=["run", "demo", "classify", "check-config", "wechat-menu"])
+    parser.add_argument(
+        "verb", choices=["run", "demo", "classify", "check-config", "check-bank", "wechat-menu"]
+    )
     parser.add_argument("--config", type=Path, default=None, help="config file (config.toml)")
     parser.add_argument("--port", type=int, default=None, help="demo: web chat port ([demo] port)")
     parser.add_argument(
@@ -217,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         "demo": lambda: cmd_demo(settings, args.port, seed=not args.empty),
         "classify": lambda: cmd_classify(settings),
         "check-config": lambda: cmd_check_config(settings),
+        "check-bank": lambda: cmd_check_bank(settings),
         "wechat-menu": lambda: cmd_wechat_menu(settings),
     }
     return verbs[args.verb]()

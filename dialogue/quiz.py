@@ -96,21 +96,23 @@ class QuizDialogue:
     async def _next(self, round_id: int) -> list[Reply]:
         """The round's next question, or its score when it is over."""
         round_ = await self.quizzes.current(round_id)
-        question = self.quizzes.question(round_)
-        if question is None:
-            right, _ = await self.quizzes.results(round_)
-            total = len(round_.questions)
-            points = right * POINTS_PER_CORRECT
-            return [Reply(texts.QUIZ_DONE.format(right=right, total=total, points=points))]
-        position = round_.position
+        asked = self.quizzes.ask(round_)
+        if asked is None:
+            results = await self.quizzes.results(round_)
+            points = results.right * POINTS_PER_CORRECT
+            done = texts.QUIZ_DONE.format(right=results.right, total=results.asked, points=points)
+            return [Reply(done)]
+        # The choices are numbered in the shuffled order; the answer names the shown
+        # position, which the poll's stored order maps back to the bank's index.
+        position = round_.questions.index(asked.question.id, round_.position)
         poll_id = text_poll_id(round_.id, position)
-        await self.quizzes.sent(round_, question, poll_id, TEXT_QUESTION_SECONDS)
+        await self.quizzes.sent(round_, asked, poll_id, TEXT_QUESTION_SECONDS)
         text = texts.QUIZ_TEXT_QUESTION.format(
-            number=position + 1, total=len(round_.questions), question=question.question
+            number=position + 1, total=len(round_.questions), question=asked.question.question
         )
         choices = keyboard(
-            [Choice(option, callbacks.quiz_answer(round_.id, position, i))]
-            for i, option in enumerate(question.options)
+            [Choice(option, callbacks.quiz_answer(round_.id, position, shown))]
+            for shown, option in enumerate(asked.options)
         )
         return [Reply(text, choices)]
 
@@ -123,6 +125,10 @@ class QuizDialogue:
         if answered is None:  # not this resident's, answered already, or timed out
             return Pressed(texts.QUIZ_TEXT_STALE, alert=True)
         question = answered.question
+        if question is None:  # removed from the bank since it was asked
+            return Pressed(
+                texts.QUIZ_TEXT_WITHDRAWN, spent=True, replies=await self._next(button.id)
+            )
         if answered.correct:
             verdict = texts.QUIZ_TEXT_RIGHT.format(explanation=question.explanation)
         else:

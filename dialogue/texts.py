@@ -529,3 +529,9 @@ WECOM_IP_UNTRUSTED = (
     "请在企业微信管理后台「应用管理 → 本应用 → 企业可信IP」中加入本服务器的公网 IP。"
     "发往企业微信的消息都已保留，加入后会自动补发。"
 )
+
+
+# --------------------------------------------------------------------------- quiz bank changes
+
+# A text quiz's answer to a question removed from the bank since it was asked.
+QUIZ_TEXT_WITHDRAWN = "这道题已从题库中撤下，不计分。"

@@ -151,6 +151,10 @@ class QuestionBank:
         except KeyError:
             raise KeyError(f"no question with id {qid!r}") from None
 
+    def get(self, qid: str) -> Question | None:
+        """The question with this id, or None (a stored answer may name one since removed)."""
+        return self._index.get(qid)
+
     def by_topic(self, topic_key: str) -> tuple[Question, ...]:
         """Return the questions of a topic in file order; ``KeyError`` for unknown topics."""
         try:

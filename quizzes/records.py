@@ -30,6 +30,8 @@ class Poll:
     answered_at: float | None
     correct: int | None
     expires_at: float | None
+    # The bank's index of each option in the order shown; None: shown in the bank's order.
+    shown_order: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from random import Random
 
 POINTS_PER_CORRECT = 10
 
@@ -10,6 +11,21 @@ POINTS_PER_CORRECT = 10
 def is_correct(chosen: Iterable[int], correct: Iterable[int]) -> bool:
     """Right only when the options chosen are exactly the correct ones (order aside)."""
     return sorted(chosen) == sorted(correct)
+
+
+def shuffled_order(count: int, rng: Random) -> tuple[int, ...]:
+    """A random order to show `count` options in: the bank's index of each, as shown."""
+    order = list(range(count))
+    rng.shuffle(order)
+    return tuple(order)
+
+
+def to_bank(shown: Iterable[int], order: Sequence[int] | None) -> list[int]:
+    """The bank's indexes of the options chosen by their shown positions (None: the bank's
+    order); a position that was never shown maps to -1, which no correct set holds."""
+    if order is None:
+        return list(shown)
+    return [order[i] if 0 <= i < len(order) else -1 for i in shown]
 
 
 def points(correct: bool) -> int:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from quizzes.bank import Question, QuestionBank
 from quizzes.records import Round, Standing
-from quizzes.scoring import is_correct, points, streak
+from quizzes.scoring import is_correct, points, shuffled_order, streak, to_bank
 from storage import quizzes
 from storage.db import Connection, Database
 
@@ -32,11 +32,35 @@ class Board:
 
 
 @dataclass(frozen=True)
+class Asked:
+    """A question as it is sent: its options in a fresh random order."""
+
+    question: Question
+    order: tuple[int, ...]  # the bank's index of each option, in the order shown
+
+    @property
+    def options(self) -> list[str]:
+        return [self.question.options[i] for i in self.order]
+
+    @property
+    def correct(self) -> list[int]:
+        """The shown positions of the correct options."""
+        return sorted(self.order.index(i) for i in self.question.correct)
+
+
+@dataclass(frozen=True)
 class Answered:
     round: Round
-    question: Question
+    question: Question | None  # None: removed from the bank since it was asked (not scored)
     correct: bool
-    finished: bool  # every question of the round has been answered or has expired
+    finished: bool  # every question of the round has been answered, has expired or is gone
+
+
+@dataclass(frozen=True)
+class Results:
+    right: int
+    asked: int
+    missed: list[Question]  # those still in the bank, for their explanations
 
 
 class QuizService:
@@ -128,36 +152,46 @@ class QuizService:
         assert result is not None
         return result
 
-    def question(self, round_: Round) -> Question | None:
-        """The next question to send, or None when the round is over."""
-        if round_.position >= len(round_.questions):
+    def ask(self, round_: Round) -> Asked | None:
+        """The round's next question with its options shuffled, or None when the round is
+        over. A question removed from the bank since the round began is skipped."""
+        index = self._next_index(round_)
+        if index is None:
             return None
-        return self.bank.by_id(round_.questions[round_.position])
+        question = self.bank.by_id(round_.questions[index])
+        return Asked(question, shuffled_order(len(question.options), self.rng))
 
-    async def sent(
-        self, round_: Round, question: Question, poll_id: str, expires_in: float
-    ) -> Round:
-        """Record the poll a question went out as, timing out `expires_in` seconds from now;
-        the round moves on."""
+    def _next_index(self, round_: Round) -> int | None:
+        for index in range(round_.position, len(round_.questions)):
+            if self.bank.get(round_.questions[index]) is not None:
+                return index
+        return None
+
+    async def sent(self, round_: Round, asked: Asked, poll_id: str, expires_in: float) -> Round:
+        """Record the poll a question went out as (with the order of its options), timing
+        out `expires_in` seconds from now; the round moves on past it."""
         now = self.clock()
+        position = round_.questions.index(asked.question.id, round_.position)
         async with self.db.transaction() as conn:
             await quizzes.add_poll(
                 conn,
                 poll_id=poll_id,
                 round_id=round_.id,
-                question_id=question.id,
-                position=round_.position,
+                question_id=asked.question.id,
+                position=position,
                 now=now,
                 expires_at=now + expires_in,
+                shown_order=asked.order,
             )
-            result = await quizzes.advance_round(conn, round_.id)
+            result = await quizzes.advance_round(conn, round_.id, position + 1)
         assert result is not None
         return result
 
     async def answer(
         self, poll_id: str, resident_id: int, option_ids: list[int]
     ) -> Answered | None:
-        """Score an answer to one of our quiz polls; None if it is not one (or answered)."""
+        """Score an answer to one of our quiz polls, given by the options' shown positions;
+        None if it is not one (or answered)."""
         now = self.clock()
         async with self.db.transaction() as conn:
             found = await quizzes.poll_and_player(conn, poll_id)
@@ -166,18 +200,21 @@ class QuizService:
             poll, player = found
             if player != resident_id or poll.answered_at:
                 return None
-            question = self.bank.by_id(poll.question_id)
-            correct = is_correct(option_ids, question.correct)
-            await quizzes.close_poll(conn, poll_id, now, correct)
-            await quizzes.add_answer(
-                conn,
-                resident_id=resident_id,
-                question_id=question.id,
-                topic=question.topic,
-                correct=correct,
-                points=points(correct),
-                now=now,
+            question = self.bank.get(poll.question_id)
+            correct = question is not None and is_correct(
+                to_bank(option_ids, poll.shown_order), question.correct
             )
+            await quizzes.close_poll(conn, poll_id, now, correct)
+            if question is not None:  # a question removed from the bank scores nothing
+                await quizzes.add_answer(
+                    conn,
+                    resident_id=resident_id,
+                    question_id=question.id,
+                    topic=question.topic,
+                    correct=correct,
+                    points=points(correct),
+                    now=now,
+                )
             round_ = await quizzes.get_round(conn, poll.round_id)
             assert round_ is not None
             finished = await self._finish_if_done(conn, round_, now)
@@ -204,16 +241,18 @@ class QuizService:
         return [(poll_id, max(0.0, at - now)) for poll_id, at in deadlines]
 
     async def _finish_if_done(self, conn: Connection, round_: Round, now: float) -> bool:
-        """Inside the caller's transaction: finish the round once no question is left open."""
-        done = await quizzes.closed_polls(conn, round_.id) >= len(round_.questions)
+        """Inside the caller's transaction: finish the round once no question is left open
+        and none is left to send."""
+        done = self._next_index(round_) is None and await quizzes.open_polls(conn, round_.id) == 0
         if done:
             await quizzes.finish_round(conn, round_.id, now)
         return done
 
-    async def results(self, round_: Round) -> tuple[int, list[Question]]:
-        """How many were right, and the questions missed (for their explanations)."""
+    async def results(self, round_: Round) -> Results:
+        """How many were right of how many asked, and the questions missed (those still in
+        the bank, for their explanations)."""
         async with self.db.session() as conn:
             rows = await quizzes.poll_results(conn, round_.id)
         right = sum(1 for _, correct in rows if correct)
-        missed = [self.bank.by_id(question_id) for question_id, correct in rows if not correct]
-        return right, missed
+        missed = [self.bank.get(question_id) for question_id, correct in rows if not correct]
+        return Results(right, len(rows), [q for q in missed if q is not None])

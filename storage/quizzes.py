@@ -32,6 +32,7 @@ def _poll(row: sqlite3.Row) -> Poll:
         row["answered_at"],
         row["correct"],
         row["expires_at"],
+        None if row["shown_order"] is None else tuple(json.loads(row["shown_order"])),
     )
 
 
@@ -199,12 +200,12 @@ async def get_round(conn: Connection, round_id: int) -> Round | None:
     return _round(await fetch_one(conn, "SELECT * FROM quiz_rounds WHERE id = ?", (round_id,)))
 
 
-async def advance_round(conn: Connection, round_id: int) -> Round | None:
-    """Move the round on to its next question; the round as it is now."""
+async def advance_round(conn: Connection, round_id: int, position: int) -> Round | None:
+    """Move the round on to `position` (questions sent or skipped); the round as it is now."""
     row = await fetch_one(
         conn,
-        "UPDATE quiz_rounds SET position = position + 1 WHERE id = ? RETURNING *",
-        (round_id,),
+        "UPDATE quiz_rounds SET position = ? WHERE id = ? RETURNING *",
+        (position, round_id),
     )
     return _round(row)
 
@@ -227,13 +228,17 @@ async def add_poll(
     position: int,
     now: float,
     expires_at: float,
+    shown_order: tuple[int, ...] | None = None,
 ) -> None:
-    """Record the Telegram poll a round's question went out as, and when it times out."""
+    """Record the poll a round's question went out as, when it times out, and the order
+    its options were shown in (the bank's index of each)."""
+    order = None if shown_order is None else json.dumps(list(shown_order))
     await execute(
         conn,
-        "INSERT INTO quiz_polls (poll_id, round_id, question_id, position, sent_at, expires_at)"
-        " VALUES (?,?,?,?,?,?)",
-        (poll_id, round_id, question_id, position, now, expires_at),
+        "INSERT INTO quiz_polls"
+        " (poll_id, round_id, question_id, position, sent_at, expires_at, shown_order)"
+        " VALUES (?,?,?,?,?,?,?)",
+        (poll_id, round_id, question_id, position, now, expires_at, order),
     )
 
 
@@ -276,12 +281,12 @@ async def close_poll(conn: Connection, poll_id: str, now: float, correct: bool) 
     )
 
 
-async def closed_polls(conn: Connection, round_id: int) -> int:
-    """How many of the round's polls were answered or expired."""
+async def open_polls(conn: Connection, round_id: int) -> int:
+    """How many of the round's polls are still waiting for an answer."""
     return int(
         await fetch_value(
             conn,
-            "SELECT COUNT(*) FROM quiz_polls WHERE round_id = ? AND answered_at IS NOT NULL",
+            "SELECT COUNT(*) FROM quiz_polls WHERE round_id = ? AND answered_at IS NULL",
             (round_id,),
         )
     )

@@ -51,23 +51,23 @@ async def start_quiz(update: Update, context: BotContext) -> None:
 async def send_next(context: BotContext, round_: Round) -> None:
     """Send the round's next question as a quiz poll, or its results when it is over."""
     d = context.deps
-    question = d.quizzes.question(round_)
-    if question is None:
+    asked = d.quizzes.ask(round_)
+    if asked is None:
         await send_results(context, round_)
         return
     period = d.settings.quiz_open_period
     message = await context.bot.send_poll(
         await chat_of(round_.resident_id, context),
-        question.question,
-        list(question.options),
+        asked.question.question,
+        asked.options,  # shuffled: the stored order scores the answer by the bank's indexes
         is_anonymous=False,  # answers of anonymous polls never reach the bot
         type=Poll.QUIZ,
-        allows_multiple_answers=len(question.correct) > 1,
-        correct_option_ids=list(question.correct),
-        explanation=question.explanation,
+        allows_multiple_answers=len(asked.correct) > 1,
+        correct_option_ids=asked.correct,
+        explanation=asked.question.explanation,
         open_period=period,
     )
-    await d.quizzes.sent(round_, question, message.poll.id, period + EXPIRY_GRACE)
+    await d.quizzes.sent(round_, asked, message.poll.id, period + EXPIRY_GRACE)
     _expire_later(context.job_queue, message.poll.id, period + EXPIRY_GRACE)
 
 
@@ -120,13 +120,12 @@ async def expire_question(context: BotContext) -> None:
 
 async def send_results(context: BotContext, round_: Round) -> None:
     """The score of a finished round and what was missed, with the explanations."""
-    right, missed = await context.deps.quizzes.results(round_)
+    results = await context.deps.quizzes.results(round_)
+    right = results.right
     lines = [
-        texts.QUIZ_DONE.format(
-            right=right, total=len(round_.questions), points=right * POINTS_PER_CORRECT
-        )
+        texts.QUIZ_DONE.format(right=right, total=results.asked, points=right * POINTS_PER_CORRECT)
     ]
-    for question in missed:
+    for question in results.missed:
         answer = "、".join(question.options[i] for i in question.correct)
         lines.append(
             texts.QUIZ_MISSED.format(
