@@ -31,11 +31,18 @@ MAX_LONGEST_SHARE = 0.30
 SIMILAR_QUESTIONS = 0.9
 SIMILAR_FAMILY = 3
 
-LAWLIKE = re.compile(r"法|条例|办法|规定|标准|GB|准则|规则|公约|守则|细则")
+# A law, regulation, rule or standard: a name ending so (at the end of its title, before
+# an edition in brackets, or before 第…), or a standard's code. "国家宪法日的决定" is no law.
+LAWLIKE = re.compile(
+    r"(?:法|法典|条例|办法|规定|标准|准则|规则|公约|守则|细则)(?:（[^）]*）|\([^)]*\))?(?:》|$|\s|第)"
+    r"|\b(?:GB|WS)(?:/T)?\s?\d"
+)
 ARTICLE = re.compile(r"第[一二三四五六七八九十百千零〇两\d]+[条章节款项部分]|\d+(?:\.\d+)+|附录")
 VAGUE = re.compile(r"各地|一般规定|各城市|各省|通行做法|普遍做法|惯例")
 # What makes a source a document one can look up, not an organisation or a campaign.
-DOCUMENT = re.compile(r"《|GB|决议|决定|公告|公报|报告|讲话|贺信|批复|批准|通知|意见")
+DOCUMENT = re.compile(
+    r"《|GB|决议|决定|公告|公报|报告|讲话|贺信|批示|批复|批准|通知|意见|新华社|统计调查"
+)
 _NOT_TEXT = re.compile(r"[\s\W_]+")
 _BARE_YEAR = re.compile(r"\d{4}年")
 # A date or a figure specific enough to be one fact ("8月8日", "24个字"; not "4月", "20%").

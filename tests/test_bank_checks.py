@@ -167,8 +167,21 @@ def test_checkable_sources_pass() -> None:
         "联合国教科文组织第28届大会决议(1995)",
         "《新时代公民道德建设实施纲要》",
         "国务院批复设立“中国航天日”(2016)",
+        "全国人大常委会关于设立国家宪法日的决定(2014年11月1日)",
+        "中国营养学会《中国居民膳食指南（2022）》准则三",
+        "新华社2016年9月25日电：500米口径球面射电望远镜在贵州平塘落成启用",
     ):
         assert source_problem(source) is None, source
+
+
+def test_a_law_or_standard_named_without_its_article_or_clause_is_reported() -> None:
+    for source in (
+        "中华人民共和国道路交通安全法",
+        "《中华人民共和国民法典》",
+        "《北京市生活垃圾管理条例》（2019年修正）",
+        "卫生行业标准《成人体重判定》(WS/T 428-2013)",
+    ):
+        assert source_problem(source) == "no article", source
 
 
 # --------------------------------------------------------------------------- duplicates
