@@ -117,6 +117,8 @@ class ReportSettings:
     close_after_days: float = 7.0
     flood_messages: int = 20  # messages one resident may send within flood_seconds ...
     flood_seconds: int = 60  # ... beyond that they are told once and not processed
+    spam_limit: int = 3  # spam messages one account may send within spam_window_hours ...
+    spam_window_hours: float = 24.0  # ... beyond that nothing but its reports is answered
     map_url: str = "https://uri.amap.com/marker?position={lon},{lat}"
 
 
@@ -321,6 +323,10 @@ def parse_settings(
             rp, "flood_messages", "reports", defaults.flood_messages, 1, 10000
         ),
         flood_seconds=v.integer(rp, "flood_seconds", "reports", defaults.flood_seconds, 1, 86400),
+        spam_limit=v.integer(rp, "spam_limit", "reports", defaults.spam_limit, 1, 1000),
+        spam_window_hours=v.number(
+            rp, "spam_window_hours", "reports", defaults.spam_window_hours, 0.01, 8760
+        ),
         map_url=v.string(rp, "map_url", "reports", default=defaults.map_url),
     )
     if not _is_clock_time(reports.digest_time):

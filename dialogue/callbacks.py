@@ -22,12 +22,16 @@ RESIDENT_REPORT_ACTIONS = frozenset({"rt"})
 QUIZ_ACTIONS = frozenset({"sub", "go", "sv", "qa"})
 # The one quiz button that names an item: an answer, by its round ("qa", a text quiz).
 QUIZ_WITH_ID = frozenset({"qa"})
-_PATTERN = re.compile(r"v1:(d|r|q):([a-z]{2,4}):(0|[1-9][0-9]{0,11})(?::([a-z0-9_]{1,32}))?")
+# Choices under an answer to a text that opened no report: report that text after all
+# ("rep", naming the kept text), and the chit-chat menu's (how to report, my reports).
+MESSAGE_ACTIONS = frozenset({"rep", "how", "mine"})
+MESSAGE_WITH_ID = frozenset({"rep"})
+_PATTERN = re.compile(r"v1:(d|r|q|m):([a-z]{2,4}):(0|[1-9][0-9]{0,11})(?::([a-z0-9_]{1,32}))?")
 
 
 @dataclass(frozen=True)
 class Button:
-    scope: str  # "d" a resident's draft, "r" a filed report
+    scope: str  # "d" a resident's draft, "r" a filed report, "q" quiz, "m" a kept message
     action: str
     id: int
     arg: str | None = None
@@ -46,6 +50,12 @@ def report_button(action: str, report_id: int, arg: str | None = None) -> str:
 def quiz_button(action: str) -> str:
     assert action in QUIZ_ACTIONS
     return _encode("q", action, 0, None)
+
+
+def message_button(action: str, message_id: int = 0) -> str:
+    """A choice under the answer to a text that opened no report."""
+    assert action in MESSAGE_ACTIONS and (message_id != 0) == (action in MESSAGE_WITH_ID)
+    return _encode("m", action, message_id, None)
 
 
 def survey_button(answer: str) -> str:
@@ -83,11 +93,15 @@ def parse(data: str | None) -> Button | None:
     if not match:
         return None
     scope, action, item_id, arg = match.groups()
-    allowed = {"d": DRAFT_ACTIONS, "r": REPORT_ACTIONS, "q": QUIZ_ACTIONS}[scope]
+    allowed = {"d": DRAFT_ACTIONS, "r": REPORT_ACTIONS, "q": QUIZ_ACTIONS, "m": MESSAGE_ACTIONS}[
+        scope
+    ]
     if action not in allowed or (arg is not None) != (action in WITH_ARG):
         return None
     if scope == "q" and (item_id != "0") != (action in QUIZ_WITH_ID):
         return None  # quiz buttons name no item, but an answer names its round
+    if scope == "m" and (item_id != "0") != (action in MESSAGE_WITH_ID):
+        return None
     button = Button(scope, action, int(item_id), arg)
     if action == "qa" and quiz_answer_of(button) is None:
         return None

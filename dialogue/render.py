@@ -569,6 +569,22 @@ def quiz_offer_markup() -> Keyboard:
     return keyboard([[Choice(texts.BUTTON_SUBSCRIBE, callbacks.quiz_button("sub"))]])
 
 
+def chitchat_menu() -> Keyboard:
+    """What a greeting or small talk is offered: how to report, my reports, the quiz."""
+    return keyboard(
+        [
+            [Choice(texts.BUTTON_HOW_TO_REPORT, callbacks.message_button("how"))],
+            [Choice(texts.BUTTON_MY_REPORTS, callbacks.message_button("mine"))],
+            [Choice(texts.BUTTON_DAILY_QUIZ, callbacks.quiz_button("go"))],
+        ]
+    )
+
+
+def report_it_markup(message_id: int) -> Keyboard:
+    """Report a kept text after all (the bot took it for something else, unsure)."""
+    return keyboard([[Choice(texts.BUTTON_REPORT_IT, callbacks.message_button("rep", message_id))]])
+
+
 def push_message(kind: str) -> tuple[str, Keyboard]:
     """Today's quiz with its 开始 button, or the survey with its answers."""
     if kind == SURVEY_PUSH:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from dialogue import callbacks, texts
 from dialogue.choices import Keyboard
-from dialogue.render import Renderer, quiz_offer_markup
+from dialogue.render import Renderer, chitchat_menu, quiz_offer_markup, report_it_markup
 from reports.drafting import check_location
 from reports.errors import (
     AlreadyRated,
@@ -32,15 +32,15 @@ from reports.errors import (
     TextTooLong,
     TooManyPhotos,
 )
+from reports.intake import Kept
+from reports.intents import PRAISE, QUESTION, REPORT, SPAM, Intent
 from reports.records import Draft, NotePrompt, Report
 from reports.services import ReportServices
 from reports.states import Action
 from reports.tickets import parse_ticket
-from settings import FALLBACK_CATEGORY, Settings
+from settings import Settings
 
 RATING_CODES = {"s": "satisfied", "b": "basically", "u": "unsatisfied"}
-# Short texts with no sign of a report ("你好", "谢谢") get a hint, not a draft.
-CHITCHAT_MAX_CHARS = 6
 
 
 @dataclass(frozen=True)
@@ -96,19 +96,49 @@ class ResidentDialogue:
         return [Reply(self.say("WELCOME")), Reply(self.say("QUIZ_OFFER"), quiz_offer_markup())]
 
     async def text(self, resident: int, text: str) -> list[Reply]:
-        """Start a report with a text, or describe the photo or location that came first."""
+        """Start a report with a text, describe the photo or location that came first, or
+        answer what is not a report: a question, praise, chit-chat or spam."""
         drafting = self.reports.drafting
         try:
             drafting.check_text(text)
             open_draft = await drafting.open_draft(resident)
             if open_draft is not None and not open_draft.text:
                 return [self.card(await drafting.describe(resident, open_draft.id, text))]
-            result = drafting.classify(text)
-            if result.category == FALLBACK_CATEGORY and len(text.strip()) <= CHITCHAT_MAX_CHARS:
-                return [Reply(self.say("CHITCHAT"))]
-            return [self.card(await drafting.start_draft(resident, text))]
+            intent = self.reports.intake.understand(text).intent
+            if intent.kind == REPORT:
+                return [self.card(await drafting.start_draft(resident, text))]
+            return await self._not_a_report(resident, text, intent)
         except ReportError as exc:
             return [Reply(refusal(exc, self.settings))]
+
+    async def _not_a_report(self, resident: int, text: str, intent: Intent) -> list[Reply]:
+        """Answer a text taken for something other than a report; it is kept, and when
+        the bot is unsure the resident may still report it with one tap."""
+        kept = await self.reports.intake.keep(resident, text, intent)
+        if intent.kind == SPAM:
+            return self._spam(kept)
+        if await self.reports.intake.is_throttled(resident):
+            return []  # kept, but an account that keeps sending adverts gets no answers
+        if intent.kind == QUESTION:
+            replies = await self.question(resident, text)
+        elif intent.kind == PRAISE:
+            # A nomination's card offers its own "this is a report" choice.
+            return await self.praise(resident, text)
+        else:
+            replies = [Reply(self.say("CHITCHAT"), chitchat_menu())]
+        if intent.unsure:
+            replies.append(Reply(texts.ASK_REPORT, report_it_markup(kept.id)))
+        return replies
+
+    def _spam(self, kept: Kept) -> list[Reply]:
+        """One notice for the first advert, one when the account is throttled, then silence."""
+        limit = self.settings.reports.spam_limit
+        if kept.spam_in_window == 1:
+            return [Reply(texts.SPAM_NOTICE)]
+        if kept.spam_in_window == limit:
+            hours = f"{self.settings.reports.spam_window_hours:g}"
+            return [Reply(texts.SPAM_THROTTLED.format(hours=hours))]
+        return []
 
     async def address(self, resident: int, draft: Draft, text: str) -> list[Reply]:
         """A text in answer to a draft's card is its address."""
@@ -203,7 +233,27 @@ class ResidentDialogue:
             return await self._press_draft(resident, button)
         if button is not None and button.scope == "r" and button.action == "rt":
             return await self._rate(resident, button)
+        if button is not None and button.scope == "m":
+            return await self._press_message(resident, button)
         return Pressed(texts.BUTTON_STALE, alert=True)
+
+    async def _press_message(self, resident: int, button: callbacks.Button) -> Pressed:
+        """A choice under the answer to a text that was not taken for a report."""
+        if button.action == "how":
+            return Pressed(replies=[Reply(self.say("HELP"))])
+        if button.action == "mine":
+            return Pressed(replies=await self.my_reports(resident))
+        text, drafted = await self.reports.intake.kept_text(resident, button.id)
+        if not text:
+            return Pressed(texts.BUTTON_STALE, alert=True)
+        if drafted is not None:
+            return Pressed(texts.KEPT_ALREADY_DRAFTED, alert=True)
+        try:
+            draft = await self.reports.drafting.start_draft(resident, text)
+        except ReportError as exc:
+            return Pressed(refusal(exc, self.settings), alert=True)
+        await self.reports.intake.became(button.id, draft)
+        return Pressed(replies=[self.card(draft, replaces=True)])
 
     async def _press_draft(self, resident: int, button: callbacks.Button) -> Pressed:
         reports = self.reports
@@ -308,6 +358,13 @@ class ResidentDialogue:
         text, choices = self.render.draft_card(draft, placed)
         text = f"{notice}\n{text}" if notice else text
         return Reply(text, choices, card=draft.id, quiet=quiet, replaces=replaces)
+
+    # -- TEMPORARY until h-faq and h-praise merge
+    async def question(self, resident: int, text: str) -> list[Reply]:
+        return [Reply("Q:" + text)]
+
+    async def praise(self, resident: int, text: str) -> list[Reply]:
+        return [Reply("P:" + text)]
 
 
 def refusal(exc: ReportError, settings: Settings) -> str:

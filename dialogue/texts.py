@@ -25,7 +25,26 @@ HELP = (
     "我能识别文字、照片和位置；语音、视频、贴纸和文件暂时无法处理。"
 )
 
-CHITCHAT = "您好！想反映问题，直接发一段文字或照片就行。需要帮助请发 /help。"
+# --- A text that is not a report: chit-chat, spam, and asking when unsure ------
+CHITCHAT = (
+    "您好呀 😊 我是文明城区随手拍小助手。看到不文明行为或公共设施损坏，"
+    "直接发文字、照片或位置给我就行；想了解更多，点下面的选项。"
+)
+BUTTON_HOW_TO_REPORT = "📖 怎么反映问题"
+BUTTON_MY_REPORTS = "📋 我的反映"
+BUTTON_DAILY_QUIZ = "📝 每日答题"
+# Under an answer to a text the bot took for something else, when it is not sure.
+ASK_REPORT = "要反映这个问题吗？如果是，点下面的按钮，我按问题反映为您登记。"
+BUTTON_REPORT_IT = "📮 要，反映这个问题"
+SPAM_NOTICE = (
+    "本号只受理文明城区创建的问题反映、咨询和好人好事推荐，"
+    "广告、推广和招聘信息不予处理，也不会转发。"
+)
+SPAM_THROTTLED = (
+    "您发送的广告类信息较多，{hours} 小时内本号不再回复您发来的此类消息。"
+    "如需反映不文明现象，请直接描述问题，仍会正常受理。"
+)
+KEPT_ALREADY_DRAFTED = "这条内容已经按问题反映登记过了，请在那张卡片上确认提交。"
 
 UNSUPPORTED = (
     "抱歉，我暂时只能处理文字、照片和位置 🙏\n"
@@ -220,6 +239,8 @@ STATS_EMPTY = "这段时间没有反映。"
 STATS_DISTRICT = "全区"
 STATS_BY_GROUP = "— 按工作组 —"
 STATS_BY_CATEGORY = "— 按类别 —"
+STATS_MESSAGES = "— 非问题反映的消息 —\n{parts}（{spammers} 个账号因广告被限流）"
+STATS_INTENT_NAMES = {"question": "咨询", "praise": "表扬推荐", "chitchat": "闲聊", "spam": "广告"}
 STATS_LINE = (
     "{name}：{cases} 件｜按时受理 {response}｜办结 {resolution}｜按时办结 {on_time}"
     "｜满意 {satisfaction}（{rated} 人评价）"
@@ -408,7 +429,8 @@ WECHAT_HELP = (
     "• 我的反映、每日答题、支持率调查：点下方菜单。"
 )
 WECHAT_CHITCHAT = (
-    "您好！想反映问题，直接发一段文字、语音或照片就行。不会用？点下方菜单「怎么反映」。"
+    "您好呀 😊 我是文明城区随手拍小助手。看到不文明行为或公共设施损坏，"
+    "直接发文字、语音、照片或位置给我就行；想了解更多，回复下面的数字或点下方菜单。"
 )
 WECHAT_STATUS_USAGE = "查询工单请发送「查询 工单号」，例如：查询 261128-001"
 WECHAT_LOCATION_REQUEST = (

@@ -1,6 +1,6 @@
 """The reporting services, one per concern, built together over one shared state.
 
-A channel adapter calls the concern it needs (`drafting`, `filing`, `cases`,
+A channel adapter calls the concern it needs (`drafting`, `intake`, `filing`, `cases`,
 `ratings`, `office`, `relays`, `residents`, `group_chats`, `retention`, and
 `message_refs` for what the channel's own messages show, `media` for photos kept as bytes); they
 all hold the same `Shared`, so setting its clock or outbox listener reaches
@@ -20,6 +20,7 @@ from reports.context import Shared
 from reports.drafting import Drafting
 from reports.filing import Filing
 from reports.group_chats import GroupChats
+from reports.intake import Intake
 from reports.media import Media
 from reports.message_refs import MessageRefs
 from reports.office import Office
@@ -38,6 +39,7 @@ class ReportServices:
 
     shared: Shared
     drafting: Drafting
+    intake: Intake
     filing: Filing
     cases: Cases
     ratings: Ratings
@@ -63,6 +65,7 @@ class ReportServices:
         return cls(
             shared=shared,
             drafting=Drafting(shared, classifier),
+            intake=Intake(shared, classifier),
             filing=Filing(shared),
             cases=Cases(shared),
             ratings=Ratings(shared),

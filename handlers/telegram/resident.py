@@ -248,8 +248,9 @@ def register(app: Application) -> None:
 
 
 def _is_residents(data: object) -> bool:
-    """A draft's choice or a rating (the groups' and the quiz's buttons are handled apart)."""
+    """A draft's choice, a rating, or a choice under an answer to a text that was no report
+    (the groups' and the quiz's buttons are handled apart)."""
     button = callbacks.parse(data) if isinstance(data, str) else None
     if button is None:
         return False
-    return button.scope == "d" or (button.scope == "r" and button.action == "rt")
+    return button.scope in ("d", "m") or (button.scope == "r" and button.action == "rt")
