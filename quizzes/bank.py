@@ -31,6 +31,7 @@ Every problem in every file is collected first and reported in one
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import re
 import tomllib
@@ -73,7 +74,9 @@ REQUIRED_QUESTION_KEYS = (
     "explanation",
     "source",
 )
-OPTIONAL_QUESTION_KEYS = ("topic",)
+# as_of: the day the question's facts were checked; review_by: the day they must be
+# checked again (a target "到2025年" expires). TOML dates: as_of = 2026-12-01.
+OPTIONAL_QUESTION_KEYS = ("topic", "as_of", "review_by")
 QUESTION_KEYS = REQUIRED_QUESTION_KEYS + OPTIONAL_QUESTION_KEYS
 
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
@@ -97,6 +100,8 @@ class Question:
     correct: tuple[int, ...]
     explanation: str
     source: str
+    as_of: datetime.date | None = None
+    review_by: datetime.date | None = None
 
     @property
     def multiple_answers(self) -> bool:
@@ -399,6 +404,9 @@ def _parse_question(
         problems.extend(_check_text(entry["source"], "source", max_len=MAX_SOURCE_LEN))
     if "topic" in entry:
         problems.extend(_check_topic_ref(entry["topic"]))
+    for key in ("as_of", "review_by"):
+        if key in entry and not _is_date(entry[key]):
+            problems.append(f"{key}: expected a date such as 2026-12-01, got {entry[key]!r}")
 
     if problems:
         return None, problems
@@ -414,8 +422,15 @@ def _parse_question(
         correct=tuple(entry["correct"]),
         explanation=entry["explanation"],
         source=entry["source"],
+        as_of=entry.get("as_of"),
+        review_by=entry.get("review_by"),
     )
     return question, []
+
+
+def _is_date(value: Any) -> bool:
+    """A TOML local date (not a date-time, not a string)."""
+    return isinstance(value, datetime.date) and not isinstance(value, datetime.datetime)
 
 
 # --------------------------------------------------------------------------- loader

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -309,3 +310,30 @@ def test_empty_or_missing_directory(tmp_path: Path) -> None:
     assert problems(tmp_path) == [f"{tmp_path}: no *.toml files"]
     missing = tmp_path / "missing"
     assert problems(missing) == [f"{missing}: not a directory"]
+
+
+def test_a_question_may_say_when_its_facts_were_checked_and_when_to_review_them(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "dated.toml"
+    path.write_text(
+        '[topic]\nkey = "dated"\nname = "测试"\n\n[[questions]]\nid = "dated-001"\n'
+        'difficulty = 1\nquestion = "问？"\noptions = ["甲", "乙"]\ncorrect = [0]\n'
+        'explanation = "因为。"\nsource = "《某法》第一条"\nas_of = 2026-12-01\n'
+        "review_by = 2027-12-01\n",
+        "utf-8",
+    )
+    question = load_bank(tmp_path).by_id("dated-001")
+    assert (question.as_of, question.review_by) == (date(2026, 12, 1), date(2027, 12, 1))
+
+
+def test_a_date_written_as_a_string_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "dated.toml"
+    path.write_text(
+        '[topic]\nkey = "dated"\nname = "测试"\n\n[[questions]]\nid = "dated-001"\n'
+        'difficulty = 1\nquestion = "问？"\noptions = ["甲", "乙"]\ncorrect = [0]\n'
+        'explanation = "因为。"\nsource = "《某法》第一条"\nas_of = "去年"\n',
+        "utf-8",
+    )
+    with pytest.raises(BankError, match="as_of: expected a date"):
+        load_bank(tmp_path)
