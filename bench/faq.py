@@ -63,7 +63,7 @@ def measure(kb: KnowledgeBase, rows: list[tuple[str, str]]) -> Figures:
         if got != "none" and got != expected:
             wrong += 1
         if got != expected:
-            entry, score = kb.best(text)
+            _, score = kb.best(text)
             misses.append((expected, got, text, score))
     unanswerable = len(rows) - answerable
     return Figures(

@@ -309,6 +309,19 @@ class ResidentDialogue:
         text = f"{notice}\n{text}" if notice else text
         return Reply(text, choices, card=draft.id, quiet=quiet, replaces=replaces)
 
+    # -- Questions ("你们几点下班", "垃圾怎么分类"), answered from the office's faq/
+
+    async def question(self, resident: int, text: str) -> list[Reply]:
+        """Answer a question from the office's knowledge base, or say honestly that we cannot
+        (the office sees it with /faq_gaps) and where to ask instead."""
+        answer = await self.reports.questions.ask(resident, text)
+        if answer.match is None:
+            return [Reply(texts.FAQ_UNANSWERED)]
+        reply = answer.match.answer
+        if answer.match.link:
+            reply += "\n" + texts.FAQ_LINK.format(link=answer.match.link)
+        return [Reply(reply)]
+
 
 def refusal(exc: ReportError, settings: Settings) -> str:
     """What to tell a resident whose request the service refused."""

@@ -238,7 +238,10 @@ class KnowledgeBase:
 
     def answer(self, text: str) -> FaqMatch | None:
         """The best entry for a question, or None when none fits well enough."""
-        entry, score = self.best(text)
+        return self.accept(*self.best(text))
+
+    def accept(self, entry: FaqEntry | None, score: float) -> FaqMatch | None:
+        """The match `best` found, if it is good enough to answer with."""
         if entry is None or score < self.min_score:
             return None
         return FaqMatch(entry.id, entry.answer, entry.link, round(score, 3))
