@@ -13,12 +13,12 @@ from reports.faq import FaqError, KnowledgeBase, load_faq_dir
 from settings import ConfigError, load_settings, parse_settings
 
 ROOT = Path(__file__).resolve().parent.parent
-GOOD = '''
+GOOD = """
 [[entry]]
 id = "hours"
 questions = ["你们几点上班"]
 answer = "工作日 9:00 上班"
-'''
+"""
 
 
 def faq_folder(tmp_path: Path, **files: str) -> Path:
@@ -112,15 +112,20 @@ def test_an_unrelated_question_gets_no_answer(kb: KnowledgeBase) -> None:
     assert kb.answer("明天会下雨吗") is None
 
 
+def test_a_parks_opening_hours_are_not_the_offices(kb: KnowledgeBase) -> None:
+    assert kb.answer("公园几点关门") is None
+
+
 def test_a_keyword_the_office_names_is_enough_on_its_own(tmp_path: Path, classifier: Any) -> None:
-    text = GOOD + '\n[[entry]]\nid = "prize"\nquestions = ["有奖品吗"]\nanswer = "有"\nkeywords = ["纪念品"]\n'
+    prize = 'id = "prize"\nquestions = ["有奖品吗"]\nanswer = "有"\nkeywords = ["纪念品"]\n'
+    text = f"{GOOD}\n[[entry]]\n{prize}"
     kb = KnowledgeBase(load_faq_dir(faq_folder(tmp_path, topic=text)), classifier.tokens)
     match = kb.answer("纪念品")
     assert match is not None and match.entry_id == "prize"
 
 
 def test_an_entry_with_required_words_waits_for_one(tmp_path: Path, classifier: Any) -> None:
-    text = GOOD.replace('answer', 'required = ["创建办"]\nanswer')
+    text = GOOD.replace("answer", 'required = ["创建办"]\nanswer')
     kb = KnowledgeBase(load_faq_dir(faq_folder(tmp_path, topic=text)), classifier.tokens)
     assert kb.answer("你们几点上班") is None
     assert kb.answer("创建办几点上班") is not None
