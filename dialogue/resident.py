@@ -119,14 +119,18 @@ class ResidentDialogue:
             return self._spam(kept)
         if await self.reports.intake.is_throttled(resident):
             return []  # kept, but an account that keeps sending adverts gets no answers
+        ask = intent.unsure
         if intent.kind == QUESTION:
-            replies = await self.question(resident, text)
+            # A "question" the base cannot answer may well be a problem put as one
+            # ("这个井盖什么时候修？"): offer to report it whatever the classifier's confidence.
+            replies, answered = await self._answer(resident, text)
+            ask = ask or not answered
         elif intent.kind == PRAISE:
             # A nomination's card offers its own "this is a report" choice.
             return await self.praise(resident, text)
         else:
             replies = [Reply(self.say("CHITCHAT"), chitchat_menu())]
-        if intent.unsure:
+        if ask:
             replies.append(Reply(texts.ASK_REPORT, report_it_markup(kept.id)))
         return replies
 
@@ -359,12 +363,26 @@ class ResidentDialogue:
         text = f"{notice}\n{text}" if notice else text
         return Reply(text, choices, card=draft.id, quiet=quiet, replaces=replaces)
 
-    # -- TEMPORARY until h-faq and h-praise merge
-    async def question(self, resident: int, text: str) -> list[Reply]:
-        return [Reply("Q:" + text)]
-
+    # -- TEMPORARY until h-praise merges
     async def praise(self, resident: int, text: str) -> list[Reply]:
         return [Reply("P:" + text)]
+
+    # -- Questions ("你们几点下班", "垃圾怎么分类"), answered from the office's faq/
+
+    async def question(self, resident: int, text: str) -> list[Reply]:
+        """Answer a question from the office's knowledge base, or say honestly that we cannot
+        (the office sees it with /faq_gaps) and where to ask instead."""
+        return (await self._answer(resident, text))[0]
+
+    async def _answer(self, resident: int, text: str) -> tuple[list[Reply], bool]:
+        """The answer to a question, and whether the knowledge base had one."""
+        answer = await self.reports.questions.ask(resident, text)
+        if answer.match is None:
+            return [Reply(texts.FAQ_UNANSWERED)], False
+        reply = answer.match.answer
+        if answer.match.link:
+            reply += "\n" + texts.FAQ_LINK.format(link=answer.match.link)
+        return [Reply(reply)], True
 
 
 def refusal(exc: ReportError, settings: Settings) -> str:

@@ -551,3 +551,21 @@ WECOM_IP_UNTRUSTED = (
     "请在企业微信管理后台「应用管理 → 本应用 → 企业可信IP」中加入本服务器的公网 IP。"
     "发往企业微信的消息都已保留，加入后会自动补发。"
 )
+
+# --- Residents' questions answered from faq/ (the answers are in faq/*.toml) ---------
+FAQ_LINK = "🔗 详情：{link}"
+FAQ_UNANSWERED = (
+    "这个问题我暂时回答不了 🙏\n"
+    "办事咨询、政务服务请打 12345 政务服务便民热线；"
+    "您的问题区创建办会看到，我们会尽快补上答案。"
+)
+FAQ_GAPS_NOT_ADMIN = "无权限：只有区创建办管理员可以查看群众问到而答不了的问题。"
+FAQ_GAPS_USAGE = "用法：/faq_gaps（最近7天），或 /faq_gaps 天数，例如 /faq_gaps 30"
+FAQ_GAPS_TITLE = (
+    "❓ 最近 {days} 天答不了的问题：{unanswered} 次（已自动回答 {answered} 次），按次数排列："
+)
+FAQ_GAPS_EMPTY = "最近 {days} 天没有答不了的问题 👍（已自动回答 {answered} 次）"
+FAQ_GAPS_LINE = "{count} 次｜{text}"
+FAQ_GAPS_NEAREST = "　（最接近：{entry}）"
+FAQ_GAPS_MORE = "……另有 {count} 个问题未列出"
+FAQ_GAPS_HINT = "在 faq/ 文件夹里补充答案或问法，重启机器人后生效。"

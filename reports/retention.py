@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reports.context import Part
-from storage import drafts, message_refs, outbox, resident_messages
+from storage import drafts, faq, message_refs, outbox, resident_messages
 
 
 class Retention(Part):
@@ -14,7 +14,8 @@ class Retention(Part):
         buttons then find no draft and say so); the outbox's pending and
         failed items stay whatever their age. Reports are never deleted.
         Residents' texts that opened no report (questions, chit-chat, spam) go
-        too, unless they became a report at the resident's word.
+        too, unless they became a report at the resident's word, and so do the
+        questions the knowledge base could not answer (`/faq_gaps` looks back a week).
         """
         before = self.now() - self.settings.retention_days * 86400
         async with self.db.transaction() as conn:
@@ -22,4 +23,5 @@ class Retention(Part):
             await message_refs.forget_deleted_drafts(conn)
             delivered = await outbox.delete_sent_before(conn, before)
             await resident_messages.delete_before(conn, before)
+            await faq.forget_gaps_before(conn, before)
         return old_drafts, delivered
