@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from dialogue import callbacks, texts
-from reports.intents import CHITCHAT, SPAM, Intent
+from reports.intents import CHITCHAT, QUESTION, SPAM, Intent
 from tests.world import ADMIN, NEIGHBOUR, RESIDENT, World
 
 AD = "低息贷款秒到账，无抵押，加微信 dk88886 详询"
@@ -166,6 +166,26 @@ async def test_another_residents_kept_text_cannot_be_reported_by_a_forged_button
     answer = await world.press_data(NEIGHBOUR, mine, data)
     assert answer["text"] == texts.BUTTON_STALE
     assert await drafts(world) == 0
+
+
+async def test_a_question_the_base_cannot_answer_offers_to_report_it(world: World) -> None:
+    text = "这个井盖到底什么时候修"
+    take_as(world, text, QUESTION, unsure=False)
+    answer, ask = await replies_to(world, text, 2)
+    assert answer.text == texts.FAQ_UNANSWERED
+    assert ask.text == texts.ASK_REPORT
+
+
+async def test_an_answered_question_gets_the_answer_alone(world: World) -> None:
+    text = "创建办几点上班"
+    take_as(world, text, QUESTION, unsure=False)
+    after = len(world.api.sent_to(RESIDENT))
+    world.api.send_text(RESIDENT, text)
+    world.api.send_text(RESIDENT, LITTER)
+    answer = await world.api.next_sent(RESIDENT, after=after)
+    assert "9:00" in answer.text and not answer.buttons
+    card = await world.api.next_sent(RESIDENT, after=after + 1)
+    assert texts.BUTTON_CONFIRM in str(card.buttons)
 
 
 async def test_a_sure_answer_is_not_asked_about(world: World) -> None:
