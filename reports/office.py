@@ -13,7 +13,7 @@ from reports.deadlines import HOUR, next_due
 from reports.outbox import DIGEST, WEEKLY_REPORT
 from reports.states import OPEN_STATUSES
 from reports.stats import Statistics
-from storage import reports
+from storage import nominations, reports
 
 
 class Office(Part):
@@ -77,8 +77,15 @@ class Office(Part):
                 conn, until - days * 86400, until, limits, self.settings.groups
             )
 
+    async def nominations_selected(self, days: float, until: float | None = None) -> int:
+        """How many 身边好人 nominations were selected in the `days` before `until` (now)."""
+        until = self.now() if until is None else until
+        async with self.db.session() as conn:
+            return await nominations.count_selected_between(conn, until - days * 86400, until)
+
     async def queue_weekly_report(self) -> None:
-        """Queue the weekly report (this week's figures against last week's) for its group."""
+        """Queue the weekly report (this week's figures against last week's, and the week's
+        好人好事, read when it is sent) for its group."""
         now = self.now()
         async with self.db.session() as conn:
             # The target is the group's key: the channel sends the report to that group.

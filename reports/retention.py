@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reports.context import Part
-from storage import drafts, message_refs, outbox
+from storage import drafts, message_refs, nominations, outbox
 
 
 class Retention(Part):
@@ -18,5 +18,6 @@ class Retention(Part):
         async with self.db.transaction() as conn:
             old_drafts = await drafts.delete_untouched_since(conn, before)
             await message_refs.forget_deleted_drafts(conn)
+            await nominations.delete_untouched_since(conn, before)
             delivered = await outbox.delete_sent_before(conn, before)
         return old_drafts, delivered

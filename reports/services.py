@@ -2,7 +2,8 @@
 
 A channel adapter calls the concern it needs (`drafting`, `filing`, `cases`,
 `ratings`, `office`, `relays`, `residents`, `group_chats`, `retention`, and
-`message_refs` for what the channel's own messages show, `media` for photos kept as bytes); they
+`message_refs` for what the channel's own messages show, `media` for photos kept as bytes,
+`nominations` for the 身边好人 residents recommend); they
 all hold the same `Shared`, so setting its clock or outbox listener reaches
 every one of them at once. Every change that must be announced writes its outbox items in
 the same transaction, so a crash can delay a message but never lose it.
@@ -22,6 +23,7 @@ from reports.filing import Filing
 from reports.group_chats import GroupChats
 from reports.media import Media
 from reports.message_refs import MessageRefs
+from reports.nominations import NominationService
 from reports.office import Office
 from reports.ratings import Ratings
 from reports.relays import Relays
@@ -49,6 +51,7 @@ class ReportServices:
     message_refs: MessageRefs
     media: Media
     staff: Staff
+    nominations: NominationService
 
     @classmethod
     def build(
@@ -74,4 +77,5 @@ class ReportServices:
             message_refs=MessageRefs(shared),
             media=Media(shared),
             staff=Staff(shared),
+            nominations=NominationService(shared),
         )
