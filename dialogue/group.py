@@ -144,7 +144,6 @@ class GroupDialogue:
             return [Reply(texts.NOTE_TOO_LONG.format(limit=exc.limit))]
         return [Reply(texts.RELAY_SENT)]
 
-
     # -- 身边好人: the praise group selects a nomination, or not
 
     async def press_nomination(
