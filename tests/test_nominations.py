@@ -257,3 +257,23 @@ async def test_an_untouched_nomination_no_longer_takes_photos(world: World) -> N
     reply = await world.driver.reply(RESIDENT, lambda: world.api.send_photo(RESIDENT))
     assert "感谢您推荐" not in (reply.text or "")  # a report's draft began with it
     assert [n[0] for n in await nominations(world)] == ["open"]
+
+
+def test_the_praise_role_must_name_a_configured_group() -> None:
+    from tests.test_config import committed, problems_of
+
+    raw = committed()
+    raw["roles"]["praise"] = "publicty"
+    assert problems_of(raw) == [
+        'roles.praise: "publicty" is not a group; groups are '
+        "office, supervision, publicity, urban, order, social, rural"
+    ]
+
+
+def test_nomination_buttons_are_accepted_only_in_the_form_we_write() -> None:
+    from dialogue import callbacks
+
+    written = callbacks.nomination_button("thx", 7, "42")
+    assert callbacks.parse(written) == callbacks.Button("n", "thx", 7, "42")
+    for forged in ("v1:n:thx:7:042", "v1:n:thx:7", "v1:n:ok:7:1", "v1:n:sel:07", "v1:n:zz:7"):
+        assert callbacks.parse(forged) is None, forged
