@@ -71,6 +71,7 @@ class Roles:
     escalation: str = "supervision"  # overdue cases escalate here (督导组)
     weekly_report: str = "office"  # gets the weekly report (办公室)
     notices: str = "office"  # is told of a message refused for good (办公室)
+    praise: str = "publicity"  # selects the 身边好人 residents recommend (宣传教育组)
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,9 @@ SPAM_THROTTLED = (
     "您发送的广告类信息较多，{hours} 小时内本号不再回复您发来的此类消息。"
     "如需反映不文明现象，请直接描述问题，仍会正常受理。"
 )
+YOU_ARE_WELCOME = (
+    "不客气 😊 文明城区靠大家一起创建。看到不文明现象，随时发给我；也可以点下面的选项。"
+)
 KEPT_ALREADY_DRAFTED = "这条内容已经按问题反映登记过了，请在那张卡片上确认提交。"
 
 UNSUPPORTED = (
@@ -569,3 +572,65 @@ FAQ_GAPS_LINE = "{count} 次｜{text}"
 FAQ_GAPS_NEAREST = "　（最接近：{entry}）"
 FAQ_GAPS_MORE = "……另有 {count} 个问题未列出"
 FAQ_GAPS_HINT = "在 faq/ 文件夹里补充答案或问法，重启机器人后生效。"
+
+# --- 身边好人: residents recommend good deeds, 宣传教育组 selects them ------------
+NOMINATION_TITLE = "🌟 感谢您推荐身边好人好事！我理解的是："
+NOMINATION_TEXT = "📝 事迹：{text}"
+NOMINATION_NO_TEXT = "📝 事迹：（还没有文字，请直接发送事迹经过）"
+NOMINATION_ADDRESS = "📍 地点：{where}"
+NOMINATION_NO_ADDRESS = "📍 地点：未提供（可点「添加位置」）"
+NOMINATION_OCCURRED = "🕒 时间：{occurred}"
+NOMINATION_PHOTOS = "📷 照片：{count} 张"
+NOMINATION_MAY_NAME = {
+    None: "👤 是否可以公开姓名：未说明（默认不公开）",
+    0: "👤 是否可以公开姓名：不公开",
+    1: "👤 是否可以公开姓名：可以公开",
+}
+NOMINATION_HINT = "确认无误请点「提交推荐」；也可以继续发送照片或位置。"
+BUTTON_NOMINATION_SUBMIT = "✅ 提交推荐"
+BUTTON_NOMINATION_LOCATION = "📍 添加位置"
+BUTTON_NOMINATION_NAMED = "可以公开姓名"
+BUTTON_NOMINATION_ANONYMOUS = "不公开姓名"
+BUTTON_NOMINATION_REPORT = "这是要反映问题"
+BUTTON_NOMINATION_CANCEL = "❌ 取消"
+NOMINATION_PHOTO_ADDED = "📷 已添加照片（共 {count} 张）。"
+NOMINATION_LOCATION_ADDED = "📍 已添加位置。"
+NOMINATION_LOCATION_REQUEST = "请点下方「📍 发送当前位置」，把好人好事发生的地点发给我。"
+WECHAT_NOMINATION_LOCATION_REQUEST = (
+    "请点输入框旁的「＋」，选择「位置」，把好人好事发生的地点发给我。"
+)
+NOMINATION_SUBMITTED = "✅ 已转给{group}，谢谢您传递正能量！入选本周好人好事榜时我们会告诉您。"
+NOMINATION_CANCELLED = "已取消这次推荐。"
+NOMINATION_CLOSED = "这条推荐已经提交或取消，不能再修改。"
+NOMINATION_TO_REPORT = "好的，已转为问题反映，内容、照片和位置都保留了："
+# A resident whose case was resolved lately: thanks for it, or a good deed?
+THANKS_ASK = "🙏 是感谢 {ticket} 的办理吗？"
+BUTTON_THANKS_YES = "是，转达感谢"
+BUTTON_THANKS_NO = "不是，推荐好人好事"
+THANKS_SENT = "❤️ 已把您的感谢转达给{group}，谢谢您的支持！"
+THANKS_TO_GROUP = "❤️ 群众致谢 {ticket}：{text}"
+# The praise group's alert, and what a decision makes of it.
+NOMINATION_ALERT_TITLE = "🌟 群众推荐身边好人好事 #{id}"
+NOMINATION_ALERT_SENT = "🕒 推荐于 {time}"
+NOMINATION_ALERT_OPEN = "请选择是否选入本周好人好事。"
+NOMINATION_ALERT_SELECTED = "✅ 已选入好人好事 — 选定人 {name}（{time}）"
+NOMINATION_ALERT_DECLINED = "⏸ 暂不选入 — {name}（{time}）"
+BUTTON_NOMINATION_SELECT = "选入好人好事"
+BUTTON_NOMINATION_DECLINE = "暂不选入"
+NOMINATION_SELECT_DONE = "已选入好人好事，已告知推荐的群众。"
+NOMINATION_DECLINE_DONE = "已记录为暂不选入。"
+NOMINATION_DECIDED_ALREADY = "这条推荐已经处理过了。"
+NOMINATION_NO_PERMISSION = "只有宣传教育组成员和管理员可以评选好人好事。"
+NOMINATION_SELECTED_RESIDENT = "🎉 您推荐的好人好事已入选本周好人好事榜，谢谢您！\n「{text}」"
+WECOM_NOMINATION_SOURCE = "文明城区·身边好人"
+WECOM_NOMINATION_TITLE = "群众推荐好人好事 #{id}"
+WECOM_ROW_OCCURRED = "时间"
+WECOM_ROW_NAMED = "公开姓名"
+WECOM_NAMED = {None: "未说明", 0: "不公开", 1: "可以公开"}
+# The weekly report's list.
+WEEKLY_NOMINATIONS_TITLE = "🌟 本周好人好事（{count} 件）："
+WEEKLY_NOMINATION_ITEM = "{number}. {text}（{where}，{occurred}）{anonymous}"
+WEEKLY_NOMINATION_NOWHERE = "地点未提供"
+WEEKLY_NOMINATION_ANONYMOUS = "（不公开姓名）"
+WEEKLY_NOMINATIONS_NONE = "🌟 本周好人好事：本周没有选入的推荐。"
+STATS_NOMINATIONS = "🌟 选入好人好事：{count} 件"

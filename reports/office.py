@@ -14,7 +14,7 @@ from reports.deadlines import HOUR, next_due
 from reports.outbox import DIGEST, WEEKLY_REPORT
 from reports.states import OPEN_STATUSES
 from reports.stats import Statistics
-from storage import reports, resident_messages
+from storage import nominations, reports, resident_messages
 
 
 class Office(Part):
@@ -82,8 +82,15 @@ class Office(Part):
             )
         return dataclasses.replace(figures, messages=messages, spammers=spammers)
 
+    async def nominations_selected(self, days: float, until: float | None = None) -> int:
+        """How many 身边好人 nominations were selected in the `days` before `until` (now)."""
+        until = self.now() if until is None else until
+        async with self.db.session() as conn:
+            return await nominations.count_selected_between(conn, until - days * 86400, until)
+
     async def queue_weekly_report(self) -> None:
-        """Queue the weekly report (this week's figures against last week's) for its group."""
+        """Queue the weekly report (this week's figures against last week's, and the week's
+        好人好事, read when it is sent) for its group."""
         now = self.now()
         async with self.db.session() as conn:
             # The target is the group's key: the channel sends the report to that group.

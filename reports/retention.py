@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reports.context import Part
-from storage import drafts, faq, message_refs, outbox, resident_messages
+from storage import drafts, faq, message_refs, nominations, outbox, resident_messages
 
 
 class Retention(Part):
@@ -21,6 +21,7 @@ class Retention(Part):
         async with self.db.transaction() as conn:
             old_drafts = await drafts.delete_untouched_since(conn, before)
             await message_refs.forget_deleted_drafts(conn)
+            await nominations.delete_untouched_since(conn, before)
             delivered = await outbox.delete_sent_before(conn, before)
             await resident_messages.delete_before(conn, before)
             await faq.forget_gaps_before(conn, before)

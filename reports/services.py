@@ -3,7 +3,8 @@
 A channel adapter calls the concern it needs (`drafting`, `intake`, `filing`, `cases`,
 `ratings`, `office`, `relays`, `residents`, `group_chats`, `retention`, and
 `message_refs` for what the channel's own messages show, `media` for photos kept as bytes,
-`questions` for residents' questions answered from `faq/`); they
+`questions` for residents' questions answered from `faq/`, `nominations` for the 身边好人
+residents recommend); they
 all hold the same `Shared`, so setting its clock or outbox listener reaches
 every one of them at once. Every change that must be announced writes its outbox items in
 the same transaction, so a crash can delay a message but never lose it.
@@ -25,6 +26,7 @@ from reports.group_chats import GroupChats
 from reports.intake import Intake
 from reports.media import Media
 from reports.message_refs import MessageRefs
+from reports.nominations import NominationService
 from reports.office import Office
 from reports.questions import QuestionService
 from reports.ratings import Ratings
@@ -55,6 +57,7 @@ class ReportServices:
     media: Media
     staff: Staff
     questions: QuestionService
+    nominations: NominationService
 
     @classmethod
     def build(
@@ -86,4 +89,5 @@ class ReportServices:
                 shared,
                 KnowledgeBase(settings.faq.entries, classifier.tokens, settings.faq.min_score),
             ),
+            nominations=NominationService(shared),
         )

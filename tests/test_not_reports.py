@@ -57,6 +57,12 @@ async def test_a_greeting_gets_a_friendly_answer_and_the_menu_without_a_draft(
     assert await drafts(world) == 0
 
 
+async def test_a_plain_thank_you_gets_a_youre_welcome_not_a_nomination(world: World) -> None:
+    reply = await world.say("谢谢你们")
+    assert reply.text == texts.YOU_ARE_WELCOME
+    assert texts.BUTTON_HOW_TO_REPORT in str(reply.buttons)
+
+
 async def test_the_menus_how_to_report_explains_it(world: World) -> None:
     menu = await world.say("你好")
     after = len(world.api.sent_to(RESIDENT))
