@@ -95,11 +95,20 @@ async def test_the_courier_reschedules_its_own_429_and_counts_the_attempt(world:
     world.api.fail_chat(GROUP_CHATS["urban"], "flood", times=1, retry_after=1)
     await world.file(LITTER)
     await world.alert("urban")
-    async with world.db.session() as conn:
-        rows = await fetch_all(
-            conn, "SELECT status, attempts FROM outbox WHERE kind = 'group_alert'"
-        )
-    assert [tuple(r) for r in rows] == [("sent", 1)]
+
+    async def alert_rows() -> list[tuple[object, ...]]:
+        async with world.db.session() as conn:
+            rows = await fetch_all(
+                conn, "SELECT status, attempts FROM outbox WHERE kind = 'group_alert'"
+            )
+        return [tuple(r) for r in rows]
+
+    async def marked_sent() -> bool:
+        return all(status == "sent" for status, _ in await alert_rows())
+
+    # The courier marks the row sent just after Telegram took the alert.
+    await world.eventually(marked_sent)
+    assert await alert_rows() == [("sent", 1)]
 
 
 async def test_an_album_over_the_photo_limit_is_refused_once(

@@ -27,6 +27,7 @@ EXPECTED_TOPICS = {
     "fitness",  # 全民健身
     "science",  # 科学普及
     "campaign",  # 文明城区创建
+    "civility_code",  # 《北京市文明行为促进条例》
 }
 
 
