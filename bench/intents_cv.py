@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import reports.intents as intents_module  # noqa: E402
 from reports.intents import (  # noqa: E402
     INTENTS_DIR,
     NON_REPORTS,
@@ -51,7 +52,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--show", action="store_true", help="print the misclassified messages")
+    parser.add_argument(
+        "--curve", action="store_true", help="recall and kept-out share at other thresholds"
+    )
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="NAME=VALUE", help="try another constant"
+    )
     args = parser.parse_args()
+    for assignment in args.set:
+        name, _, value = assignment.partition("=")
+        if name.startswith("EVIDENCE_WEIGHTS."):
+            intents_module.EVIDENCE_WEIGHTS[name.partition(".")[2]] = float(value)
+            continue
+        current = getattr(intents_module, name, None)
+        if not isinstance(current, int | float):
+            parser.error(f"reports.intents has no number {name}")
+        setattr(intents_module, name, type(current)(value))
 
     settings = load_settings(ROOT / "config.toml")
     classifier = build_classifier(settings)
@@ -72,6 +88,8 @@ def main() -> None:
     nonreport_unsure = category_hits = 0
     elapsed = 0.0
     shown: list[str] = []
+    # (is a report, the other intents' lead over the problem) for --curve.
+    margins: list[tuple[bool, float]] = []
     for fold in range(args.folds):
         train_categories = [(c, t) for f, _, c, t in category_rows if f != fold]
         classifier._model = NaiveBayes.train(
@@ -92,6 +110,10 @@ def main() -> None:
             elapsed += time.perf_counter() - started
             messages += 1
             unsure += intent.unsure
+            is_report = label in settings.categories and label != fallback
+            if is_report or label in NON_REPORTS:
+                other = max(v for k, v in intent.scores.items() if k != REPORT)
+                margins.append((is_report, other - intent.scores[REPORT]))
             if label in settings.categories and label != fallback:
                 reports += 1
                 category_hits += category.category == label
@@ -103,7 +125,8 @@ def main() -> None:
                     look_lost += missed
                     look_asked += missed and intent.unsure
                 if missed:
-                    shown.append(f"LOST{'?' if intent.unsure else ' '} {label}\t{intent.kind}\t{text}")
+                    mark = "?" if intent.unsure else " "
+                    shown.append(f"LOST{mark} {label}\t{intent.kind}\t{text}")
                 continue
             nonreport_unsure += intent.unsure
             if label == fallback:
@@ -120,11 +143,27 @@ def main() -> None:
 
     if args.show:
         print("\n".join(sorted(shown)))
+    n_reports = sum(r for r, _ in margins)
+    # The share kept out at the threshold that loses 1% of reports: the trade-off's shape.
+    report_margins = sorted((m for r, m in margins if r), reverse=True)
+    at_99 = report_margins[len(report_margins) // 100]
+    kept_99 = sum(not r and m > at_99 for r, m in margins) / (len(margins) - n_reports)
+    if args.curve:
+        n_others = len(margins) - n_reports
+        for step in range(-16, 9):
+            threshold = step / 4
+            lost_at = sum(r and m > threshold for r, m in margins)
+            kept_at = sum(not r and m > threshold for r, m in margins)
+            print(
+                f"threshold {threshold:+.2f}  recall {1 - lost_at / n_reports:.2%}"
+                f"  kept out {kept_at / n_others:.1%}"
+            )
     print(f"cross-validation       {args.folds} folds over the training examples")
     print(f"reports                {reports} ({look_total} look-alikes)")
     print(f"category accuracy      {category_hits / reports:.1%} of reports")
     print(
-        f"report recall          {1 - lost / reports:.2%} ({lost} lost, {asked} of them asked about)"
+        f"report recall          {1 - lost / reports:.2%}"
+        f" ({lost} lost, {asked} of them asked about)"
     )
     print(
         f"  look-alike recall    {1 - look_lost / max(look_total, 1):.1%}"
@@ -135,9 +174,8 @@ def main() -> None:
     intent_right = sum(right.values())
     print(f"intent right           {intent_right / others:.1%} of labelled non-reports")
     for kind in NON_REPORTS:
-        print(
-            f"  {kind:<9}            {right[kind]}/{total[kind]} right, {kept_by[kind]} kept out"
-        )
+        print(f"  {kind:<9}            {right[kind]}/{total[kind]} right, {kept_by[kind]} kept out")
+    print(f"at 99% recall          {kept_99:.1%} kept out (threshold {at_99:+.2f})")
     print(f"asked (unsure)         {unsure / messages:.1%} of messages")
     print(
         f"  non-reports          {nonreport_unsure / (others + fallback_total):.1%} of non-reports"
