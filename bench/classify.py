@@ -135,6 +135,8 @@ def intents(classifier: Any, intent_classifier: Any, test: list[tuple[str, str]]
     print(f"kept out of a draft    {kept:.1%} (today {kept_today:.1%})")
     print(f"  fallback messages    {kept_fallback} of {len(unlabelled)} kept out")
     print(f"asked (unsure)         {unsure / len(results):.1%} of messages")
+    others_unsure = sum(results[t].unsure for _, t in others)
+    print(f"  other messages       {others_unsure / len(others):.1%} unsure")
     for kind in sorted({k for k, _ in others}):
         rows = [t for k, t in others if k == kind]
         hits = sum(results[t].kind == kind for t in rows)
