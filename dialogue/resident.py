@@ -111,8 +111,12 @@ class ResidentDialogue:
             if open_draft is not None and not open_draft.text:
                 return [self.card(await drafting.describe(resident, open_draft.id, text))]
             intent = self.reports.intake.understand(text).intent
-            if intent.kind == REPORT:
+            if intent.opens_draft:
                 return [self.card(await drafting.start_draft(resident, text))]
+            if intent.kind == REPORT:
+                # Unsure: ask rather than guess; the text waits for the resident's word.
+                kept = await self.reports.intake.keep(resident, text, intent)
+                return [Reply(texts.ASK_REPORT_FIRST, report_it_markup(kept.id))]
             return await self._not_a_report(resident, text, intent)
         except ReportError as exc:
             return [Reply(refusal(exc, self.settings))]
@@ -121,6 +125,9 @@ class ResidentDialogue:
         """Answer a text taken for something other than a report; it is kept, and when
         the bot is unsure the resident may still report it with one tap."""
         kept = await self.reports.intake.keep(resident, text, intent)
+        if intent.kind == SPAM and intent.unsure:
+            # Perhaps a report of the adverts themselves ("门口贴满了办证138…的小广告").
+            return [Reply(texts.SPAM_NOTICE), Reply(texts.ASK_REPORT, report_it_markup(kept.id))]
         if intent.kind == SPAM:
             return self._spam(kept)
         if await self.reports.intake.is_throttled(resident):

@@ -36,6 +36,9 @@ BUTTON_MY_REPORTS = "📋 我的反映"
 BUTTON_DAILY_QUIZ = "📝 每日答题"
 # Under an answer to a text the bot took for something else, when it is not sure.
 ASK_REPORT = "要反映这个问题吗？如果是，点下面的按钮，我按问题反映为您登记。"
+ASK_REPORT_FIRST = (
+    "您是想反映这个问题吗？如果是，点下面的按钮，我为您登记；如果是想咨询，直接问我就行。"
+)
 BUTTON_REPORT_IT = "📮 要，反映这个问题"
 SPAM_NOTICE = (
     "本号只受理文明城区创建的问题反映、咨询和好人好事推荐，"
@@ -244,7 +247,13 @@ STATS_DISTRICT = "全区"
 STATS_BY_GROUP = "— 按工作组 —"
 STATS_BY_CATEGORY = "— 按类别 —"
 STATS_MESSAGES = "— 非问题反映的消息 —\n{parts}（{spammers} 个账号因广告被限流）"
-STATS_INTENT_NAMES = {"question": "咨询", "praise": "表扬推荐", "chitchat": "闲聊", "spam": "广告"}
+STATS_INTENT_NAMES = {
+    "question": "咨询",
+    "praise": "表扬推荐",
+    "chitchat": "闲聊",
+    "spam": "广告",
+    "report": "先问是否反映",
+}
 STATS_LINE = (
     "{name}：{cases} 件｜按时受理 {response}｜办结 {resolution}｜按时办结 {on_time}"
     "｜满意 {satisfaction}（{rated} 人评价）"

@@ -71,8 +71,8 @@ class Intake(Part):
             message_id = await resident_messages.keep(
                 conn, resident_id, text, intent.kind, intent.confidence, intent.unsure, now
             )
-            if intent.kind != SPAM:
-                return Kept(message_id)
+            if intent.kind != SPAM or intent.unsure:
+                return Kept(message_id)  # only sure spam counts against an account
             spam = await resident_messages.count_since(conn, resident_id, SPAM, now - window)
         return Kept(message_id, spam, spam >= self.settings.reports.spam_limit)
 

@@ -93,6 +93,8 @@ SPAM_PATTERNS: tuple[tuple[str, re.Pattern[str], float], ...] = (
 )
 # Characters a cue must not follow: "不满意" is no praise.
 NEGATING = frozenset("不没别未")
+# Particles that make praise a question: "修好了吗" asks whether it was fixed.
+QUESTIONED = frozenset("吗么没嘛")
 _QUESTION_END = frozenset("吗呢么吧不")
 _ASCII_WORD = re.compile(r"[a-z]")
 
@@ -112,6 +114,11 @@ class Intent:
     unsure: bool
     cues: tuple[str, ...] = ()
     scores: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def opens_draft(self) -> bool:
+        """Only a sure report opens a draft at once; an unsure one is asked about first."""
+        return self.kind == REPORT and not self.unsure
 
 
 @dataclass(frozen=True)
@@ -260,8 +267,10 @@ class IntentClassifier:
                 if _ASCII_WORD.match(term) and not _whole_word(normalized, match):
                     continue
                 seen.add(term)
+                questioned = normalized[match.end() : match.end() + 1] in QUESTIONED
                 for cue in self._by_term[term]:
-                    add(cue.kind, term, cue.weight)
+                    if not (questioned and cue.kind == PRAISE):
+                        add(cue.kind, term, cue.weight)
         for cue in self._phrases:
             if all(part in normalized for part in cue.parts):
                 add(cue.kind, "+".join(cue.parts), cue.weight)

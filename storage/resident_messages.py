@@ -44,11 +44,11 @@ async def set_draft(conn: Connection, message_id: int, draft_id: int) -> None:
 
 
 async def count_since(conn: Connection, resident_id: int, intent: str, since: float) -> int:
-    """How many of a resident's messages since `since` were taken for `intent`."""
+    """How many of a resident's messages since `since` were taken for `intent`, surely."""
     value = await fetch_value(
         conn,
         "SELECT COUNT(*) FROM resident_messages"
-        " WHERE resident_id = ? AND intent = ? AND created_at >= ?",
+        " WHERE resident_id = ? AND intent = ? AND unsure = 0 AND created_at >= ?",
         (resident_id, intent, since),
     )
     return int(value or 0)
@@ -67,7 +67,7 @@ async def counts_by_intent(
     spammers = await fetch_value(
         conn,
         "SELECT COUNT(*) FROM (SELECT resident_id FROM resident_messages"
-        " WHERE intent = 'spam' AND created_at >= ? AND created_at < ?"
+        " WHERE intent = 'spam' AND unsure = 0 AND created_at >= ? AND created_at < ?"
         " GROUP BY resident_id HAVING COUNT(*) >= ?) AS heavy",
         (since, until, spam_limit),
     )

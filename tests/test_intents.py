@@ -165,11 +165,13 @@ def test_held_out_other_messages_are_mostly_kept_out(intents: IntentClassifier) 
     assert len(rows) >= 270
     assert {k for k, _ in rows} == {"question", "praise", "chitchat", "spam"}
     results = [intents.classify(t) for _, t in rows]
-    kept = sum(r.kind != REPORT for r in results) / len(rows)
+    # Kept out of a draft: all but a sure report (an unsure one is asked about first).
+    kept = sum(not r.opens_draft for r in results) / len(rows)
     right = sum(r.kind == k for r, (k, _) in zip(results, rows, strict=True)) / len(rows)
     unsure = sum(r.unsure for r in results) / len(rows)
-    # The goal is 90% kept out; this guards today's figures (bench/classify.py prints them).
-    assert kept >= 0.85, (kept, right, unsure)
+    # The goal is 90% kept out; bench/classify.py printed 92.6% (86.0% taken for
+    # non-reports, the rest asked about first).
+    assert kept >= 0.92, (kept, right, unsure)
     assert right >= 0.78, (kept, right, unsure)
     # Most of them are acted on without asking.
     assert unsure <= 0.25, (kept, right, unsure)
@@ -197,3 +199,8 @@ def test_classify_command_writes_the_intent_of_each_line() -> None:
     assert result.returncode == 0, result.stderr
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["intent"] for r in records] == ["report", "question", "praise"]
+
+
+def test_asking_whether_something_was_fixed_is_no_praise(intents: IntentClassifier) -> None:
+    assert intents.classify("路灯修好了吗").kind != "praise"
+    assert intents.classify("太感谢了，路灯修好了").kind == "praise"

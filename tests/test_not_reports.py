@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from dialogue import callbacks, texts
-from reports.intents import CHITCHAT, QUESTION, SPAM, Intent
+from reports.intents import CHITCHAT, QUESTION, REPORT, SPAM, Intent
 from tests.world import ADMIN, NEIGHBOUR, RESIDENT, World
 
 AD = "低息贷款秒到账，无抵押，加微信 dk88886 详询"
@@ -174,6 +174,26 @@ async def test_another_residents_kept_text_cannot_be_reported_by_a_forged_button
     assert await drafts(world) == 0
 
 
+async def test_an_unsure_report_is_asked_about_before_a_draft_opens(world: World) -> None:
+    text = "广场舞几点结束啊"
+    take_as(world, text, REPORT, unsure=True)
+    ask = await world.say(text)
+    assert ask.text == texts.ASK_REPORT_FIRST
+    assert await drafts(world) == 0
+    await world.press(RESIDENT, ask, texts.BUTTON_REPORT_IT)
+    assert text in await world.wait_text(ask, texts.BUTTON_CONFIRM)
+
+
+async def test_an_unsure_advert_is_noticed_asked_about_and_not_held_against_the_account(
+    world: World,
+) -> None:
+    take_as(world, AD, SPAM, unsure=True)
+    for _ in range(world.settings.reports.spam_limit):
+        notice, ask = await replies_to(world, AD, 2)
+        assert (notice.text, ask.text) == (texts.SPAM_NOTICE, texts.ASK_REPORT)
+    assert (await world.say("你好")).text == texts.CHITCHAT
+
+
 async def test_a_question_the_base_cannot_answer_offers_to_report_it(world: World) -> None:
     text = "这个井盖到底什么时候修"
     take_as(world, text, QUESTION, unsure=False)
@@ -214,7 +234,7 @@ async def test_stats_count_the_texts_that_were_no_report_and_the_throttled_accou
     after = len(world.api.sent_to(ADMIN))
     world.api.send_text(ADMIN, "/stats 7")
     text = (await world.api.next_sent(ADMIN, after=after)).text
-    assert "咨询 0　表扬推荐 0　闲聊 1　广告 3（1 个账号因广告被限流）" in text
+    assert "咨询 0　表扬推荐 0　闲聊 1　广告 3　先问是否反映 0（1 个账号因广告被限流）" in text
 
 
 def test_a_message_button_round_trips_and_forged_ones_parse_to_nothing() -> None:
