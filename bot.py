@@ -142,6 +142,11 @@ def cmd_check_config(settings: Settings) -> int:
         f"{settings.source}: OK — {len(settings.groups)} groups ({bound} with chat_id),"
         f" {len(settings.categories)} categories, {terms} keywords, {len(settings.admins)} admins"
     )
+    if settings.faq.dir is not None:
+        print(
+            f"FAQ {settings.faq.dir}: {len(settings.faq.entries)} answers,"
+            f" min_score {settings.faq.min_score}"
+        )
     wechat = settings.wechat
     if wechat is not None:
         mode = "safe mode (encrypted)" if wechat.encoding_aes_key else "plaintext mode"

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from reports.deadlines import Limits
+from reports.faq import DEFAULT_MIN_SCORE, FaqEntry, FaqError, load_faq_dir
 from reports.keywords import KeywordFileError, KeywordTable, parse_keyword_file
 
 FALLBACK_CATEGORY = "other"
@@ -70,6 +71,7 @@ class Roles:
     escalation: str = "supervision"  # overdue cases escalate here (督导组)
     weekly_report: str = "office"  # gets the weekly report (办公室)
     notices: str = "office"  # is told of a message refused for good (办公室)
+    praise: str = "publicity"  # selects the 身边好人 residents recommend (宣传教育组)
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,8 @@ class ReportSettings:
     close_after_days: float = 7.0
     flood_messages: int = 20  # messages one resident may send within flood_seconds ...
     flood_seconds: int = 60  # ... beyond that they are told once and not processed
+    spam_limit: int = 3  # spam messages one account may send within spam_window_hours ...
+    spam_window_hours: float = 24.0  # ... beyond that nothing but its reports is answered
     map_url: str = "https://uri.amap.com/marker?position={lon},{lat}"
 
 
@@ -175,6 +179,15 @@ class WeComSettings:
 
 
 @dataclass(frozen=True)
+class FaqSettings:
+    """Residents' questions: the office's answers (read from `dir`) and how sure a match must be."""
+
+    dir: Path | None = None  # None: no knowledge base, every question goes unanswered
+    min_score: float = DEFAULT_MIN_SCORE
+    entries: tuple[FaqEntry, ...] = ()
+
+
+@dataclass(frozen=True)
 class Settings:
     admins: frozenset[int]
     groups: dict[str, Group]
@@ -203,6 +216,7 @@ class Settings:
     roles: Roles = field(default_factory=Roles)
     wechat: WeChatSettings | None = None  # None: no [wechat] table, Telegram only
     wecom: WeComSettings | None = None  # None: no [wecom] table, no group on WeCom
+    faq: FaqSettings = field(default_factory=FaqSettings)
 
     @property
     def group_keys(self) -> tuple[str, ...]:
@@ -248,7 +262,8 @@ def parse_settings(
         raw,
         "",
         {"admins", "timezone", "telegram", "storage", "reports", "outbox", "groups", "roles"}
-        | {"categories", "classifier", "quizzes", "survey", "demo", "stats", "wechat", "wecom"},
+        | {"categories", "classifier", "quizzes", "survey", "demo", "stats", "wechat", "wecom"}
+        | {"faq"},
     )
     env = os.environ if environ is None else environ
     admins = v.int_list(raw, "admins", default=[])
@@ -321,6 +336,10 @@ def parse_settings(
             rp, "flood_messages", "reports", defaults.flood_messages, 1, 10000
         ),
         flood_seconds=v.integer(rp, "flood_seconds", "reports", defaults.flood_seconds, 1, 86400),
+        spam_limit=v.integer(rp, "spam_limit", "reports", defaults.spam_limit, 1, 1000),
+        spam_window_hours=v.number(
+            rp, "spam_window_hours", "reports", defaults.spam_window_hours, 0.01, 8760
+        ),
         map_url=v.string(rp, "map_url", "reports", default=defaults.map_url),
     )
     if not _is_clock_time(reports.digest_time):
@@ -399,6 +418,7 @@ def parse_settings(
     if not _is_clock_time(weekly_time):
         v.problem("stats.weekly_time", f'"{weekly_time}" is not a time like "09:00"')
 
+    faq = _parse_faq(v, v.table(raw, "faq"), base_dir)
     demo = v.table(raw, "demo")
     v.unknown_keys(demo, "demo", {"port"})
     demo_port = v.integer(demo, "port", "demo", 8080, 1, 65535)
@@ -444,7 +464,28 @@ def parse_settings(
         roles=roles,
         wechat=wechat,
         wecom=wecom,
+        faq=faq,
     )
+
+
+def _parse_faq(v: _Validator, table: Mapping[str, Any], base_dir: Path) -> FaqSettings:
+    """[faq]: the folder of the office's answers, each file checked (problems by file and entry)."""
+    v.unknown_keys(table, "faq", {"dir", "min_score"})
+    min_score = v.number(table, "min_score", "faq", DEFAULT_MIN_SCORE, 0.01, 10.0)
+    name = v.string(table, "dir", "faq", default="")
+    if not name:
+        return FaqSettings(min_score=min_score)
+    folder = base_dir / name
+    if not folder.is_dir():
+        v.problem("faq.dir", f"{folder} is not a folder")
+        return FaqSettings(min_score=min_score)
+    try:
+        entries = load_faq_dir(folder)
+    except FaqError as exc:
+        for problem in exc.problems:
+            v.problem("faq.dir", f"{name}/{problem}")
+        return FaqSettings(min_score=min_score)
+    return FaqSettings(folder, min_score, entries)
 
 
 def _parse_groups(

@@ -16,18 +16,29 @@ VERSION = "v1"
 DRAFT_ACTIONS = frozenset({"ok", "cat", "set", "no", "back", "loc", "fol", "new"})
 REPORT_ACTIONS = frozenset({"acc", "res", "rej", "mv", "to", "back", "rt", "dup", "ask"})
 # Actions whose button carries an argument: a category, a group key or a rating.
-WITH_ARG = frozenset({"set", "to", "rt", "fol", "sv", "qa"})
+WITH_ARG = frozenset({"set", "to", "rt", "fol", "sv", "qa", "thx"})
 # The resident's buttons on a filed report; the others are the groups'.
 RESIDENT_REPORT_ACTIONS = frozenset({"rt"})
 QUIZ_ACTIONS = frozenset({"sub", "go", "sv", "qa"})
+# A nomination of 身边好人 (scope "n"): the resident's 提交 (ok), 添加位置 (loc), 可以/不公开姓名
+# (pub/anon), 这是要反映问题 (rep), 取消 (no); 转达感谢 for the case in the argument (thx) or
+# go on with the nomination (nom); the praise group's 选入 (sel) and 暂不选入 (dec).
+NOMINATION_ACTIONS = frozenset(
+    {"ok", "loc", "pub", "anon", "rep", "no", "thx", "nom", "sel", "dec"}
+)
+NOMINATION_GROUP_ACTIONS = frozenset({"sel", "dec"})
 # The one quiz button that names an item: an answer, by its round ("qa", a text quiz).
 QUIZ_WITH_ID = frozenset({"qa"})
-_PATTERN = re.compile(r"v1:(d|r|q):([a-z]{2,4}):(0|[1-9][0-9]{0,11})(?::([a-z0-9_]{1,32}))?")
+# Choices under an answer to a text that opened no report: report that text after all
+# ("rep", naming the kept text), and the chit-chat menu's (how to report, my reports).
+MESSAGE_ACTIONS = frozenset({"rep", "how", "mine"})
+MESSAGE_WITH_ID = frozenset({"rep"})
+_PATTERN = re.compile(r"v1:(d|r|q|m|n):([a-z]{2,4}):(0|[1-9][0-9]{0,11})(?::([a-z0-9_]{1,32}))?")
 
 
 @dataclass(frozen=True)
 class Button:
-    scope: str  # "d" a resident's draft, "r" a filed report
+    scope: str  # "d" a draft, "r" a filed report, "q" quiz, "m" a kept message, "n" a nomination
     action: str
     id: int
     arg: str | None = None
@@ -43,9 +54,21 @@ def report_button(action: str, report_id: int, arg: str | None = None) -> str:
     return _encode("r", action, report_id, arg)
 
 
+def nomination_button(action: str, nomination_id: int, arg: str | None = None) -> str:
+    assert action in NOMINATION_ACTIONS
+    assert (arg is not None) == (action in WITH_ARG)
+    return _encode("n", action, nomination_id, arg)
+
+
 def quiz_button(action: str) -> str:
     assert action in QUIZ_ACTIONS
     return _encode("q", action, 0, None)
+
+
+def message_button(action: str, message_id: int = 0) -> str:
+    """A choice under the answer to a text that opened no report."""
+    assert action in MESSAGE_ACTIONS and (message_id != 0) == (action in MESSAGE_WITH_ID)
+    return _encode("m", action, message_id, None)
 
 
 def survey_button(answer: str) -> str:
@@ -69,6 +92,10 @@ def _is_number(text: str) -> bool:
     return text == "0" or (text.isascii() and text.isdigit() and text[0] != "0" and len(text) < 4)
 
 
+def _is_id(text: str) -> bool:
+    return text.isascii() and text.isdigit() and text[0] != "0" and len(text) <= 12
+
+
 def _encode(scope: str, action: str, item_id: int, arg: str | None) -> str:
     data = f"{VERSION}:{scope}:{action}:{item_id}" + (f":{arg}" if arg else "")
     assert len(data.encode()) <= 64, data
@@ -83,12 +110,22 @@ def parse(data: str | None) -> Button | None:
     if not match:
         return None
     scope, action, item_id, arg = match.groups()
-    allowed = {"d": DRAFT_ACTIONS, "r": REPORT_ACTIONS, "q": QUIZ_ACTIONS}[scope]
+    allowed = {
+        "d": DRAFT_ACTIONS,
+        "r": REPORT_ACTIONS,
+        "q": QUIZ_ACTIONS,
+        "m": MESSAGE_ACTIONS,
+        "n": NOMINATION_ACTIONS,
+    }[scope]
     if action not in allowed or (arg is not None) != (action in WITH_ARG):
         return None
     if scope == "q" and (item_id != "0") != (action in QUIZ_WITH_ID):
         return None  # quiz buttons name no item, but an answer names its round
+    if scope == "m" and (item_id != "0") != (action in MESSAGE_WITH_ID):
+        return None
     button = Button(scope, action, int(item_id), arg)
     if action == "qa" and quiz_answer_of(button) is None:
         return None
+    if action == "thx" and not _is_id(arg or ""):
+        return None  # 转达感谢 names a case by its id
     return button

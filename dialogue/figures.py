@@ -17,7 +17,7 @@ def stats_text(figures: Statistics, days: int, render: Renderer) -> str:
     lines = [texts.STATS_TITLE.format(days=days, since=since, until=until)]
     if not figures.total.cases:
         lines.append(texts.STATS_EMPTY)
-        return "\n".join(lines)
+        return "\n".join([*lines, *_messages(figures)])
     lines.append(_line(texts.STATS_DISTRICT, figures.total))
     lines.append(texts.STATS_BY_GROUP)
     for key, group_figures in figures.by_group.items():
@@ -26,7 +26,16 @@ def stats_text(figures: Statistics, days: int, render: Renderer) -> str:
     lines.append(texts.STATS_BY_CATEGORY)
     for key, category_figures in sorted(figures.by_category.items(), key=lambda kv: -kv[1].cases):
         lines.append(_line(render.category(key), category_figures))
-    return "\n".join(lines)
+    return "\n".join([*lines, *_messages(figures)])
+
+
+def _messages(figures: Statistics) -> list[str]:
+    """The line on residents' texts that were no report (questions, praise, small talk, spam)."""
+    if not figures.messages:
+        return []
+    counts = {kind: figures.messages.get(kind, 0) for kind in texts.STATS_INTENT_NAMES}
+    parts = "　".join(f"{texts.STATS_INTENT_NAMES[k]} {n}" for k, n in counts.items())
+    return [texts.STATS_MESSAGES.format(parts=parts, spammers=figures.spammers)]
 
 
 def trend_text(week: Statistics, before: Statistics) -> str:

@@ -18,7 +18,7 @@ from dialogue.choices import Keyboard
 from dialogue.render import ACTIONS_BY_CODE, Renderer
 from dialogue.resident import Pressed, Reply
 from reports.errors import NoteTooLong, PromptUsed, UnknownTicket
-from reports.records import NotePrompt, Report
+from reports.records import Nomination, NotePrompt, Report
 from reports.services import ReportServices
 from reports.states import Action, TransitionRefused, next_status
 
@@ -143,6 +143,31 @@ class GroupDialogue:
         except NoteTooLong as exc:
             return [Reply(texts.NOTE_TOO_LONG.format(limit=exc.limit))]
         return [Reply(texts.RELAY_SENT)]
+
+    # -- 身边好人: the praise group selects a nomination, or not
+
+    async def press_nomination(
+        self, member: Member, nomination: Nomination, data: str
+    ) -> GroupPressed:
+        """选入好人好事 or 暂不选入 under a nomination's alert, pressed by a member of the
+        praise group (checked by the channel). The alert shows the decision and a selected
+        nomination's resident is told, through the outbox."""
+        button = callbacks.parse(data)
+        if (
+            button is None
+            or button.scope != "n"
+            or button.id != nomination.id
+            or button.action not in callbacks.NOMINATION_GROUP_ACTIONS
+        ):
+            return GroupPressed(texts.BUTTON_STALE, alert=True)
+        select = button.action == "sel"
+        decided = await self.reports.nominations.decide(
+            nomination.id, select, member.staff_id, member.name
+        )
+        if decided is None:
+            return GroupPressed(texts.NOMINATION_DECIDED_ALREADY, alert=True)
+        done = texts.NOMINATION_SELECT_DONE if select else texts.NOMINATION_DECLINE_DONE
+        return GroupPressed(done)
 
 
 def refused(exc: TransitionRefused) -> str:

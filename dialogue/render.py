@@ -10,7 +10,7 @@ from dialogue import callbacks, texts
 from dialogue.choices import Choice, Keyboard, keyboard
 from quizzes.push import SURVEY_PUSH
 from quizzes.survey import SUPPORT
-from reports.records import Draft, Event, Report
+from reports.records import Draft, Event, Nomination, Report
 from reports.states import Action, allowed_actions
 from settings import FALLBACK_CATEGORY, Settings
 
@@ -404,6 +404,124 @@ class Renderer:
             steps.append(line.splitlines())
         return fit_message([*head, texts.STATUS_HISTORY], [], [], steps, [], texts.STATUS_EARLIER)
 
+    # --- 身边好人: nominations ---------------------------------------------------
+
+    def _nomination_place(self, nomination: Nomination) -> str | None:
+        parts = []
+        if nomination.address:
+            parts.append(nomination.address)
+        if nomination.latitude is not None and nomination.longitude is not None:
+            url = self.map_url(nomination.latitude, nomination.longitude)
+            parts.append(f"{texts.LOCATION_MAP} {url}")
+        return "；".join(parts) or None
+
+    def _nomination_lines(self, nomination: Nomination) -> list[str]:
+        """What the resident told: the deed, where, when, photos, whether to name them."""
+        lines = [
+            texts.NOMINATION_TEXT.format(text=_preview(nomination.text))
+            if nomination.text
+            else texts.NOMINATION_NO_TEXT
+        ]
+        place = self._nomination_place(nomination)
+        lines.append(
+            texts.NOMINATION_ADDRESS.format(where=place) if place else texts.NOMINATION_NO_ADDRESS
+        )
+        lines.append(texts.NOMINATION_OCCURRED.format(occurred=nomination.occurred))
+        if nomination.photos:
+            lines.append(texts.NOMINATION_PHOTOS.format(count=len(nomination.photos)))
+        lines.append(texts.NOMINATION_MAY_NAME[nomination.may_name])
+        return lines
+
+    def nomination_card(self, nomination: Nomination) -> tuple[str, Keyboard]:
+        """The resident's card of a nomination being composed, with its choices."""
+        n = nomination.id
+        lines = [texts.NOMINATION_TITLE, *self._nomination_lines(nomination)]
+        lines.append(texts.NOMINATION_HINT)
+        naming = (
+            _button(texts.BUTTON_NOMINATION_ANONYMOUS, callbacks.nomination_button("anon", n))
+            if nomination.may_name == 1
+            else _button(texts.BUTTON_NOMINATION_NAMED, callbacks.nomination_button("pub", n))
+        )
+        rows = [
+            [_button(texts.BUTTON_NOMINATION_SUBMIT, callbacks.nomination_button("ok", n))],
+            [
+                _button(texts.BUTTON_NOMINATION_LOCATION, callbacks.nomination_button("loc", n)),
+                naming,
+            ],
+            [
+                _button(texts.BUTTON_NOMINATION_REPORT, callbacks.nomination_button("rep", n)),
+                _button(texts.BUTTON_NOMINATION_CANCEL, callbacks.nomination_button("no", n)),
+            ],
+        ]
+        return "\n".join(lines), keyboard(rows)
+
+    def thanks_choice(self, nomination: Nomination, case: Report) -> tuple[str, Keyboard]:
+        """Ask whether the praise is thanks for the case resolved lately."""
+        n = nomination.id
+        rows = [
+            [_button(texts.BUTTON_THANKS_YES, callbacks.nomination_button("thx", n, str(case.id)))],
+            [_button(texts.BUTTON_THANKS_NO, callbacks.nomination_button("nom", n))],
+        ]
+        return texts.THANKS_ASK.format(ticket=case.ticket), keyboard(rows)
+
+    def case_thanks(self, payload: dict[str, object]) -> str:
+        """A resident's thanks for a case, for the group that handled it."""
+        return texts.THANKS_TO_GROUP.format(ticket=payload["ticket"], text=payload["text"])
+
+    def nomination_alert(self, nomination: Nomination) -> tuple[str, Keyboard | None]:
+        """The praise group's alert: the nomination and, until decided, 选入 / 暂不选入."""
+        lines = [texts.NOMINATION_ALERT_TITLE.format(id=nomination.id)]
+        lines += self._nomination_lines(nomination)
+        sent = nomination.submitted_at or nomination.created_at
+        lines.append(texts.NOMINATION_ALERT_SENT.format(time=self.time(sent)))
+        decision = self.nomination_decision(nomination)
+        if decision is not None:
+            lines.append(decision)
+            return "\n".join(lines), None
+        lines.append(texts.NOMINATION_ALERT_OPEN)
+        n = nomination.id
+        rows = [
+            [
+                _button(texts.BUTTON_NOMINATION_SELECT, callbacks.nomination_button("sel", n)),
+                _button(texts.BUTTON_NOMINATION_DECLINE, callbacks.nomination_button("dec", n)),
+            ]
+        ]
+        return "\n".join(lines), keyboard(rows)
+
+    def nomination_decision(self, nomination: Nomination) -> str | None:
+        """What the group decided, by whom and when; None while it waits."""
+        if nomination.status not in ("selected", "declined") or nomination.decided_at is None:
+            return None
+        template = (
+            texts.NOMINATION_ALERT_SELECTED
+            if nomination.status == "selected"
+            else texts.NOMINATION_ALERT_DECLINED
+        )
+        return template.format(
+            name=nomination.decided_by_name or "", time=self.time(nomination.decided_at)
+        )
+
+    def nomination_selected(self, nomination: Nomination) -> str:
+        """The resident's news that their nomination was selected."""
+        return texts.NOMINATION_SELECTED_RESIDENT.format(text=_preview(nomination.text))
+
+    def weekly_nominations(self, selected: list[Nomination]) -> str:
+        """The weekly report's 本周好人好事: what, where, when; who may not be named."""
+        if not selected:
+            return texts.WEEKLY_NOMINATIONS_NONE
+        lines = [texts.WEEKLY_NOMINATIONS_TITLE.format(count=len(selected))]
+        for number, nomination in enumerate(selected, 1):
+            lines.append(
+                texts.WEEKLY_NOMINATION_ITEM.format(
+                    number=number,
+                    text=_preview(" ".join(nomination.text.split())),
+                    where=nomination.address or texts.WEEKLY_NOMINATION_NOWHERE,
+                    occurred=nomination.occurred,
+                    anonymous="" if nomination.may_name == 1 else texts.WEEKLY_NOMINATION_ANONYMOUS,
+                )
+            )
+        return "\n".join(lines)
+
 
 _ACTION_LABELS = {
     Action.ACCEPT: texts.BUTTON_ACCEPT,
@@ -567,6 +685,22 @@ def aware_markup() -> Keyboard:
 def quiz_offer_markup() -> Keyboard:
     """The welcome's offer of the daily quiz."""
     return keyboard([[Choice(texts.BUTTON_SUBSCRIBE, callbacks.quiz_button("sub"))]])
+
+
+def chitchat_menu() -> Keyboard:
+    """What a greeting or small talk is offered: how to report, my reports, the quiz."""
+    return keyboard(
+        [
+            [Choice(texts.BUTTON_HOW_TO_REPORT, callbacks.message_button("how"))],
+            [Choice(texts.BUTTON_MY_REPORTS, callbacks.message_button("mine"))],
+            [Choice(texts.BUTTON_DAILY_QUIZ, callbacks.quiz_button("go"))],
+        ]
+    )
+
+
+def report_it_markup(message_id: int) -> Keyboard:
+    """Report a kept text after all (the bot took it for something else, unsure)."""
+    return keyboard([[Choice(texts.BUTTON_REPORT_IT, callbacks.message_button("rep", message_id))]])
 
 
 def push_message(kind: str) -> tuple[str, Keyboard]:

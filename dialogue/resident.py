@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from dialogue import callbacks, texts
 from dialogue.choices import Keyboard
-from dialogue.render import Renderer, quiz_offer_markup
+from dialogue.render import Renderer, chitchat_menu, quiz_offer_markup, report_it_markup
 from reports.drafting import check_location
 from reports.errors import (
     AlreadyRated,
@@ -32,15 +32,19 @@ from reports.errors import (
     TextTooLong,
     TooManyPhotos,
 )
-from reports.records import Draft, NotePrompt, Report
+from reports.intake import Kept
+from reports.intents import PRAISE, QUESTION, REPORT, SPAM, Intent
+from reports.nominations import NominationClosed, NominationNotFound, NotThankable
+from reports.records import Draft, Nomination, NotePrompt, Report
 from reports.services import ReportServices
 from reports.states import Action
 from reports.tickets import parse_ticket
-from settings import FALLBACK_CATEGORY, Settings
+from settings import Settings
 
 RATING_CODES = {"s": "satisfied", "b": "basically", "u": "unsatisfied"}
-# Short texts with no sign of a report ("你好", "谢谢") get a hint, not a draft.
-CHITCHAT_MAX_CHARS = 6
+# Praise this short ("谢谢", "辛苦了", "点赞👍") names no deed to nominate: unless a case of
+# the resident's was resolved lately (then it is thanks for it), it gets a 不客气.
+SHORT_THANKS_CHARS = 8
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,8 @@ class Reply:
     # The resident's next text may be this draft's address (after 添加位置), where the
     # channel cannot reply to the card itself.
     asks_address: int | None = None
+    # It shows this nomination's card (身边好人): what the resident sent was taken.
+    nomination: int | None = None
 
 
 @dataclass(frozen=True)
@@ -96,19 +102,65 @@ class ResidentDialogue:
         return [Reply(self.say("WELCOME")), Reply(self.say("QUIZ_OFFER"), quiz_offer_markup())]
 
     async def text(self, resident: int, text: str) -> list[Reply]:
-        """Start a report with a text, or describe the photo or location that came first."""
+        """Start a report with a text, describe the photo or location that came first, or
+        answer what is not a report: a question, praise, chit-chat or spam."""
         drafting = self.reports.drafting
         try:
             drafting.check_text(text)
             open_draft = await drafting.open_draft(resident)
             if open_draft is not None and not open_draft.text:
                 return [self.card(await drafting.describe(resident, open_draft.id, text))]
-            result = drafting.classify(text)
-            if result.category == FALLBACK_CATEGORY and len(text.strip()) <= CHITCHAT_MAX_CHARS:
-                return [Reply(self.say("CHITCHAT"))]
-            return [self.card(await drafting.start_draft(resident, text))]
+            intent = self.reports.intake.understand(text).intent
+            if intent.opens_draft:
+                return [self.card(await drafting.start_draft(resident, text))]
+            if intent.kind == REPORT:
+                # Unsure: ask rather than guess; the text waits for the resident's word.
+                kept = await self.reports.intake.keep(resident, text, intent)
+                return [Reply(texts.ASK_REPORT_FIRST, report_it_markup(kept.id))]
+            return await self._not_a_report(resident, text, intent)
         except ReportError as exc:
             return [Reply(refusal(exc, self.settings))]
+
+    async def _not_a_report(self, resident: int, text: str, intent: Intent) -> list[Reply]:
+        """Answer a text taken for something other than a report; it is kept, and when
+        the bot is unsure the resident may still report it with one tap."""
+        kept = await self.reports.intake.keep(resident, text, intent)
+        if intent.kind == SPAM and intent.unsure:
+            # Perhaps a report of the adverts themselves ("门口贴满了办证138…的小广告").
+            return [Reply(texts.SPAM_NOTICE), Reply(texts.ASK_REPORT, report_it_markup(kept.id))]
+        if intent.kind == SPAM:
+            return self._spam(kept)
+        if await self.reports.intake.is_throttled(resident):
+            return []  # kept, but an account that keeps sending adverts gets no answers
+        ask = intent.unsure
+        if intent.kind == QUESTION:
+            # A "question" the base cannot answer may well be a problem put as one
+            # ("这个井盖什么时候修？"): offer to report it whatever the classifier's confidence.
+            replies, answered = await self._answer(resident, text)
+            ask = ask or not answered
+        elif intent.kind == PRAISE:
+            if len(text.strip()) > SHORT_THANKS_CHARS or await self._has_thankable_case(resident):
+                # A nomination's card offers its own "this is a report" choice.
+                return await self.praise(resident, text)
+            replies = [Reply(texts.YOU_ARE_WELCOME, chitchat_menu())]
+        else:
+            replies = [Reply(self.say("CHITCHAT"), chitchat_menu())]
+        if ask:
+            replies.append(Reply(texts.ASK_REPORT, report_it_markup(kept.id)))
+        return replies
+
+    async def _has_thankable_case(self, resident: int) -> bool:
+        return await self.reports.nominations.thankable_case(resident) is not None
+
+    def _spam(self, kept: Kept) -> list[Reply]:
+        """One notice for the first advert, one when the account is throttled, then silence."""
+        limit = self.settings.reports.spam_limit
+        if kept.spam_in_window == 1:
+            return [Reply(texts.SPAM_NOTICE)]
+        if kept.spam_in_window == limit:
+            hours = f"{self.settings.reports.spam_window_hours:g}"
+            return [Reply(texts.SPAM_THROTTLED.format(hours=hours))]
+        return []
 
     async def address(self, resident: int, draft: Draft, text: str) -> list[Reply]:
         """A text in answer to a draft's card is its address."""
@@ -128,6 +180,9 @@ class ResidentDialogue:
         """
         drafting = self.reports.drafting
         try:
+            nomination = await self._nomination_to_join(resident)
+            if nomination is not None:
+                return await self._nomination_photo(resident, nomination, photo, caption, album)
             draft = await drafting.open_draft(resident)
             if draft is not None and (not caption or (album and album == draft.media_group_id)):
                 draft = await drafting.add_photo(resident, draft.id, photo, caption)
@@ -147,6 +202,11 @@ class ResidentDialogue:
         drafting = self.reports.drafting
         try:
             check_location(latitude, longitude)
+            nomination = await self._nomination_to_join(resident)
+            if nomination is not None:
+                return await self._nomination_location(
+                    resident, nomination, latitude, longitude, label
+                )
             draft = await drafting.open_draft(resident)
             if draft is None:
                 draft = await drafting.start_draft(resident, "")
@@ -203,7 +263,29 @@ class ResidentDialogue:
             return await self._press_draft(resident, button)
         if button is not None and button.scope == "r" and button.action == "rt":
             return await self._rate(resident, button)
+        if button is not None and button.scope == "m":
+            return await self._press_message(resident, button)
+        if button is not None and button.scope == "n":
+            return await self._press_nomination(resident, button)
         return Pressed(texts.BUTTON_STALE, alert=True)
+
+    async def _press_message(self, resident: int, button: callbacks.Button) -> Pressed:
+        """A choice under the answer to a text that was not taken for a report."""
+        if button.action == "how":
+            return Pressed(replies=[Reply(self.say("HELP"))])
+        if button.action == "mine":
+            return Pressed(replies=await self.my_reports(resident))
+        text, drafted = await self.reports.intake.kept_text(resident, button.id)
+        if not text:
+            return Pressed(texts.BUTTON_STALE, alert=True)
+        if drafted is not None:
+            return Pressed(texts.KEPT_ALREADY_DRAFTED, alert=True)
+        try:
+            draft = await self.reports.drafting.start_draft(resident, text)
+        except ReportError as exc:
+            return Pressed(refusal(exc, self.settings), alert=True)
+        await self.reports.intake.became(button.id, draft)
+        return Pressed(replies=[self.card(draft, replaces=True)])
 
     async def _press_draft(self, resident: int, button: callbacks.Button) -> Pressed:
         reports = self.reports
@@ -308,6 +390,141 @@ class ResidentDialogue:
         text, choices = self.render.draft_card(draft, placed)
         text = f"{notice}\n{text}" if notice else text
         return Reply(text, choices, card=draft.id, quiet=quiet, replaces=replaces)
+
+    # -- Questions ("你们几点下班", "垃圾怎么分类"), answered from the office's faq/
+
+    async def question(self, resident: int, text: str) -> list[Reply]:
+        """Answer a question from the office's knowledge base, or say honestly that we cannot
+        (the office sees it with /faq_gaps) and where to ask instead."""
+        return (await self._answer(resident, text))[0]
+
+    async def _answer(self, resident: int, text: str) -> tuple[list[Reply], bool]:
+        """The answer to a question, and whether the knowledge base had one."""
+        answer = await self.reports.questions.ask(resident, text)
+        if answer.match is None:
+            return [Reply(texts.FAQ_UNANSWERED)], False
+        reply = answer.match.answer
+        if answer.match.link:
+            reply += "\n" + texts.FAQ_LINK.format(link=answer.match.link)
+        return [Reply(reply)], True
+
+    # -- 身边好人: a resident recommends a good deed (or thanks a group)
+
+    async def praise(self, resident: int, text: str) -> list[Reply]:
+        """Open a nomination with the resident's words; if a case of theirs was resolved
+        lately, first ask whether this is thanks for it (the words wait with the
+        nomination, not in the buttons)."""
+        service = self.reports.nominations
+        try:
+            nomination = await service.start(resident, text)
+        except ReportError as exc:
+            return [Reply(refusal(exc, self.settings))]
+        case = await service.thankable_case(resident)
+        if case is not None:
+            ask, choices = self.render.thanks_choice(nomination, case)
+            return [Reply(ask, choices, nomination=nomination.id)]
+        return [self.nomination_card(nomination)]
+
+    async def _nomination_to_join(self, resident: int) -> Nomination | None:
+        """The open nomination a photo or location sent now joins: the resident's open
+        nomination, if it was touched more lately than their open draft."""
+        nomination = await self.reports.nominations.open_nomination(resident)
+        if nomination is None:
+            return None
+        draft = await self.reports.drafting.open_draft(resident)
+        if draft is not None and draft.updated_at > nomination.updated_at:
+            return None
+        return nomination
+
+    async def _nomination_photo(
+        self, resident: int, nomination: Nomination, photo: str, caption: str, album: str | None
+    ) -> list[Reply]:
+        service = self.reports.nominations
+        more_of_album = bool(album) and album == nomination.media_group_id
+        if caption.strip():
+            text = f"{nomination.text}\n{caption.strip()}".strip()
+            service.check_text(text)
+            nomination = await service.set_text(resident, nomination.id, text)
+        nomination = await service.add_photo(resident, nomination.id, photo, album)
+        if more_of_album:
+            return []  # the album's first photo answered; the rest join quietly
+        notice = texts.NOMINATION_PHOTO_ADDED.format(count=len(nomination.photos))
+        return [self.nomination_card(nomination, notice)]
+
+    async def _nomination_location(
+        self, resident: int, nomination: Nomination, latitude: float, longitude: float, label: str
+    ) -> list[Reply]:
+        service = self.reports.nominations
+        nomination = await service.set_location(resident, nomination.id, latitude, longitude)
+        if label.strip() and not nomination.address:
+            nomination = await service.set_address(resident, nomination.id, label.strip())
+        return [self.nomination_card(nomination, texts.NOMINATION_LOCATION_ADDED)]
+
+    async def _press_nomination(self, resident: int, button: callbacks.Button) -> Pressed:
+        """A nomination card's choice, or the answer to 是感谢…吗？"""
+        service = self.reports.nominations
+        n = button.id
+        try:
+            if button.action in callbacks.NOMINATION_GROUP_ACTIONS:
+                return Pressed(texts.BUTTON_STALE, alert=True)  # the group's, not a resident's
+            if button.action == "ok":
+                await service.submit(resident, n)
+                group = self.render.group(self.settings.roles.praise)
+                text = texts.NOMINATION_SUBMITTED.format(group=group)
+                return Pressed(replies=[Reply(text, replaces=True)])
+            if button.action == "no":
+                await service.cancel(resident, n)
+                return Pressed(replies=[Reply(texts.NOMINATION_CANCELLED, replaces=True)])
+            if button.action in ("pub", "anon"):
+                nomination = await service.set_may_name(resident, n, button.action == "pub")
+                return Pressed(replies=[self.nomination_card(nomination, replaces=True)])
+            if button.action == "thx":
+                case = await service.thank(resident, n, int(button.arg or "0"))
+                text = texts.THANKS_SENT.format(group=self.render.group(case.group_key))
+                return Pressed(replies=[Reply(text, replaces=True)])
+            if button.action == "rep":
+                return await self._nomination_to_report(resident, n)
+            nomination = await service.touch(resident, n)
+            if button.action == "loc":
+                # The location sent next joins this nomination (the latest touched).
+                ask = Reply(self.say("NOMINATION_LOCATION_REQUEST"), asks_location=True)
+                return Pressed(replies=[ask])
+            # "nom": not thanks after all; the nomination's card.
+            return Pressed(replies=[self.nomination_card(nomination, replaces=True)])
+        except NominationClosed:
+            return Pressed(texts.NOMINATION_CLOSED, alert=True)
+        except (NominationNotFound, NotThankable):
+            return Pressed(texts.BUTTON_STALE, alert=True)
+        except ReportError as exc:
+            return Pressed(refusal(exc, self.settings), alert=True)
+
+    async def _nomination_to_report(self, resident: int, nomination_id: int) -> Pressed:
+        """这是要反映问题: a report's draft with the same words, photos and place; the
+        nomination is dropped once the draft holds them."""
+        nomination = await self.reports.nominations.get(resident, nomination_id)
+        if nomination.status != "open":
+            raise NominationClosed(nomination)
+        drafting = self.reports.drafting
+        photos = nomination.photos
+        draft = await drafting.start_draft(resident, nomination.text, photos[0] if photos else None)
+        for photo in photos[1:]:
+            draft = await drafting.add_photo(resident, draft.id, photo, "")
+        if nomination.latitude is not None and nomination.longitude is not None:
+            draft = await drafting.set_location(
+                resident, draft.id, nomination.latitude, nomination.longitude
+            )
+        if nomination.address:
+            draft = await drafting.set_address(resident, draft.id, nomination.address)
+        await self.reports.nominations.cancel(resident, nomination_id)
+        return Pressed(replies=[self.card(draft, texts.NOMINATION_TO_REPORT, replaces=True)])
+
+    def nomination_card(
+        self, nomination: Nomination, notice: str = "", *, replaces: bool = False
+    ) -> Reply:
+        """The nomination's card: what the bot understood, with its choices."""
+        text, choices = self.render.nomination_card(nomination)
+        text = f"{notice}\n{text}" if notice else text
+        return Reply(text, choices, replaces=replaces, nomination=nomination.id)
 
 
 def refusal(exc: ReportError, settings: Settings) -> str:

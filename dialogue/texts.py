@@ -22,10 +22,36 @@ HELP = (
     "• 更多照片：在点确认前继续发照片即可。\n"
     "• /myreports 查看我的反映及办理进度\n"
     "• /status 工单号 查询某一条反映，例如 /status 261128-001\n"
+    "• 有疑问（办公时间、垃圾分类、志愿报名等）直接问我；看到好人好事也欢迎推荐给我。\n"
     "我能识别文字、照片和位置；语音、视频、贴纸和文件暂时无法处理。"
 )
 
-CHITCHAT = "您好！想反映问题，直接发一段文字或照片就行。需要帮助请发 /help。"
+# --- A text that is not a report: chit-chat, spam, and asking when unsure ------
+CHITCHAT = (
+    "您好呀 😊 我是文明城区随手拍小助手。看到不文明行为或公共设施损坏，"
+    "直接发文字、照片或位置给我就行；想了解更多，点下面的选项。"
+)
+BUTTON_HOW_TO_REPORT = "📖 怎么反映问题"
+BUTTON_MY_REPORTS = "📋 我的反映"
+BUTTON_DAILY_QUIZ = "📝 每日答题"
+# Under an answer to a text the bot took for something else, when it is not sure.
+ASK_REPORT = "要反映这个问题吗？如果是，点下面的按钮，我按问题反映为您登记。"
+ASK_REPORT_FIRST = (
+    "您是想反映这个问题吗？如果是，点下面的按钮，我为您登记；如果是想咨询，直接问我就行。"
+)
+BUTTON_REPORT_IT = "📮 要，反映这个问题"
+SPAM_NOTICE = (
+    "本号只受理文明城区创建的问题反映、咨询和好人好事推荐，"
+    "广告、推广和招聘信息不予处理，也不会转发。"
+)
+SPAM_THROTTLED = (
+    "您发送的广告类信息较多，{hours} 小时内本号不再回复您发来的此类消息。"
+    "如需反映不文明现象，请直接描述问题，仍会正常受理。"
+)
+YOU_ARE_WELCOME = (
+    "不客气 😊 文明城区靠大家一起创建。看到不文明现象，随时发给我；也可以点下面的选项。"
+)
+KEPT_ALREADY_DRAFTED = "这条内容已经按问题反映登记过了，请在那张卡片上确认提交。"
 
 UNSUPPORTED = (
     "抱歉，我暂时只能处理文字、照片和位置 🙏\n"
@@ -220,6 +246,14 @@ STATS_EMPTY = "这段时间没有反映。"
 STATS_DISTRICT = "全区"
 STATS_BY_GROUP = "— 按工作组 —"
 STATS_BY_CATEGORY = "— 按类别 —"
+STATS_MESSAGES = "— 非问题反映的消息 —\n{parts}（{spammers} 个账号因广告被限流）"
+STATS_INTENT_NAMES = {
+    "question": "咨询",
+    "praise": "表扬推荐",
+    "chitchat": "闲聊",
+    "spam": "广告",
+    "report": "先问是否反映",
+}
 STATS_LINE = (
     "{name}：{cases} 件｜按时受理 {response}｜办结 {resolution}｜按时办结 {on_time}"
     "｜满意 {satisfaction}（{rated} 人评价）"
@@ -405,10 +439,12 @@ WECHAT_HELP = (
     "• 点输入框旁的「＋」→「位置」，把地点发给我；\n"
     "• 核对后点「确认提交」，或回复它前面的数字；\n"
     "• 查询某条反映：发送「查询 261128-001」这样的工单号；\n"
-    "• 我的反映、每日答题、支持率调查：点下方菜单。"
+    "• 我的反映、每日答题、支持率调查：点下方菜单；\n"
+    "• 有疑问直接问我，看到好人好事也欢迎推荐给我。"
 )
 WECHAT_CHITCHAT = (
-    "您好！想反映问题，直接发一段文字、语音或照片就行。不会用？点下方菜单「怎么反映」。"
+    "您好呀 😊 我是文明城区随手拍小助手。看到不文明行为或公共设施损坏，"
+    "直接发文字、语音、照片或位置给我就行；想了解更多，回复下面的数字或点下方菜单。"
 )
 WECHAT_STATUS_USAGE = "查询工单请发送「查询 工单号」，例如：查询 261128-001"
 WECHAT_LOCATION_REQUEST = (
@@ -535,3 +571,83 @@ WECOM_IP_UNTRUSTED = (
 
 # A text quiz's answer to a question removed from the bank since it was asked.
 QUIZ_TEXT_WITHDRAWN = "这道题已从题库中撤下，不计分。"
+
+# --- Residents' questions answered from faq/ (the answers are in faq/*.toml) ---------
+FAQ_LINK = "🔗 详情：{link}"
+FAQ_UNANSWERED = (
+    "这个问题我暂时回答不了 🙏\n"
+    "办事咨询、政务服务请打 12345 政务服务便民热线；"
+    "您的问题区创建办会看到，我们会尽快补上答案。"
+)
+FAQ_GAPS_NOT_ADMIN = "无权限：只有区创建办管理员可以查看群众问到而答不了的问题。"
+FAQ_GAPS_USAGE = "用法：/faq_gaps（最近7天），或 /faq_gaps 天数，例如 /faq_gaps 30"
+FAQ_GAPS_TITLE = (
+    "❓ 最近 {days} 天答不了的问题：{unanswered} 次（已自动回答 {answered} 次），按次数排列："
+)
+FAQ_GAPS_EMPTY = "最近 {days} 天没有答不了的问题 👍（已自动回答 {answered} 次）"
+FAQ_GAPS_LINE = "{count} 次｜{text}"
+FAQ_GAPS_NEAREST = "　（最接近：{entry}）"
+FAQ_GAPS_MORE = "……另有 {count} 个问题未列出"
+FAQ_GAPS_HINT = "在 faq/ 文件夹里补充答案或问法，重启机器人后生效。"
+
+# --- 身边好人: residents recommend good deeds, 宣传教育组 selects them ------------
+NOMINATION_TITLE = "🌟 感谢您推荐身边好人好事！我理解的是："
+NOMINATION_TEXT = "📝 事迹：{text}"
+NOMINATION_NO_TEXT = "📝 事迹：（还没有文字，请直接发送事迹经过）"
+NOMINATION_ADDRESS = "📍 地点：{where}"
+NOMINATION_NO_ADDRESS = "📍 地点：未提供（可点「添加位置」）"
+NOMINATION_OCCURRED = "🕒 时间：{occurred}"
+NOMINATION_PHOTOS = "📷 照片：{count} 张"
+NOMINATION_MAY_NAME = {
+    None: "👤 是否可以公开姓名：未说明（默认不公开）",
+    0: "👤 是否可以公开姓名：不公开",
+    1: "👤 是否可以公开姓名：可以公开",
+}
+NOMINATION_HINT = "确认无误请点「提交推荐」；也可以继续发送照片或位置。"
+BUTTON_NOMINATION_SUBMIT = "✅ 提交推荐"
+BUTTON_NOMINATION_LOCATION = "📍 添加位置"
+BUTTON_NOMINATION_NAMED = "可以公开姓名"
+BUTTON_NOMINATION_ANONYMOUS = "不公开姓名"
+BUTTON_NOMINATION_REPORT = "这是要反映问题"
+BUTTON_NOMINATION_CANCEL = "❌ 取消"
+NOMINATION_PHOTO_ADDED = "📷 已添加照片（共 {count} 张）。"
+NOMINATION_LOCATION_ADDED = "📍 已添加位置。"
+NOMINATION_LOCATION_REQUEST = "请点下方「📍 发送当前位置」，把好人好事发生的地点发给我。"
+WECHAT_NOMINATION_LOCATION_REQUEST = (
+    "请点输入框旁的「＋」，选择「位置」，把好人好事发生的地点发给我。"
+)
+NOMINATION_SUBMITTED = "✅ 已转给{group}，谢谢您传递正能量！入选本周好人好事榜时我们会告诉您。"
+NOMINATION_CANCELLED = "已取消这次推荐。"
+NOMINATION_CLOSED = "这条推荐已经提交或取消，不能再修改。"
+NOMINATION_TO_REPORT = "好的，已转为问题反映，内容、照片和位置都保留了："
+# A resident whose case was resolved lately: thanks for it, or a good deed?
+THANKS_ASK = "🙏 是感谢 {ticket} 的办理吗？"
+BUTTON_THANKS_YES = "是，转达感谢"
+BUTTON_THANKS_NO = "不是，推荐好人好事"
+THANKS_SENT = "❤️ 已把您的感谢转达给{group}，谢谢您的支持！"
+THANKS_TO_GROUP = "❤️ 群众致谢 {ticket}：{text}"
+# The praise group's alert, and what a decision makes of it.
+NOMINATION_ALERT_TITLE = "🌟 群众推荐身边好人好事 #{id}"
+NOMINATION_ALERT_SENT = "🕒 推荐于 {time}"
+NOMINATION_ALERT_OPEN = "请选择是否选入本周好人好事。"
+NOMINATION_ALERT_SELECTED = "✅ 已选入好人好事 — 选定人 {name}（{time}）"
+NOMINATION_ALERT_DECLINED = "⏸ 暂不选入 — {name}（{time}）"
+BUTTON_NOMINATION_SELECT = "选入好人好事"
+BUTTON_NOMINATION_DECLINE = "暂不选入"
+NOMINATION_SELECT_DONE = "已选入好人好事，已告知推荐的群众。"
+NOMINATION_DECLINE_DONE = "已记录为暂不选入。"
+NOMINATION_DECIDED_ALREADY = "这条推荐已经处理过了。"
+NOMINATION_NO_PERMISSION = "只有宣传教育组成员和管理员可以评选好人好事。"
+NOMINATION_SELECTED_RESIDENT = "🎉 您推荐的好人好事已入选本周好人好事榜，谢谢您！\n「{text}」"
+WECOM_NOMINATION_SOURCE = "文明城区·身边好人"
+WECOM_NOMINATION_TITLE = "群众推荐好人好事 #{id}"
+WECOM_ROW_OCCURRED = "时间"
+WECOM_ROW_NAMED = "公开姓名"
+WECOM_NAMED = {None: "未说明", 0: "不公开", 1: "可以公开"}
+# The weekly report's list.
+WEEKLY_NOMINATIONS_TITLE = "🌟 本周好人好事（{count} 件）："
+WEEKLY_NOMINATION_ITEM = "{number}. {text}（{where}，{occurred}）{anonymous}"
+WEEKLY_NOMINATION_NOWHERE = "地点未提供"
+WEEKLY_NOMINATION_ANONYMOUS = "（不公开姓名）"
+WEEKLY_NOMINATIONS_NONE = "🌟 本周好人好事：本周没有选入的推荐。"
+STATS_NOMINATIONS = "🌟 选入好人好事：{count} 件"

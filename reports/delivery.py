@@ -118,6 +118,27 @@ class OutboxService:
                 await outbox.advance(conn, item.id, 1)
         await self._release()
 
+    async def posted(
+        self,
+        item: OutboxItem,
+        subject: str,
+        subject_id: int,
+        chat: str | int,
+        message_id: str | int,
+        done: bool,
+    ) -> None:
+        """A message showing `subject` went out (a nomination's alert): remember where, and
+        that step 1 (or all) is done, in one commit."""
+        async with self.db.transaction() as conn:
+            await message_refs.remember(
+                conn, self.channel, str(chat), str(message_id), subject, subject_id, self.clock()
+            )
+            if done:
+                await outbox.mark_sent(conn, item.id, self.clock())
+            else:
+                await outbox.advance(conn, item.id, 1)
+        await self._release()
+
     async def relayed(self, item: OutboxItem, chat: str | int, message_id: str | int) -> None:
         """A question reached the resident: their reply to it will find the case."""
         assert item.report_id is not None

@@ -10,13 +10,15 @@ message or presses a button under it.
 from __future__ import annotations
 
 from reports.context import Part
-from reports.records import Draft, MessageRef, NotePrompt, Report
-from storage import drafts, message_refs, prompts, reports
+from reports.records import Draft, MessageRef, Nomination, NotePrompt, Report
+from storage import drafts, message_refs, nominations, prompts, reports
 
 CARD = "card"
 ALERT = "alert"
 PROMPT = "prompt"
 RELAY = "relay"
+# A nomination's alert in the praise group (身边好人).
+NOMINATION = "nomination"
 # A channel without replies (WeChat) has no message to answer: what the resident's
 # next text answers (a relayed question, a prompt) sits in their chat's one slot
 # under this message id, replaced by the next question, cleared once answered.
@@ -138,3 +140,13 @@ class MessageRefs(Part):
             return None
         async with self.db.session() as conn:
             return await reports.get(conn, ref.subject_id)
+
+    async def nomination_at(
+        self, channel: str, chat: str | int, message_id: str | int
+    ) -> Nomination | None:
+        """The nomination whose alert a message is (the latest one posted for it)."""
+        ref = await self._at(channel, chat, message_id, NOMINATION)
+        if ref is None:
+            return None
+        async with self.db.session() as conn:
+            return await nominations.get(conn, ref.subject_id)

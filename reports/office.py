@@ -3,6 +3,7 @@ weekly report."""
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -13,7 +14,7 @@ from reports.deadlines import HOUR, next_due
 from reports.outbox import DIGEST, WEEKLY_REPORT
 from reports.states import OPEN_STATUSES
 from reports.stats import Statistics
-from storage import reports
+from storage import nominations, reports, resident_messages
 
 
 class Office(Part):
@@ -72,13 +73,24 @@ class Office(Part):
         for key in self.settings.categories:
             limit = self.settings.limits(key)
             limits.append((key, limit.accept_hours * HOUR, limit.resolve_hours * HOUR))
+        since = until - days * 86400
         async with self.db.session() as conn:
-            return await stats.collect(
-                conn, until - days * 86400, until, limits, self.settings.groups
+            figures = await stats.collect(conn, since, until, limits, self.settings.groups)
+            spam_limit = self.settings.reports.spam_limit
+            messages, spammers = await resident_messages.counts_by_intent(
+                conn, since, until, spam_limit
             )
+        return dataclasses.replace(figures, messages=messages, spammers=spammers)
+
+    async def nominations_selected(self, days: float, until: float | None = None) -> int:
+        """How many 身边好人 nominations were selected in the `days` before `until` (now)."""
+        until = self.now() if until is None else until
+        async with self.db.session() as conn:
+            return await nominations.count_selected_between(conn, until - days * 86400, until)
 
     async def queue_weekly_report(self) -> None:
-        """Queue the weekly report (this week's figures against last week's) for its group."""
+        """Queue the weekly report (this week's figures against last week's, and the week's
+        好人好事, read when it is sent) for its group."""
         now = self.now()
         async with self.db.session() as conn:
             # The target is the group's key: the channel sends the report to that group.

@@ -20,6 +20,12 @@ WEEKLY_REPORT = "weekly_report"
 TICKET_RECEIPT = "ticket_receipt"
 REFUSAL_NOTICE = "refusal_notice"  # to roles.notices: a message refused for good
 OFFICE_NOTICE = "office_notice"  # to roles.notices: a channel needs an administrator
+# 身边好人: a submitted nomination to roles.praise, its decision shown there, the
+# resident told it was selected; a resident's thanks for a case, to the case's group.
+NOMINATION_ALERT = "nomination_alert"
+NOMINATION_EDIT = "nomination_edit"
+NOMINATION_RESULT = "nomination_result"
+CASE_THANKS = "case_thanks"
 # A weekly report or refusal notice has its group's key as target (roles.*).
 
 # The channels, by the names rows and refs give them.
@@ -60,6 +66,11 @@ def alert_target(report_id: int) -> str:
     """A report's alert and its later edits go out in order; other reports' alerts need not
     wait for them (a group chat that is down holds up only its own reports)."""
     return f"report:{report_id}"
+
+
+def nomination_target(nomination_id: int) -> str:
+    """A nomination's alert and its later edit go out in order."""
+    return f"nomination:{nomination_id}"
 
 
 def resident_recipient(resident_id: int) -> str:

@@ -105,3 +105,26 @@ class MessageRef:
     at: float
     token: str | None = None  # the channel's handle to change the message (WeCom's code)
     token_at: float | None = None
+
+
+@dataclass(frozen=True)
+class Nomination:
+    """A good deed a resident recommends (身边好人), for 宣传教育组 to select or not."""
+
+    id: int
+    resident_id: int
+    text: str
+    address: str | None
+    latitude: float | None
+    longitude: float | None
+    photos: tuple[str, ...]
+    media_group_id: str | None
+    occurred: str
+    may_name: int | None  # None unknown, 0 no, 1 yes
+    status: str  # open | submitted | selected | declined | cancelled
+    created_at: float
+    updated_at: float
+    submitted_at: float | None = None
+    decided_at: float | None = None
+    decided_by: int | None = None
+    decided_by_name: str | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from storage import stats as stats_db
 from storage.db import Connection
@@ -62,6 +62,9 @@ class Statistics:
     by_group: dict[str, Figures]
     by_category: dict[str, Figures]
     total: Figures
+    # Residents' texts that opened no report, by intent; accounts throttled for spam.
+    messages: dict[str, int] = field(default_factory=dict)
+    spammers: int = 0
 
 
 async def collect(

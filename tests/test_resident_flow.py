@@ -104,7 +104,7 @@ async def test_changing_the_category_routes_to_the_new_group(world: World) -> No
 
 
 async def test_an_unrecognised_message_offers_the_category_choice_at_once(world: World) -> None:
-    card = await world.card("麻烦你们来看一下这个地方")
+    card = await world.card("这边出问题好几天了，希望有关部门处理")
     assert "请选择" in card.text
     labels = [b["text"] for b in card.buttons]
     assert "乱扔垃圾" in labels and "其他" in labels

@@ -25,11 +25,6 @@ async def test_an_unknown_command_lists_the_commands(world: World) -> None:
     assert "/myreports" in reply.text
 
 
-async def test_small_talk_gets_a_hint_instead_of_a_draft(world: World) -> None:
-    reply = await world.say("你好")
-    assert "直接发" in reply.text and not reply.buttons
-
-
 async def test_an_oversize_text_is_refused_and_nothing_is_stored(world: World) -> None:
     reply = await world.say("有人乱扔垃圾。" * 200)
     assert "超过 1000 字" in reply.text

@@ -102,3 +102,17 @@ async def test_old_rows_are_deleted_when_the_bot_starts(tmp_path: Path, classifi
             )
 
         await world.eventually(gone)
+
+
+async def test_texts_that_opened_no_report_and_unanswered_questions_go_after_the_retention(
+    world: World,
+) -> None:
+    await world.say("你好")
+    await world.say("请问你们单位食堂的菜谱在哪里能看到")
+    assert len(await rows(world, "SELECT id FROM resident_messages")) == 2
+    assert len(await rows(world, "SELECT id FROM faq_gaps")) == 1
+    began = time.time()
+    world.runtime.reports.shared.clock = lambda: began + 31 * DAY
+    await world.runtime.reports.retention.forget_old()
+    assert await rows(world, "SELECT id FROM resident_messages") == []
+    assert await rows(world, "SELECT id FROM faq_gaps") == []

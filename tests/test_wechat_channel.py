@@ -404,3 +404,14 @@ async def test_after_add_location_a_typed_address_places_the_report(world: WeCha
     assert "幸福路88号东门" in (card.text or "") and card.msgtype == "msgmenu"
     await confirmed(world, card)
     assert "幸福路88号东门" in (await world.tg.alert("urban")).text
+
+
+async def test_a_greeting_gets_the_menu_as_numbered_choices_and_no_draft(
+    world: WeChatWorld,
+) -> None:
+    await world.resident().say("你好")
+    menu = await world.next_to(after=0)
+    assert menu.msgtype == "msgmenu" and texts.WECHAT_CHITCHAT in (menu.text or "")
+    before = len(world.wx.sent_to(OPENID))
+    await world.resident().choose(menu, texts.BUTTON_HOW_TO_REPORT)
+    assert (await world.next_to(after=before)).text == texts.WECHAT_HELP

@@ -26,6 +26,7 @@ from dialogue.resident import ResidentDialogue
 from handlers.telegram import (
     errors,
     export,
+    faq_gaps,
     group,
     guards,
     jobs,
@@ -113,6 +114,7 @@ class TelegramChannel:
             pusher=self.pusher,
             surveys=surveys,
             throttle=throttle,
+            questions=reports.questions,
         )
         self.app.bot_data.deps = self.deps
         register_handlers(self.app)
@@ -195,6 +197,7 @@ def register_handlers(app: BotApplication) -> None:
     group.register(app)
     export.register(app)
     stats.register(app)
+    faq_gaps.register(app)
     quiz.register(app)
     push.register(app)
     survey.register(app)

@@ -29,12 +29,16 @@ from handlers.telegram.worker import Worker
 from reports.delivery import OutboxService
 from reports.errors import GroupGone
 from reports.media import is_kept
-from reports.message_refs import ALERT, CARD
+from reports.message_refs import ALERT, CARD, NOMINATION
 from reports.outbox import (
+    CASE_THANKS,
     DEADLINE_NOTICE,
     DIGEST,
     EDIT_ALERT,
     GROUP_ALERT,
+    NOMINATION_ALERT,
+    NOMINATION_EDIT,
+    NOMINATION_RESULT,
     NOTIFY_RESIDENT,
     OFFICE_NOTICE,
     REFUSAL_NOTICE,
@@ -45,6 +49,7 @@ from reports.outbox import (
     WEEKLY_REPORT,
     OutboxItem,
 )
+from reports.records import Nomination
 from reports.services import ReportServices
 
 log = logging.getLogger(__name__)
@@ -77,6 +82,8 @@ class Courier(Worker, OutboxCourier):  # Telegram's worker: its 429s are its own
         self.refs = reports.message_refs
         self.residents = reports.residents
         self.media = reports.media
+        self.nominations = reports.nominations
+        self.roles = reports.shared.settings.roles
         self.render = render
         self.send_timeout = send_timeout
 
@@ -114,6 +121,18 @@ class Courier(Worker, OutboxCourier):  # Telegram's worker: its 429s are its own
                 chat_id = self._group_chat(item.target)  # roles.notices
                 text = self.render.refusal_notice(item.payload)
                 await self.bot.send_message(chat_id, text, read_timeout=self._timeout(item))
+            elif item.kind == NOMINATION_ALERT:
+                await self._nomination_alert(item)  # records its own progress
+                return
+            elif item.kind == NOMINATION_EDIT:
+                await self._nomination_edit(item)
+            elif item.kind == NOMINATION_RESULT:
+                nomination = await self._nomination(item)
+                text = self.render.nomination_selected(nomination)
+                chat = await self._resident_chat(item)
+                await self.bot.send_message(chat, text, read_timeout=self._timeout(item))
+            elif item.kind == CASE_THANKS:
+                await self._case_thanks(item)
             else:
                 await self.outbox.give_up(item, f"unknown kind {item.kind}")
                 return
@@ -215,6 +234,8 @@ class Courier(Worker, OutboxCourier):  # Telegram's worker: its 429s are its own
         """The working group whose chat an item was headed for."""
         if item.kind == WEEKLY_REPORT:
             return item.target
+        if item.kind in (NOMINATION_ALERT, NOMINATION_EDIT):
+            return self.roles.praise
         if "group" in item.payload and item.kind in (DIGEST, DEADLINE_NOTICE):
             return str(item.payload["group"])
         if item.report_id is not None:
@@ -341,8 +362,14 @@ class Courier(Worker, OutboxCourier):  # Telegram's worker: its 429s are its own
         week = await self.office.statistics(7, until)
         if item.step == 0:
             before = await self.office.statistics(7, until - 7 * 86400)
+            selected = await self.nominations.selected(until - 7 * 86400, until)
             text = "\n".join(
-                [texts.WEEKLY_TITLE, stats_text(week, 7, self.render), trend_text(week, before)]
+                [
+                    texts.WEEKLY_TITLE,
+                    stats_text(week, 7, self.render),
+                    trend_text(week, before),
+                    self.render.weekly_nominations(selected),
+                ]
             )
             await self.bot.send_message(chat_id, text, read_timeout=self._timeout(item))
             await self.outbox.advance(item, 1)
@@ -350,6 +377,90 @@ class Courier(Worker, OutboxCourier):  # Telegram's worker: its 429s are its own
         if chart:
             await self.bot.send_photo(chat_id, chart, read_timeout=self._timeout(item))
         await self.outbox.sent(item)
+
+    async def _nomination(self, item: OutboxItem) -> Nomination:
+        nomination = await self.nominations.find(int(item.payload["nomination"]))
+        if nomination is None:
+            raise LookupError(f"outbox item {item.id}: no nomination {item.payload}")
+        return nomination
+
+    async def _nomination_alert(self, item: OutboxItem) -> None:
+        """A resident's nomination to the praise group: its text with 选入 / 暂不选入, then its
+        photos and location as replies (each part recorded before the next is tried)."""
+        nomination = await self._nomination(item)
+        has_location = nomination.latitude is not None and nomination.longitude is not None
+        if item.step == 0:
+            chat_id = self._group_chat(self.roles.praise)
+            text, markup = self.render.nomination_alert(nomination)
+            message = await self.bot.send_message(
+                chat_id, text, reply_markup=inline(markup), read_timeout=self._timeout(item)
+            )
+            done = not nomination.photos and not has_location
+            await self.outbox.posted(
+                item, NOMINATION, nomination.id, chat_id, message.message_id, done
+            )
+            if done:
+                return
+        alert = await self.refs.latest(TELEGRAM, NOMINATION, nomination.id)
+        assert alert is not None
+        chat = int(alert.chat)
+        reply = ReplyParameters(int(alert.message_id), allow_sending_without_reply=True)
+        if item.step <= 1 and nomination.photos:
+            photos = [await self._photo(p) for p in nomination.photos[:10]]
+            if len(photos) == 1:
+                await self.bot.send_photo(
+                    chat, photos[0], reply_parameters=reply, read_timeout=self._timeout(item)
+                )
+            else:
+                await self.bot.send_media_group(
+                    chat,
+                    [InputMediaPhoto(p) for p in photos],
+                    reply_parameters=reply,
+                    read_timeout=self._timeout(item),
+                )
+            await self.outbox.advance(item, 2)
+        if has_location:
+            await self.bot.send_location(
+                chat,
+                latitude=nomination.latitude,
+                longitude=nomination.longitude,
+                reply_parameters=reply,
+                read_timeout=self._timeout(item),
+            )
+        await self.outbox.sent(item)
+
+    async def _nomination_edit(self, item: OutboxItem) -> None:
+        """Show the group's decision in the nomination's alert, without its choices."""
+        nomination = await self._nomination(item)
+        alert = await self.refs.latest(TELEGRAM, NOMINATION, nomination.id)
+        if alert is None:
+            return  # the alert is not out yet; when it goes, it shows the decision
+        text, markup = self.render.nomination_alert(nomination)
+        try:
+            await self.bot.edit_message_text(
+                text,
+                chat_id=int(alert.chat),
+                message_id=int(alert.message_id),
+                reply_markup=inline(markup),
+                read_timeout=self._timeout(item),
+            )
+        except BadRequest as exc:
+            if "not modified" not in exc.message.lower():
+                raise
+
+    async def _case_thanks(self, item: OutboxItem) -> None:
+        """A resident's thanks for a case, under its alert in its group's chat."""
+        assert item.report_id is not None
+        report = await self.cases.get_report(item.report_id)
+        alert = await self.refs.alert(TELEGRAM, report)
+        chat_id = int(alert.chat) if alert else self._group_chat(report.group_key)
+        reply = None
+        if alert is not None:
+            reply = ReplyParameters(int(alert.message_id), allow_sending_without_reply=True)
+        text = self.render.case_thanks(item.payload)
+        await self.bot.send_message(
+            chat_id, text, reply_parameters=reply, read_timeout=self._timeout(item)
+        )
 
     async def _relay_question(self, item: OutboxItem) -> None:
         """A group's question, in the resident's chat, under the group's name only."""

@@ -28,6 +28,7 @@ from reports.filing import Filing
 from reports.group_chats import GroupChats
 from reports.message_refs import MessageRefs
 from reports.office import Office
+from reports.questions import QuestionService
 from reports.ratings import Ratings
 from reports.relays import Relays
 from reports.residents import Residents
@@ -67,6 +68,7 @@ class Deps:
     surveys: SurveyService
     pusher: Pusher
     throttle: Throttle
+    questions: QuestionService
 
 
 class BotData:

@@ -52,6 +52,31 @@ async def press_report_button(update: Update, context: BotContext) -> None:
         await query.edit_message_reply_markup(inline(pressed.choices_now))
 
 
+async def press_nomination_button(update: Update, context: BotContext) -> None:
+    """Select a resident's 身边好人 nomination for the week's list, or not (the praise group)."""
+    d = context.deps
+    query = update.callback_query
+    button = callbacks.parse(query.data)
+    assert button is not None and button.scope == "n"
+    message = query.message
+    nomination = None
+    if message is not None:
+        nomination = await d.message_refs.nomination_at(
+            TELEGRAM, message.chat.id, message.message_id
+        )
+    if nomination is None or nomination.id != button.id:
+        # Not this nomination's alert: a forged button, or one under another message.
+        await query.answer(texts.BUTTON_STALE, show_alert=True)
+        return
+    user = query.from_user
+    if not await may_act(context, d.settings.roles.praise, user.id):
+        await query.answer(texts.NOMINATION_NO_PERMISSION, show_alert=True)
+        return
+    member = await member_of(user, context)
+    pressed = await d.group_dialogue.press_nomination(member, nomination, query.data)
+    await query.answer(pressed.notice, show_alert=pressed.alert)
+
+
 async def ask_for_note(
     context: BotContext, alert: MaybeInaccessibleMessage, prompt: NotePromptReply
 ) -> None:
@@ -164,6 +189,9 @@ def register(app: Application) -> None:
     app.add_handler(
         CallbackQueryHandler(press_report_button, pattern=lambda d: _is_report_button(d))
     )
+    app.add_handler(
+        CallbackQueryHandler(press_nomination_button, pattern=lambda d: _is_nomination_choice(d))
+    )
 
 
 def register_fallbacks(app: Application) -> None:
@@ -177,4 +205,14 @@ def _is_report_button(data: object) -> bool:
         button is not None
         and button.scope == "r"
         and button.action not in callbacks.RESIDENT_REPORT_ACTIONS
+    )
+
+
+def _is_nomination_choice(data: object) -> bool:
+    """选入 / 暂不选入 under a nomination's alert (the resident's own choices are apart)."""
+    button = callbacks.parse(data) if isinstance(data, str) else None
+    return (
+        button is not None
+        and button.scope == "n"
+        and button.action in callbacks.NOMINATION_GROUP_ACTIONS
     )

@@ -113,7 +113,7 @@ async def receive_photo(update: Update, context: BotContext) -> None:
         return  # the album is over the limit and was refused once: the rest goes quietly
     file_id = message.photo[-1].file_id
     replies = await d.dialogue.photo(resident, file_id, message.caption or "", album)
-    if album and any(r.card is None for r in replies):
+    if album and any(r.card is None and r.nomination is None for r in replies):
         # Refused (too many photos): the album's other photos go quietly.
         context.chat_data[REFUSED_ALBUM] = album
     await show(message, replies, context)
@@ -248,8 +248,11 @@ def register(app: Application) -> None:
 
 
 def _is_residents(data: object) -> bool:
-    """A draft's choice or a rating (the groups' and the quiz's buttons are handled apart)."""
+    """A draft's or a nomination's choice, a rating, or a choice under an answer to a text
+    that was no report (the groups' and the quiz's buttons are handled apart)."""
     button = callbacks.parse(data) if isinstance(data, str) else None
     if button is None:
         return False
-    return button.scope == "d" or (button.scope == "r" and button.action == "rt")
+    if button.scope == "n":
+        return button.action not in callbacks.NOMINATION_GROUP_ACTIONS
+    return button.scope in ("d", "m") or (button.scope == "r" and button.action == "rt")

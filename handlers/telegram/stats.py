@@ -29,7 +29,11 @@ async def show_statistics(update: Update, context: BotContext) -> None:
         await message.reply_text(texts.STATS_USAGE)
         return
     figures = await d.office.statistics(days)
-    await message.reply_text(stats_text(figures, days, d.render))
+    selected = await d.office.nominations_selected(days)
+    text = "\n".join(
+        [stats_text(figures, days, d.render), texts.STATS_NOMINATIONS.format(count=selected)]
+    )
+    await message.reply_text(text)
     chart = await chart_png(d.render, figures, days)
     if chart is None:
         await message.reply_text(texts.STATS_NO_FONT)

@@ -27,6 +27,7 @@ from handlers.wechat.menus import MENU_HEAD_BYTES, numbered, plain
 from reports.delivery import OutboxService
 from reports.message_refs import AWAITED
 from reports.outbox import (
+    NOMINATION_RESULT,
     NOTIFY_RESIDENT,
     RELAY_ANSWER,
     RELAY_QUESTION,
@@ -88,6 +89,7 @@ class WeChatCourier(OutboxCourier):
         self.cases = reports.cases
         self.refs = reports.message_refs
         self.residents = reports.residents
+        self.nominations = reports.nominations
         self.render = render
         self.templates = dict(templates)
         # The missing template is logged as an error once, not once per item.
@@ -105,6 +107,9 @@ class WeChatCourier(OutboxCourier):
             elif item.kind == RELAY_QUESTION:
                 await self._relay_question(item, openid)  # records its own delivery
                 return
+            elif item.kind == NOMINATION_RESULT:
+                if not await self._nomination_result(item, openid):
+                    return
             else:
                 await self.outbox.give_up(item, f"unknown kind {item.kind} for WeChat")
                 return
@@ -287,6 +292,28 @@ class WeChatCourier(OutboxCourier):
             openid, lambda: self._send_menu(openid, head, choices), rating_template
         )
         await self._offered(item, openid, choices)
+
+    async def _nomination_result(self, item: OutboxItem, openid: str) -> bool:
+        """The resident's nomination was selected: told while their window is open; outside
+        it the news is not worth a case template (which needs a ticket), so it is dropped.
+        False if it was given up."""
+        nomination = await self.nominations.find(int(item.payload["nomination"]))
+        if nomination is None:
+            await self.outbox.give_up(item, f"no nomination {item.payload}")
+            return False
+        try:
+            await self.client.send_text(openid, self.render.nomination_selected(nomination))
+        except OutsideWindow as exc:
+            log.info("outbox item %s: resident outside the window, not told: %s", item.id, exc)
+            await self.outbox.give_up(item, str(exc))
+            return False
+        except WeChatBusy as exc:
+            if exc.errcode != OVER_QUOTA:
+                raise
+            log.info("outbox item %s: over the resident's quota, not told: %s", item.id, exc)
+            await self.outbox.give_up(item, str(exc))
+            return False
+        return True
 
     async def _send_menu(self, openid: str, head: str, choices: list[Choice]) -> None:
         """A msgmenu of numbered choices (id = the number), with the numbers to type below."""

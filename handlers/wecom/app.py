@@ -35,6 +35,7 @@ from handlers.wecom.inbound import WeComInbound
 from reports.delivery import OutboxService
 from reports.message_refs import AWAITED, PROMPT, RELAY
 from reports.outbox import WECOM
+from reports.records import Nomination
 from reports.services import ReportServices
 from settings import Group, Settings, WeComSettings
 from storage.db import is_storage_fault
@@ -128,6 +129,9 @@ class WeComChannel:
         if inbound.response_code:
             # Each press brings a new code: the card can be updated with it (once, 72 h).
             await refs.set_token(WECOM, CARDS, inbound.task_id, inbound.response_code)
+        nomination = await refs.nomination_at(WECOM, CARDS, inbound.task_id)
+        if nomination is not None:
+            return await self._press_nomination(inbound, nomination)
         report = await refs.report_at_alert(WECOM, CARDS, inbound.task_id)
         if report is None:
             return texts.BUTTON_STALE  # a card of an earlier assignment, or not ours
@@ -137,6 +141,16 @@ class WeComChannel:
         member = await self.member(inbound.userid)
         pressed = await self.dialogue.press(member, report, inbound.button_key)
         return await self._show(inbound.userid, pressed)
+
+    async def _press_nomination(
+        self, inbound: WeComInbound, nomination: Nomination
+    ) -> Reply | None:
+        """选入 / 暂不选入 on a nomination's card, by a member of the praise group (or an admin)."""
+        if not await self._may_act_on(inbound.userid, self.settings.roles.praise):
+            return texts.NOMINATION_NO_PERMISSION
+        member = await self.member(inbound.userid)
+        pressed = await self.dialogue.press_nomination(member, nomination, inbound.button_key)
+        return pressed.notice
 
     async def _show(self, userid: str, pressed: GroupPressed) -> str | None:
         """The press's answer and what it asks for, as texts to the member."""

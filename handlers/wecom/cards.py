@@ -17,7 +17,7 @@ from typing import Any
 from dialogue import texts
 from dialogue.choices import Keyboard
 from dialogue.render import Renderer
-from reports.records import Event, Report
+from reports.records import Event, Nomination, Report
 
 JSON = dict[str, Any]
 
@@ -98,6 +98,55 @@ def alert_card(render: Renderer, view: CardView, task: str, link: str) -> JSON:
         card["button_list"] = buttons
     else:
         card["card_action"] = {"type": 1, "url": map_link(render, report) or link}
+    return card
+
+
+def nomination_task_id(nomination_id: int, item_id: int, attempt: int, stamp: float) -> str:
+    """A nomination card's task_id (as `task_id`, with "n" for the nomination)."""
+    value = f"n{nomination_id}-{item_id}-{attempt}-{_base36(int(stamp * 1000))}"
+    assert valid_task_id(value)
+    return value
+
+
+def nomination_card(
+    render: Renderer, nomination: Nomination, choices: Keyboard | None, task: str, link: str
+) -> JSON:
+    """A nomination's card for the praise group: 选入 / 暂不选入 as buttons while it waits,
+    a notice with the decision once made."""
+    buttons = _buttons(choices)
+    decision = render.nomination_decision(nomination)
+    sent = nomination.submitted_at or nomination.created_at
+    desc = decision or texts.WECOM_CARD_SUBMITTED.format(time=render.time(sent))
+    rows = []
+    if nomination.address:
+        rows.append(_row(texts.WECOM_ROW_ADDRESS, nomination.address))
+    if nomination.latitude is not None and nomination.longitude is not None:
+        url = render.map_url(nomination.latitude, nomination.longitude)
+        rows.append(
+            {**_row(texts.WECOM_ROW_MAP, texts.WECOM_MAP_LINK), "type": LINK_ROW, "url": url}
+        )
+    rows.append(_row(texts.WECOM_ROW_OCCURRED, nomination.occurred))
+    if nomination.photos:
+        count = texts.WECOM_PHOTOS_COUNT.format(count=len(nomination.photos))
+        rows.append(_row(texts.WECOM_ROW_PHOTOS, count))
+    rows.append(_row(texts.WECOM_ROW_NAMED, texts.WECOM_NAMED[nomination.may_name]))
+    card: JSON = {
+        "card_type": BUTTON_CARD if buttons else NOTICE_CARD,
+        "source": {"desc": clip(texts.WECOM_NOMINATION_SOURCE, SOURCE_CHARS)},
+        "main_title": {
+            "title": clip(texts.WECOM_NOMINATION_TITLE.format(id=nomination.id), TITLE_CHARS),
+            "desc": clip(desc, DESC_CHARS),
+        },
+        "sub_title_text": clip(
+            nomination.text.strip() or texts.WECOM_CARD_NO_TEXT, SUB_TITLE_CHARS
+        ),
+        "horizontal_content_list": rows[:MAX_ROWS],
+        "task_id": task,
+    }
+    if buttons:
+        card["button_list"] = buttons
+    else:
+        card["card_action"] = {"type": 1, "url": link}
     return card
 
 

@@ -28,23 +28,34 @@ from dialogue.choices import Choice, Keyboard, flat
 from dialogue.figures import stats_text, trend_text
 from dialogue.render import Renderer
 from handlers.courier import OutboxCourier
-from handlers.wecom.cards import MAX_BUTTONS, CardView, alert_card, map_link, task_id
+from handlers.wecom.cards import (
+    MAX_BUTTONS,
+    CardView,
+    alert_card,
+    map_link,
+    nomination_card,
+    nomination_task_id,
+    task_id,
+)
 from handlers.wecom.client import SYSTEM_BUSY, IpNotTrusted, WeComApiError, WeComBusy, WeComClient
 from reports.delivery import OutboxService
 from reports.media import is_kept
-from reports.message_refs import ALERT
+from reports.message_refs import ALERT, NOMINATION
 from reports.outbox import (
+    CASE_THANKS,
     DEADLINE_NOTICE,
     DIGEST,
     EDIT_ALERT,
     GROUP_ALERT,
+    NOMINATION_ALERT,
+    NOMINATION_EDIT,
     REFUSAL_NOTICE,
     RELAY_ANSWER,
     WECOM,
     WEEKLY_REPORT,
     OutboxItem,
 )
-from reports.records import Report
+from reports.records import Nomination, Report
 from reports.services import ReportServices
 from settings import Group, Settings
 
@@ -111,6 +122,7 @@ class WeComCourier(OutboxCourier):
         self.office = reports.office
         self.refs = reports.message_refs
         self.media = reports.media
+        self.nominations = reports.nominations
         self.render = render
         self.settings = settings
         self.case_link = case_link
@@ -150,6 +162,12 @@ class WeComCourier(OutboxCourier):
                 await self._send_text(self._group_of(item), await self._weekly_text(item))
             elif item.kind == DIGEST:
                 await self._digest(item)
+            elif item.kind == NOMINATION_ALERT:
+                await self._nomination_card(item)
+            elif item.kind == NOMINATION_EDIT:
+                await self._nomination_edit(item)
+            elif item.kind == CASE_THANKS:
+                await self._send_text(self._group_of(item), self.render.case_thanks(item.payload))
             else:
                 await self.outbox.give_up(item, f"unknown kind {item.kind} for WeCom")
                 return
@@ -383,13 +401,75 @@ class WeComCourier(OutboxCourier):
         await self._send_text(key, text)
 
     async def _weekly_text(self, item: OutboxItem) -> str:
-        """This week's figures against last week's, as text (WeCom gets no chart)."""
+        """This week's figures against last week's, as text (WeCom gets no chart), and the
+        week's 好人好事."""
         until = float(item.payload["until"])
         week = await self.office.statistics(7, until)
         before = await self.office.statistics(7, until - 7 * 86400)
+        selected = await self.nominations.selected(until - 7 * 86400, until)
         return "\n".join(
-            [texts.WEEKLY_TITLE, stats_text(week, 7, self.render), trend_text(week, before)]
+            [
+                texts.WEEKLY_TITLE,
+                stats_text(week, 7, self.render),
+                trend_text(week, before),
+                self.render.weekly_nominations(selected),
+            ]
         )
+
+    # ------------------------------------------------------------------ 身边好人
+
+    async def _nomination(self, item: OutboxItem) -> Nomination:
+        nomination = await self.nominations.find(int(item.payload["nomination"]))
+        if nomination is None:
+            raise LookupError(f"outbox item {item.id}: no nomination {item.payload}")
+        return nomination
+
+    async def _post_nomination(self, item: OutboxItem, nomination: Nomination) -> None:
+        """A new card of the nomination to the praise group, remembered as its alert with
+        its response code."""
+        group_key = self._group_of(item)
+        recipients = self._recipients(group_key)
+        _, choices = self.render.nomination_alert(nomination)
+        task = nomination_task_id(nomination.id, item.id, item.attempts, self.outbox.clock())
+        card = nomination_card(self.render, nomination, choices, task, self.case_link)
+        sent = await self.client.send_card(card, **recipients.address())
+        _log_invalid(group_key, sent.invalid_users, sent.invalid_parties, sent.invalid_tags)
+        await self.refs.remember(WECOM, CARDS_CHAT, task, NOMINATION, nomination.id)
+        if sent.response_code:
+            await self.refs.set_token(WECOM, CARDS_CHAT, task, sent.response_code)
+
+    async def _nomination_card(self, item: OutboxItem) -> None:
+        """A resident's nomination as a card with 选入 / 暂不选入 (photos are counted on it)."""
+        nomination = await self._nomination(item)
+        if await self.refs.latest(WECOM, NOMINATION, nomination.id) is not None:
+            return  # posted already (the outcome of an earlier attempt was lost)
+        await self._post_nomination(item, nomination)
+
+    async def _nomination_edit(self, item: OutboxItem) -> None:
+        """Show the decision in the nomination's card: updated with the press's response
+        code, or, with none left, a new card."""
+        nomination = await self._nomination(item)
+        alert = await self.refs.latest(WECOM, NOMINATION, nomination.id)
+        if alert is None:
+            return  # not out yet; when it goes, it shows the decision
+        code = alert.token
+        now = self.outbox.clock()
+        if code and alert.token_at is not None and now - alert.token_at < CODE_LIFETIME:
+            _, choices = self.render.nomination_alert(nomination)
+            card = nomination_card(
+                self.render, nomination, choices, alert.message_id, self.case_link
+            )
+            try:
+                await self.client.update_card(code, atall=True, card=card)
+            except WeComApiError as exc:
+                if exc.errcode != SPENT_CODE:
+                    raise
+                log.info("nomination card %s: its code is spent (%s)", alert.message_id, exc)
+            else:
+                await self.refs.set_token(WECOM, alert.chat, alert.message_id, None)
+                return
+            await self.refs.set_token(WECOM, alert.chat, alert.message_id, None)
+        await self._post_nomination(item, nomination)
 
 
 def _log_invalid(
