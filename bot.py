@@ -141,6 +141,13 @@ def cmd_check_config(settings: Settings) -> int:
         f"{settings.source}: OK — {len(settings.groups)} groups ({bound} with chat_id),"
         f" {len(settings.categories)} categories, {terms} keywords, {len(settings.admins)} admins"
     )
+    areas = settings.areas
+    if areas:
+        kinds = "、".join(
+            f"{sum(1 for a in areas if a.kind == kind)} {kind}" for kind in ("社区", "村", "路段")
+        )
+        leaders = sum(len(a.leaders) for a in areas)
+        print(f"Areas {areas.source}: {kinds}, {_count(leaders, 'leader')}")
     wechat = settings.wechat
     if wechat is not None:
         mode = "safe mode (encrypted)" if wechat.encoding_aes_key else "plaintext mode"

@@ -168,12 +168,18 @@ class Areas:
         return best[1] if best else None
 
     def place(
-        self, lat: float | None, lon: float | None, address: str | None = None
+        self,
+        lat: float | None,
+        lon: float | None,
+        address: str | None = None,
+        text: str | None = None,
     ) -> Area | None:
-        """A report's area: by its coordinates if it has them, else by its address."""
+        """A report's area: by its coordinates if it has them, else by the names its typed
+        address mentions, else its text ("人民广场东侧垃圾桶满了" names a place too).
+        Coordinates outside every area are not overruled by words."""
         if lat is not None and lon is not None:
             return self.at(lat, lon)
-        return self.named_in(address)
+        return self.named_in(address) or self.named_in(text)
 
 
 # --- geometry (pure, on a plane: a district is small enough) --------------------------

@@ -97,6 +97,7 @@ class Filing(Part):
                 address=draft.address,
                 status=Status.SUBMITTED,
                 now=now,
+                area=draft.area,
             )
             await record(conn, report.id, "submit", Status.SUBMITTED, now, group_key)
             await drafts.close(conn, draft.id, "submitted", now, report.id)
