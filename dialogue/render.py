@@ -50,6 +50,13 @@ class Renderer:
         category = self.settings.categories.get(key)
         return self.group(category.group) if category else key
 
+    def area(self, key: str | None) -> str | None:
+        """An area's name as staff and residents read it (a road section says so)."""
+        area = self.settings.areas.get(key)
+        if area is None:
+            return None
+        return texts.AREA_ROAD.format(name=area.name) if area.is_road else area.name
+
     def map_url(self, latitude: float, longitude: float) -> str:
         return self.settings.reports.map_url.format(lat=f"{latitude:.6f}", lon=f"{longitude:.6f}")
 
@@ -150,6 +157,9 @@ class Renderer:
             texts.ALERT_TEXT if report.text else texts.ALERT_NO_TEXT,
         ]
         middle = []
+        area = self.area(report.area)
+        if area:
+            middle.append(texts.ALERT_AREA.format(area=area))
         if report.address:
             middle.append(texts.ALERT_ADDRESS.format(address=report.address))
         if report.latitude is not None and report.longitude is not None:
@@ -368,14 +378,14 @@ class Renderer:
             return texts.MY_REPORTS_EMPTY
         lines = [texts.MY_REPORTS_TITLE.format(total=total, shown=len(reports))]
         for r in reports:
-            lines.append(
-                texts.MY_REPORTS_LINE.format(
-                    ticket=r.ticket,
-                    category=self.category(r.category),
-                    status=texts.STATUS_NAMES[r.status],
-                    time=self.time(r.created_at),
-                )
+            line = texts.MY_REPORTS_LINE.format(
+                ticket=r.ticket,
+                category=self.category(r.category),
+                status=texts.STATUS_NAMES[r.status],
+                time=self.time(r.created_at),
             )
+            area = self.area(r.area)
+            lines.append(texts.MY_REPORTS_AREA.format(line=line, area=area) if area else line)
         lines.append(self.say("MY_REPORTS_HINT"))
         return "\n".join(lines)
 
@@ -389,6 +399,9 @@ class Renderer:
             text=_preview(report.text) or "（照片）",
             time=self.time(report.created_at),
         ).splitlines()
+        area = self.area(report.area)
+        if area:
+            head.insert(2, texts.STATUS_AREA.format(area=area))
         steps = []
         for event in history:
             # Staff appear to residents by group name only.

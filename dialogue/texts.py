@@ -529,3 +529,13 @@ WECOM_IP_UNTRUSTED = (
     "请在企业微信管理后台「应用管理 → 本应用 → 企业可信IP」中加入本服务器的公网 IP。"
     "发往企业微信的消息都已保留，加入后会自动补发。"
 )
+
+# --- Areas: the community (社区), village (村) or key road section (路段) of a case ----
+# reports/areas.py places a case; these show where it is in alerts, /status, /myreports,
+# the CSV, the leaders' copies, /stats and the 通报 map.
+AREA_ROAD = "{name}（重点路段）"
+ALERT_AREA = "🏘 区域：{area}"
+STATUS_AREA = "区域：{area}"
+MY_REPORTS_AREA = "{line}　{area}"
+WECOM_ROW_AREA = "区域"
+EXPORT_HEADERS["area"] = "区域"  # the CSV's column, after 地址

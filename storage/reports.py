@@ -136,6 +136,7 @@ EXPORT_COLUMNS = (
     "latitude",
     "longitude",
     "address",
+    "area",
     "text",
 )
 
