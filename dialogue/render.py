@@ -284,17 +284,24 @@ class Renderer:
         """
         new, due, overdue = payload["new"], payload["due"], payload["overdue"]
         assert isinstance(new, list) and isinstance(due, list) and isinstance(overdue, list)
+        areas = payload.get("areas") or {}
+        assert isinstance(areas, dict)
+
+        def at(ticket: object) -> str:
+            area = self.area(areas.get(str(ticket)))
+            return texts.DIGEST_AREA_ITEM.format(ticket=ticket, area=area) if area else str(ticket)
+
         title = texts.DIGEST_TITLE.format(
             group=self.group(str(payload["group"])), date=payload["date"]
         )
         sections: list[tuple[str, list[str]]] = []
         if new:
-            sections.append((texts.DIGEST_NEW, [str(t) for t in new]))
+            sections.append((texts.DIGEST_NEW, [at(t) for t in new]))
         if due:
             # Entries are [ticket, kind, seconds late]: not yet due is negative.
             soonest = sorted(due, key=lambda e: -float(e[2]))
             items = [
-                texts.DIGEST_DUE_ITEM.format(ticket=t, what=texts.DIGEST_WHAT[k])
+                texts.DIGEST_DUE_ITEM.format(ticket=at(t), what=texts.DIGEST_WHAT[k])
                 for t, k, _ in soonest
             ]
             sections.append((texts.DIGEST_DUE, items))
@@ -302,7 +309,7 @@ class Renderer:
             latest = sorted(overdue, key=lambda e: -float(e[2]))
             items = [
                 texts.DIGEST_OVERDUE_ITEM.format(
-                    ticket=t, what=texts.DIGEST_WHAT[k], late=lateness(late)
+                    ticket=at(t), what=texts.DIGEST_WHAT[k], late=lateness(late)
                 )
                 for t, k, late in latest
             ]

@@ -539,3 +539,4 @@ STATUS_AREA = "区域：{area}"
 MY_REPORTS_AREA = "{line}　{area}"
 WECOM_ROW_AREA = "区域"
 EXPORT_HEADERS["area"] = "区域"  # the CSV's column, after 地址
+DIGEST_AREA_ITEM = "{ticket}·{area}"  # a case in the daily digest, where it is
