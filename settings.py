@@ -19,6 +19,7 @@ from typing import Any
 from reports.areas import Areas, load_areas
 from reports.deadlines import Limits
 from reports.keywords import KeywordFileError, KeywordTable, parse_keyword_file
+from reports.problems import ConfigError
 
 FALLBACK_CATEGORY = "other"
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "config.toml"
@@ -36,14 +37,6 @@ _WECHAT_SECRETS = {"token", "app_secret", "encoding_aes_key"}  # from the enviro
 _WECOM_SECRETS = {"secret", "token", "encoding_aes_key"}  # likewise, as WECOM_<NAME>
 _WECOM_GROUP_FIELDS = ("wecom_party", "wecom_tag", "wecom_users", "wecom_robot_key")
 WECOM_ID_MAX = 2**31 - 1  # agent, department and tag ids are 32-bit integers
-
-
-class ConfigError(Exception):
-    """A configuration that cannot be used; `problems` lists every reason."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
 
 @dataclass(frozen=True)

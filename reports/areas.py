@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from reports.geo import EARTH_RADIUS_M
+from reports.problems import ConfigError
 
 COMMUNITY = "社区"
 VILLAGE = "村"
@@ -310,8 +311,6 @@ def _feature_label(index: int, props: Mapping[str, Any]) -> str:
 
 def load_areas(path: Path | str) -> Areas:
     """Read and validate an areas file; raise ConfigError listing every problem."""
-    from settings import ConfigError  # settings loads this module: import here, not above
-
     path = Path(path)
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
