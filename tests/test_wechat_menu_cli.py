@@ -31,7 +31,7 @@ async def wechat_menu(tmp_path: Path, wx: WeChatStandIn, secret: str) -> tuple[i
     text += f'\n[wechat]\napp_id = "{wx.app_id}"\napi_base_url = "{wx.base_url}"\n' + MENU
     config = tmp_path / "config.toml"
     config.write_text(text, encoding="utf-8")
-    for folder in ("keywords", "quizzes"):
+    for folder in ("keywords", "quizzes", "areas"):
         (tmp_path / folder).symlink_to(ROOT / folder)
     env = {
         **os.environ,
