@@ -7,6 +7,7 @@ python bot.py classify      [--config F]   one JSON line per stdin line
 python bot.py check-config  [--config F]   list every problem of a config file
 python bot.py wechat-menu   [--config F]   install [wechat] menu on the Official Account
 python bot.py check-bank    [--config F]   list the quiz bank's content problems, per file
+python bot.py where <lat> <lon> | <address>  the area a place is in, as JSON
 """
 
 from __future__ import annotations
@@ -147,6 +148,13 @@ def cmd_check_config(settings: Settings) -> int:
             f"FAQ {settings.faq.dir}: {len(settings.faq.entries)} answers,"
             f" min_score {settings.faq.min_score}"
         )
+    areas = settings.areas
+    if areas:
+        kinds = "、".join(
+            f"{sum(1 for a in areas if a.kind == kind)} {kind}" for kind in ("社区", "村", "路段")
+        )
+        leaders = sum(len(a.leaders) for a in areas)
+        print(f"Areas {areas.source}: {kinds}, {_count(leaders, 'leader')}")
     wechat = settings.wechat
     if wechat is not None:
         mode = "safe mode (encrypted)" if wechat.encoding_aes_key else "plaintext mode"
@@ -167,6 +175,41 @@ def cmd_check_config(settings: Settings) -> int:
             f" ({', '.join(on_wecom) or 'none'}), {robots} with a group robot,"
             f" {_count(admins, 'admin')}"
         )
+    return 0
+
+
+def cmd_where(settings: Settings, place: list[str]) -> int:
+    """Print the area a point or a typed address is placed in, as one JSON object."""
+    areas = settings.areas
+    lat = lon = None
+    address: str | None = " ".join(place).strip()
+    if len(place) == 2:
+        try:
+            lat, lon = float(place[0]), float(place[1])
+            address = None
+        except ValueError:
+            pass
+    if lat is not None and lon is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        print(f"error: ({lat}, {lon}) is not a latitude and a longitude", file=sys.stderr)
+        return 1
+    if lat is None and not address:
+        print("error: where <lat> <lon>, or where <address>", file=sys.stderr)
+        return 1
+    area = areas.place(lat, lon, address)
+    record: dict[str, Any] = {"latitude": lat, "longitude": lon, "address": address}
+    record["area"] = None
+    if area is not None:
+        record["area"] = {
+            "key": area.key,
+            "name": area.name,
+            "kind": area.kind,
+            "population": area.population,
+            "leaders": [leader.name for leader in area.leaders],
+        }
+        if lat is not None and lon is not None and area.is_road:
+            community = areas.community_at(lat, lon)
+            record["community"] = community.key if community else None
+    print(json.dumps(record, ensure_ascii=False))
     return 0
 
 
@@ -213,8 +256,10 @@ def cmd_check_bank(settings: Settings) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bot.py", description="文明城区 resident bot")
     parser.add_argument(
-        "verb", choices=["run", "demo", "classify", "check-config", "check-bank", "wechat-menu"]
+        "verb",
+        choices=["run", "demo", "classify", "check-config", "check-bank", "wechat-menu", "where"],
     )
+    parser.add_argument("place", nargs="*", help="where: <lat> <lon>, or an address")
     parser.add_argument("--config", type=Path, default=None, help="config file (config.toml)")
     parser.add_argument("--port", type=int, default=None, help="demo: web chat port ([demo] port)")
     parser.add_argument(
@@ -246,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
         "check-config": lambda: cmd_check_config(settings),
         "check-bank": lambda: cmd_check_bank(settings),
         "wechat-menu": lambda: cmd_wechat_menu(settings),
+        "where": lambda: cmd_where(settings, args.place),
     }
     return verbs[args.verb]()
 

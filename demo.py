@@ -108,6 +108,8 @@ def relocated_config(config: Path, db_path: Path) -> dict[str, Any]:
     quizzes["bank_dir"] = str(base / quizzes.get("bank_dir", "quizzes/bank"))
     if "dir" in raw.get("faq", {}):
         raw["faq"]["dir"] = str(base / raw["faq"]["dir"])
+    if "file" in raw.get("areas", {}):
+        raw["areas"]["file"] = str(base / raw["areas"]["file"])
     for category in raw["categories"].values():
         if "keywords_file" in category:
             category["keywords_file"] = str(base / category["keywords_file"])

@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reports.areas import Areas, load_areas
 from reports.deadlines import Limits
 from reports.faq import DEFAULT_MIN_SCORE, FaqEntry, FaqError, load_faq_dir
 from reports.keywords import KeywordFileError, KeywordTable, parse_keyword_file
+from reports.problems import ConfigError
 
 FALLBACK_CATEGORY = "other"
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "config.toml"
@@ -36,14 +38,6 @@ _WECHAT_SECRETS = {"token", "app_secret", "encoding_aes_key"}  # from the enviro
 _WECOM_SECRETS = {"secret", "token", "encoding_aes_key"}  # likewise, as WECOM_<NAME>
 _WECOM_GROUP_FIELDS = ("wecom_party", "wecom_tag", "wecom_users", "wecom_robot_key")
 WECOM_ID_MAX = 2**31 - 1  # agent, department and tag ids are 32-bit integers
-
-
-class ConfigError(Exception):
-    """A configuration that cannot be used; `problems` lists every reason."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -217,6 +211,9 @@ class Settings:
     wechat: WeChatSettings | None = None  # None: no [wechat] table, Telegram only
     wecom: WeComSettings | None = None  # None: no [wecom] table, no group on WeCom
     faq: FaqSettings = field(default_factory=FaqSettings)
+    # [areas]: the district's communities, villages and road sections (none: no file).
+    areas: Areas = field(default_factory=Areas)
+    areas_min_cases: int = 5  # an area is ranked in /stats from this many cases
 
     @property
     def group_keys(self) -> tuple[str, ...]:
@@ -263,7 +260,7 @@ def parse_settings(
         "",
         {"admins", "timezone", "telegram", "storage", "reports", "outbox", "groups", "roles"}
         | {"categories", "classifier", "quizzes", "survey", "demo", "stats", "wechat", "wecom"}
-        | {"faq"},
+        | {"faq", "areas"},
     )
     env = os.environ if environ is None else environ
     admins = v.int_list(raw, "admins", default=[])
@@ -434,6 +431,18 @@ def parse_settings(
                 f"{wecom.port} is [wechat] port too; the two callbacks need a port each",
             )
 
+    areas_table = v.table(raw, "areas")
+    v.unknown_keys(areas_table, "areas", {"file", "min_cases"})
+    areas_min_cases = v.integer(areas_table, "min_cases", "areas", 5, 1, 10000)
+    areas = Areas()
+    areas_file = v.string(areas_table, "file", "areas", default="")
+    if areas_file:
+        try:
+            areas = load_areas(base_dir / areas_file)
+        except ConfigError as exc:
+            for problem in exc.problems:
+                v.problem("areas.file", problem)
+
     if v.problems:
         raise ConfigError(v.problems)
     return Settings(
@@ -465,6 +474,8 @@ def parse_settings(
         wechat=wechat,
         wecom=wecom,
         faq=faq,
+        areas=areas,
+        areas_min_cases=areas_min_cases,
     )
 
 

@@ -50,6 +50,13 @@ class Renderer:
         category = self.settings.categories.get(key)
         return self.group(category.group) if category else key
 
+    def area(self, key: str | None) -> str | None:
+        """An area's name as staff and residents read it (a road section says so)."""
+        area = self.settings.areas.get(key)
+        if area is None:
+            return None
+        return texts.AREA_ROAD.format(name=area.name) if area.is_road else area.name
+
     def map_url(self, latitude: float, longitude: float) -> str:
         return self.settings.reports.map_url.format(lat=f"{latitude:.6f}", lon=f"{longitude:.6f}")
 
@@ -150,6 +157,9 @@ class Renderer:
             texts.ALERT_TEXT if report.text else texts.ALERT_NO_TEXT,
         ]
         middle = []
+        area = self.area(report.area)
+        if area:
+            middle.append(texts.ALERT_AREA.format(area=area))
         if report.address:
             middle.append(texts.ALERT_ADDRESS.format(address=report.address))
         if report.latitude is not None and report.longitude is not None:
@@ -274,17 +284,24 @@ class Renderer:
         """
         new, due, overdue = payload["new"], payload["due"], payload["overdue"]
         assert isinstance(new, list) and isinstance(due, list) and isinstance(overdue, list)
+        areas = payload.get("areas") or {}
+        assert isinstance(areas, dict)
+
+        def at(ticket: object) -> str:
+            area = self.area(areas.get(str(ticket)))
+            return texts.DIGEST_AREA_ITEM.format(ticket=ticket, area=area) if area else str(ticket)
+
         title = texts.DIGEST_TITLE.format(
             group=self.group(str(payload["group"])), date=payload["date"]
         )
         sections: list[tuple[str, list[str]]] = []
         if new:
-            sections.append((texts.DIGEST_NEW, [str(t) for t in new]))
+            sections.append((texts.DIGEST_NEW, [at(t) for t in new]))
         if due:
             # Entries are [ticket, kind, seconds late]: not yet due is negative.
             soonest = sorted(due, key=lambda e: -float(e[2]))
             items = [
-                texts.DIGEST_DUE_ITEM.format(ticket=t, what=texts.DIGEST_WHAT[k])
+                texts.DIGEST_DUE_ITEM.format(ticket=at(t), what=texts.DIGEST_WHAT[k])
                 for t, k, _ in soonest
             ]
             sections.append((texts.DIGEST_DUE, items))
@@ -292,7 +309,7 @@ class Renderer:
             latest = sorted(overdue, key=lambda e: -float(e[2]))
             items = [
                 texts.DIGEST_OVERDUE_ITEM.format(
-                    ticket=t, what=texts.DIGEST_WHAT[k], late=lateness(late)
+                    ticket=at(t), what=texts.DIGEST_WHAT[k], late=lateness(late)
                 )
                 for t, k, late in latest
             ]
@@ -368,14 +385,14 @@ class Renderer:
             return texts.MY_REPORTS_EMPTY
         lines = [texts.MY_REPORTS_TITLE.format(total=total, shown=len(reports))]
         for r in reports:
-            lines.append(
-                texts.MY_REPORTS_LINE.format(
-                    ticket=r.ticket,
-                    category=self.category(r.category),
-                    status=texts.STATUS_NAMES[r.status],
-                    time=self.time(r.created_at),
-                )
+            line = texts.MY_REPORTS_LINE.format(
+                ticket=r.ticket,
+                category=self.category(r.category),
+                status=texts.STATUS_NAMES[r.status],
+                time=self.time(r.created_at),
             )
+            area = self.area(r.area)
+            lines.append(texts.MY_REPORTS_AREA.format(line=line, area=area) if area else line)
         lines.append(self.say("MY_REPORTS_HINT"))
         return "\n".join(lines)
 
@@ -389,6 +406,9 @@ class Renderer:
             text=_preview(report.text) or "（照片）",
             time=self.time(report.created_at),
         ).splitlines()
+        area = self.area(report.area)
+        if area:
+            head.insert(2, texts.STATUS_AREA.format(area=area))
         steps = []
         for event in history:
             # Staff appear to residents by group name only.

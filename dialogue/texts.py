@@ -651,3 +651,14 @@ WEEKLY_NOMINATION_NOWHERE = "地点未提供"
 WEEKLY_NOMINATION_ANONYMOUS = "（不公开姓名）"
 WEEKLY_NOMINATIONS_NONE = "🌟 本周好人好事：本周没有选入的推荐。"
 STATS_NOMINATIONS = "🌟 选入好人好事：{count} 件"
+
+# --- Areas: the community (社区), village (村) or key road section (路段) of a case ----
+# reports/areas.py places a case; these show where it is in alerts, /status, /myreports,
+# the CSV, the leaders' copies, /stats and the 通报 map.
+AREA_ROAD = "{name}（重点路段）"
+ALERT_AREA = "🏘 区域：{area}"
+STATUS_AREA = "区域：{area}"
+MY_REPORTS_AREA = "{line}　{area}"
+WECOM_ROW_AREA = "区域"
+EXPORT_HEADERS["area"] = "区域"  # the CSV's column, after 地址
+DIGEST_AREA_ITEM = "{ticket}·{area}"  # a case in the daily digest, where it is

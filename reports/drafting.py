@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from reports.classifier import Classification, Classifier
 from reports.context import Part, Shared
 from reports.errors import (
@@ -52,6 +54,21 @@ class Drafting(Part):
             and draft.confidence >= self.settings.reports.min_confidence
         )
 
+    def area_of(
+        self, latitude: float | None, longitude: float | None, address: str | None, text: str
+    ) -> str | None:
+        """The key of the area a draft is placed in (see Areas.place), if any."""
+        area = self.settings.areas.place(latitude, longitude, address, text)
+        return area.key if area else None
+
+    async def _update(self, conn: Connection, draft: Draft, **fields: object) -> Draft:
+        """Set the draft's fields and place it again: its place or its words may have changed."""
+        placed = dataclasses.replace(draft, **fields)  # type: ignore[arg-type]
+        fields["area"] = self.area_of(
+            placed.latitude, placed.longitude, placed.address, placed.text
+        )
+        return await drafts.update(conn, draft.id, self.now(), **fields)
+
     def check_text(self, text: str) -> None:
         if len(text) > self.settings.reports.max_text_chars:
             raise TextTooLong(self.settings.reports.max_text_chars)
@@ -83,6 +100,10 @@ class Drafting(Part):
             )
         if draft is None:
             raise FloodLimited()
+        area = self.area_of(None, None, None, text)
+        if area:
+            async with self.db.session() as conn:
+                draft = await drafts.update(conn, draft.id, draft.updated_at, area=area)
         return draft
 
     async def open_draft(self, resident_id: int) -> Draft | None:
@@ -112,7 +133,7 @@ class Drafting(Part):
                         "confidence": result.confidence,
                         "keywords": result.keywords,
                     }
-            return await drafts.update(conn, draft.id, self.now(), **fields)
+            return await self._update(conn, draft, **fields)
 
     async def describe(self, resident_id: int, draft_id: int, text: str) -> Draft:
         """Give a draft that began as a photo or a location its description."""
@@ -128,7 +149,7 @@ class Drafting(Part):
                     "confidence": result.confidence,
                     "keywords": result.keywords,
                 }
-            return await drafts.update(conn, draft.id, self.now(), **fields)
+            return await self._update(conn, draft, **fields)
 
     async def set_location(
         self, resident_id: int, draft_id: int, latitude: float, longitude: float
@@ -136,15 +157,13 @@ class Drafting(Part):
         check_location(latitude, longitude)
         async with self.db.transaction() as conn:
             draft = await own_open_draft(conn, resident_id, draft_id)
-            return await drafts.update(
-                conn, draft.id, self.now(), latitude=latitude, longitude=longitude
-            )
+            return await self._update(conn, draft, latitude=latitude, longitude=longitude)
 
     async def set_address(self, resident_id: int, draft_id: int, address: str) -> Draft:
         address = " ".join(address.split())[:200]
         async with self.db.transaction() as conn:
             draft = await own_open_draft(conn, resident_id, draft_id)
-            return await drafts.update(conn, draft.id, self.now(), address=address)
+            return await self._update(conn, draft, address=address)
 
     async def choose_category(self, resident_id: int, draft_id: int, category: str) -> Draft:
         if category not in self.settings.categories:

@@ -97,6 +97,7 @@ class Filing(Part):
                 address=draft.address,
                 status=Status.SUBMITTED,
                 now=now,
+                area=draft.area,
             )
             await record(conn, report.id, "submit", Status.SUBMITTED, now, group_key)
             await drafts.close(conn, draft.id, "submitted", now, report.id)
@@ -125,6 +126,8 @@ class Filing(Part):
         for case in candidates:
             assert case.latitude is not None and case.longitude is not None
             away = distance_m(draft.latitude, draft.longitude, case.latitude, case.longitude)
+            if case.area and draft.area and case.area != draft.area:
+                continue  # across a border: another community's (or road's) own case
             if away <= rules.duplicate_radius_m and case.resident_id != draft.resident_id:
                 raise DuplicateFound(case, away)
 

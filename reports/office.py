@@ -47,6 +47,11 @@ class Office(Part):
                         payload["overdue"].append(entry)  # type: ignore[union-attr]
                     elif upcoming.at <= end_of_day:
                         payload["due"].append(entry)  # type: ignore[union-attr]
+                listed = {str(t) for t in payload["new"]}  # type: ignore[union-attr]
+                listed |= {str(e[0]) for e in (*payload["due"], *payload["overdue"])}  # type: ignore[misc]
+                payload["areas"] = {
+                    r.ticket: r.area for r in (*cases, *new) if r.area and r.ticket in listed
+                }
                 target = f"digest:{key}"
                 await self.to_group(conn, DIGEST, key, target, now, None, payload)
         self.queued()

@@ -30,6 +30,7 @@ class Draft:
     created_at: float
     updated_at: float
     offered_report_id: int | None = None  # the open case the bot offered to follow
+    area: str | None = None  # the key of the area it is placed in (reports/areas.py)
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class Report:
     reopened: int = 0
     accepted_at: float | None = None
     resolved_at: float | None = None
+    area: str | None = None  # the key of the area it happened in (reports/areas.py)
 
 
 @dataclass(frozen=True)

@@ -46,12 +46,13 @@ async def insert(
     address: str | None,
     status: str,
     now: float,
+    area: str | None = None,
 ) -> Report:
     row = await fetch_one(
         conn,
         "INSERT INTO reports (ticket, resident_id, text, category, group_key,"
         " confidence, photos, latitude, longitude, address, status, created_at, updated_at,"
-        " assigned_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING *",
+        " assigned_at, area) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING *",
         (
             ticket,
             resident_id,
@@ -67,6 +68,7 @@ async def insert(
             now,
             now,
             now,
+            area,
         ),
     )
     report = _report(row)
@@ -134,6 +136,7 @@ EXPORT_COLUMNS = (
     "latitude",
     "longitude",
     "address",
+    "area",
     "text",
 )
 

@@ -20,6 +20,7 @@ from quizzes.bank_checks import (
     sources,
     uniquely_longest,
 )
+from tests.config_copy import link_data_folders
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = datetime.date(2026, 12, 2)
@@ -248,7 +249,7 @@ def test_check_bank_prints_the_problems_per_topic_and_fails(tmp_path: Path) -> N
     text = (ROOT / "config.toml").read_text("utf-8")
     config = tmp_path / "config.toml"
     config.write_text(text.replace('bank_dir = "quizzes/bank"', f'bank_dir = "{bank}"'), "utf-8")
-    (tmp_path / "keywords").symlink_to(ROOT / "keywords")
+    link_data_folders(tmp_path)
     result = subprocess.run(
         [sys.executable, str(ROOT / "bot.py"), "check-bank", "--config", str(config)],
         capture_output=True,

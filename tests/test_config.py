@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from settings import ConfigError, load_settings, parse_settings
+from tests.config_copy import link_data_folders
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -113,9 +114,7 @@ def test_check_config_prints_each_problem_with_its_key_and_fails(tmp_path: Path)
     text = (ROOT / "config.toml").read_text("utf-8").replace('group = "urban"', 'group = "urbn"', 1)
     bad = tmp_path / "config.toml"
     bad.write_text(text, encoding="utf-8")
-    (tmp_path / "keywords").symlink_to(ROOT / "keywords")
-    (tmp_path / "quizzes").symlink_to(ROOT / "quizzes")
-    (tmp_path / "faq").symlink_to(ROOT / "faq")
+    link_data_folders(tmp_path)
     result = run_cli("check-config", "--config", str(bad))
     assert result.returncode == 1
     assert (
@@ -143,9 +142,7 @@ def test_run_refuses_an_invalid_config_with_the_same_explanation(tmp_path: Path)
         (ROOT / "config.toml").read_text("utf-8").replace("max_per_hour = 10", "max_per_hour = 0"),
         encoding="utf-8",
     )
-    (tmp_path / "keywords").symlink_to(ROOT / "keywords")
-    (tmp_path / "quizzes").symlink_to(ROOT / "quizzes")
-    (tmp_path / "faq").symlink_to(ROOT / "faq")
+    link_data_folders(tmp_path)
     result = run_cli("run", "--config", str(bad), env={"BOT_TOKEN": "1:x"})
     assert result.returncode == 1
     assert result.stderr.strip() == "error: reports.max_per_hour: 0 is out of range 1..1000"
@@ -180,8 +177,7 @@ def test_a_broken_question_file_stops_the_bot_with_file_question_and_field(
     text = text.replace('bank_dir = "quizzes/bank"', f'bank_dir = "{bank}"')
     config = tmp_path / "config.toml"
     config.write_text(text, encoding="utf-8")
-    (tmp_path / "keywords").symlink_to(ROOT / "keywords")
-    (tmp_path / "faq").symlink_to(ROOT / "faq")
+    link_data_folders(tmp_path)
     result = run_cli("check-config", "--config", str(config))
     assert result.returncode == 1
     assert 't.toml: question "t-1": difficulty' in result.stderr
@@ -262,9 +258,7 @@ def test_check_config_names_a_bad_role(tmp_path: Path) -> None:
     text = text.replace('escalation = "supervision"', 'escalation = "supervison"')
     bad = tmp_path / "config.toml"
     bad.write_text(text, encoding="utf-8")
-    (tmp_path / "keywords").symlink_to(ROOT / "keywords")
-    (tmp_path / "quizzes").symlink_to(ROOT / "quizzes")
-    (tmp_path / "faq").symlink_to(ROOT / "faq")
+    link_data_folders(tmp_path)
     result = run_cli("check-config", "--config", str(bad))
     assert result.returncode == 1
     assert 'error: roles.escalation: "supervison" is not a group; groups are office,' in (

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from settings import ConfigError, MenuButton, parse_settings
+from tests.config_copy import link_data_folders
 from tests.test_config import ROOT, committed, run_cli
 
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
@@ -191,9 +192,7 @@ def test_check_config_names_a_missing_wechat_token(tmp_path: Path) -> None:
     text += '\n[wechat]\napp_id = "wx2c2769f8efd9abc2"\n'
     bad = tmp_path / "config.toml"
     bad.write_text(text, encoding="utf-8")
-    (tmp_path / "keywords").symlink_to(ROOT / "keywords")
-    (tmp_path / "quizzes").symlink_to(ROOT / "quizzes")
-    (tmp_path / "faq").symlink_to(ROOT / "faq")
+    link_data_folders(tmp_path)
     env = {**SECRETS, "WECHAT_TOKEN": ""}
     result = run_cli("check-config", "--config", str(bad), env=env)
     assert result.returncode == 1
@@ -206,9 +205,7 @@ def test_check_config_tells_the_wechat_mode(tmp_path: Path) -> None:
     text += '\n[wechat]\napp_id = "wx2c2769f8efd9abc2"\n'
     good = tmp_path / "config.toml"
     good.write_text(text, encoding="utf-8")
-    (tmp_path / "keywords").symlink_to(ROOT / "keywords")
-    (tmp_path / "quizzes").symlink_to(ROOT / "quizzes")
-    (tmp_path / "faq").symlink_to(ROOT / "faq")
+    link_data_folders(tmp_path)
     result = run_cli("check-config", "--config", str(good), env=SECRETS)
     assert result.returncode == 0, result.stderr
     assert "WeChat wx2c2769f8efd9abc2: safe mode (encrypted)" in result.stdout

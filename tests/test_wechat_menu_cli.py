@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from simulator.wechat import WeChatStandIn
+from tests.config_copy import link_data_folders
 
 ROOT = Path(__file__).resolve().parent.parent
 MENU = """
@@ -31,8 +32,7 @@ async def wechat_menu(tmp_path: Path, wx: WeChatStandIn, secret: str) -> tuple[i
     text += f'\n[wechat]\napp_id = "{wx.app_id}"\napi_base_url = "{wx.base_url}"\n' + MENU
     config = tmp_path / "config.toml"
     config.write_text(text, encoding="utf-8")
-    for folder in ("keywords", "quizzes", "faq"):
-        (tmp_path / folder).symlink_to(ROOT / folder)
+    link_data_folders(tmp_path)
     env = {
         **os.environ,
         "WECHAT_TOKEN": wx.token,

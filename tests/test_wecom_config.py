@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from settings import ConfigError, parse_settings
+from tests.config_copy import link_data_folders
 from tests.test_config import ROOT, committed, run_cli
 
 AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
@@ -256,9 +257,7 @@ def config_with(tmp_path: Path, extra: str) -> Path:
     text = (ROOT / "config.toml").read_text("utf-8") + extra
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")
-    (tmp_path / "keywords").symlink_to(ROOT / "keywords")
-    (tmp_path / "quizzes").symlink_to(ROOT / "quizzes")
-    (tmp_path / "faq").symlink_to(ROOT / "faq")
+    link_data_folders(tmp_path)
     return path
 
 

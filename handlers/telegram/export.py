@@ -98,6 +98,8 @@ def _cells(row: object, render: Renderer) -> list[object]:
             cells.append(render.group(value))
         elif column == "status":
             cells.append(texts.STATUS_NAMES.get(value, value))
+        elif column == "area":
+            cells.append(render.area(value) or value)
         elif column == "rating":
             cells.append(texts.RATING_NAMES.get(value, value))
         else:

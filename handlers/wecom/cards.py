@@ -160,6 +160,9 @@ def map_link(render: Renderer, report: Report) -> str | None:
 def _rows(render: Renderer, report: Report, history: list[Event]) -> list[JSON]:
     """The state first, then where, the photos, the latest step: at most WeCom's six."""
     rows = [_row(texts.WECOM_ROW_STATUS, texts.STATUS_NAMES.get(report.status, report.status))]
+    area = render.area(report.area)
+    if area:
+        rows.append(_row(texts.WECOM_ROW_AREA, area))
     if report.address:
         rows.append(_row(texts.WECOM_ROW_ADDRESS, report.address))
     url = map_link(render, report)
