@@ -106,6 +106,8 @@ def relocated_config(config: Path, db_path: Path) -> dict[str, Any]:
             raw["classifier"][key] = str(base / raw["classifier"][key])
     quizzes = raw.setdefault("quizzes", {})
     quizzes["bank_dir"] = str(base / quizzes.get("bank_dir", "quizzes/bank"))
+    if "file" in raw.get("areas", {}):
+        raw["areas"]["file"] = str(base / raw["areas"]["file"])
     for category in raw["categories"].values():
         if "keywords_file" in category:
             category["keywords_file"] = str(base / category["keywords_file"])

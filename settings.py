@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reports.areas import Areas, load_areas
 from reports.deadlines import Limits
 from reports.keywords import KeywordFileError, KeywordTable, parse_keyword_file
 
@@ -203,6 +204,9 @@ class Settings:
     roles: Roles = field(default_factory=Roles)
     wechat: WeChatSettings | None = None  # None: no [wechat] table, Telegram only
     wecom: WeComSettings | None = None  # None: no [wecom] table, no group on WeCom
+    # [areas]: the district's communities, villages and road sections (none: no file).
+    areas: Areas = field(default_factory=Areas)
+    areas_min_cases: int = 5  # an area is ranked in /stats from this many cases
 
     @property
     def group_keys(self) -> tuple[str, ...]:
@@ -248,7 +252,8 @@ def parse_settings(
         raw,
         "",
         {"admins", "timezone", "telegram", "storage", "reports", "outbox", "groups", "roles"}
-        | {"categories", "classifier", "quizzes", "survey", "demo", "stats", "wechat", "wecom"},
+        | {"categories", "classifier", "quizzes", "survey", "demo", "stats", "wechat", "wecom"}
+        | {"areas"},
     )
     env = os.environ if environ is None else environ
     admins = v.int_list(raw, "admins", default=[])
@@ -414,6 +419,18 @@ def parse_settings(
                 f"{wecom.port} is [wechat] port too; the two callbacks need a port each",
             )
 
+    areas_table = v.table(raw, "areas")
+    v.unknown_keys(areas_table, "areas", {"file", "min_cases"})
+    areas_min_cases = v.integer(areas_table, "min_cases", "areas", 5, 1, 10000)
+    areas = Areas()
+    areas_file = v.string(areas_table, "file", "areas", default="")
+    if areas_file:
+        try:
+            areas = load_areas(base_dir / areas_file)
+        except ConfigError as exc:
+            for problem in exc.problems:
+                v.problem("areas.file", problem)
+
     if v.problems:
         raise ConfigError(v.problems)
     return Settings(
@@ -444,6 +461,8 @@ def parse_settings(
         roles=roles,
         wechat=wechat,
         wecom=wecom,
+        areas=areas,
+        areas_min_cases=areas_min_cases,
     )
 
 

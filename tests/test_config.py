@@ -115,6 +115,7 @@ def test_check_config_prints_each_problem_with_its_key_and_fails(tmp_path: Path)
     bad.write_text(text, encoding="utf-8")
     (tmp_path / "keywords").symlink_to(ROOT / "keywords")
     (tmp_path / "quizzes").symlink_to(ROOT / "quizzes")
+    (tmp_path / "areas").symlink_to(ROOT / "areas")
     result = run_cli("check-config", "--config", str(bad))
     assert result.returncode == 1
     assert (
@@ -144,6 +145,7 @@ def test_run_refuses_an_invalid_config_with_the_same_explanation(tmp_path: Path)
     )
     (tmp_path / "keywords").symlink_to(ROOT / "keywords")
     (tmp_path / "quizzes").symlink_to(ROOT / "quizzes")
+    (tmp_path / "areas").symlink_to(ROOT / "areas")
     result = run_cli("run", "--config", str(bad), env={"BOT_TOKEN": "1:x"})
     assert result.returncode == 1
     assert result.stderr.strip() == "error: reports.max_per_hour: 0 is out of range 1..1000"
@@ -178,6 +180,7 @@ def test_a_broken_question_file_stops_the_bot_with_file_question_and_field(
     text = text.replace('bank_dir = "quizzes/bank"', f'bank_dir = "{bank}"')
     config = tmp_path / "config.toml"
     config.write_text(text, encoding="utf-8")
+    (tmp_path / "areas").symlink_to(ROOT / "areas")
     (tmp_path / "keywords").symlink_to(ROOT / "keywords")
     result = run_cli("check-config", "--config", str(config))
     assert result.returncode == 1
@@ -261,6 +264,7 @@ def test_check_config_names_a_bad_role(tmp_path: Path) -> None:
     bad.write_text(text, encoding="utf-8")
     (tmp_path / "keywords").symlink_to(ROOT / "keywords")
     (tmp_path / "quizzes").symlink_to(ROOT / "quizzes")
+    (tmp_path / "areas").symlink_to(ROOT / "areas")
     result = run_cli("check-config", "--config", str(bad))
     assert result.returncode == 1
     assert 'error: roles.escalation: "supervison" is not a group; groups are office,' in (

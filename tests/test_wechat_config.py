@@ -193,6 +193,7 @@ def test_check_config_names_a_missing_wechat_token(tmp_path: Path) -> None:
     bad.write_text(text, encoding="utf-8")
     (tmp_path / "keywords").symlink_to(ROOT / "keywords")
     (tmp_path / "quizzes").symlink_to(ROOT / "quizzes")
+    (tmp_path / "areas").symlink_to(ROOT / "areas")
     env = {**SECRETS, "WECHAT_TOKEN": ""}
     result = run_cli("check-config", "--config", str(bad), env=env)
     assert result.returncode == 1
@@ -207,6 +208,7 @@ def test_check_config_tells_the_wechat_mode(tmp_path: Path) -> None:
     good.write_text(text, encoding="utf-8")
     (tmp_path / "keywords").symlink_to(ROOT / "keywords")
     (tmp_path / "quizzes").symlink_to(ROOT / "quizzes")
+    (tmp_path / "areas").symlink_to(ROOT / "areas")
     result = run_cli("check-config", "--config", str(good), env=SECRETS)
     assert result.returncode == 0, result.stderr
     assert "WeChat wx2c2769f8efd9abc2: safe mode (encrypted)" in result.stdout

@@ -258,6 +258,7 @@ def config_with(tmp_path: Path, extra: str) -> Path:
     path.write_text(text, encoding="utf-8")
     (tmp_path / "keywords").symlink_to(ROOT / "keywords")
     (tmp_path / "quizzes").symlink_to(ROOT / "quizzes")
+    (tmp_path / "areas").symlink_to(ROOT / "areas")
     return path
 
 
