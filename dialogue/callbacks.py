@@ -113,12 +113,12 @@ def parse(data: str | None) -> Button | None:
     button = Button(scope, action, int(item_id), arg)
     if action == "qa" and quiz_answer_of(button) is None:
         return None
-    if scope == "q" and not _survey_arg_ok(action, arg):
+    if scope == "q" and not survey_arg_ok(action, arg):
         return None
     return button
 
 
-def _survey_arg_ok(action: str, arg: str | None) -> bool:
+def survey_arg_ok(action: str, arg: str | None) -> bool:
     if action in SURVEY_ARGS:
         return arg in SURVEY_ARGS[action]
     if action == "pc":
