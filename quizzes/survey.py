@@ -59,24 +59,6 @@ class RoundReport:
     figures: SurveyFigures
 
 
-@dataclass(frozen=True)
-class RoundFigures:
-    round_id: int
-    started_at: float
-    respondents: int
-    supporting: int  # 支持 + 比较支持
-    aware: int
-    answered_aware: int
-
-    @property
-    def support_rate(self) -> float | None:
-        return self.supporting / self.respondents if self.respondents else None
-
-    @property
-    def awareness_rate(self) -> float | None:
-        return self.aware / self.answered_aware if self.answered_aware else None
-
-
 class SurveyService:
     def __init__(
         self,
@@ -184,9 +166,3 @@ class SurveyService:
         """Every answer of every round, without who gave it (storage.survey.EXPORT_COLUMNS)."""
         async with self.db.session() as conn:
             return await survey.export_rows(conn)
-
-    async def figures(self, rounds: int = 6) -> list[RoundFigures]:
-        """Each of the latest rounds' figures, oldest first (for the trend)."""
-        async with self.db.session() as conn:
-            rows = await survey.figures(conn, rounds)
-        return [RoundFigures(*r) for r in reversed(rows)]

@@ -140,17 +140,3 @@ async def export_rows(conn: Connection) -> list[tuple[object, ...]]:
         f"SELECT {', '.join(EXPORT_COLUMNS)} FROM survey_answers ORDER BY round_id, at",
     )
     return [tuple(r) for r in rows]
-
-
-async def figures(conn: Connection, rounds: int) -> list[tuple[int, float, int, int, int, int]]:
-    """Newest rounds first: (id, started_at, respondents, supporting, aware, answered_aware)."""
-    rows = await fetch_all(
-        conn,
-        "SELECT r.id, r.started_at, COUNT(a.support),"
-        " SUM(CASE WHEN a.support IN ('support', 'rather') THEN 1 ELSE 0 END),"
-        " SUM(CASE WHEN a.aware = 1 THEN 1 ELSE 0 END), COUNT(a.aware)"
-        " FROM survey_rounds r LEFT JOIN survey_answers a ON a.round_id = r.id"
-        " GROUP BY r.id ORDER BY r.id DESC LIMIT ?",
-        (rounds,),
-    )
-    return [(r[0], r[1], int(r[2]), int(r[3]), int(r[4]), int(r[5])) for r in rows]

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import pytest
 
+from dialogue import texts
+from dialogue.survey_figures import survey_stats_text
+from quizzes.survey import RoundReport
 from quizzes.survey_stats import (
     ADULT,
     OUT_AGE,
@@ -94,3 +99,11 @@ def test_a_community_under_30_answers_is_flagged() -> None:
 def test_unaware_counts_against_support() -> None:
     figures = survey_figures([adult("east"), adult("east", "unaware")], [EAST])
     assert figures.communities[0].rates["support"] == Rate(1, 2)
+
+
+def test_the_stats_text_fits_one_telegram_message_however_many_communities() -> None:
+    many = [Community(f"c{i}", f"第{i}社区居民委员会", 1000) for i in range(300)]
+    answers = [adult(f"c{i}") for i in range(300)]
+    report = RoundReport(1, 0.0, survey_figures(answers, many))
+    text = survey_stats_text(report, ZoneInfo("Asia/Shanghai"))
+    assert len(text) <= 4096 and text.endswith(texts.SURVEY_UNCOVERED)
