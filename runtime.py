@@ -82,7 +82,7 @@ class Runtime:
         self.quizzes = QuizService(
             self.db, load_bank(settings.quiz_bank_dir), settings.quiz_round_size
         )
-        self.surveys = SurveyService(self.db, settings.survey_every_days)
+        self.surveys = SurveyService(self.db, settings.survey_every_days, areas=settings.areas)
         self.telegram: TelegramChannel = TelegramChannel(
             settings,
             token,

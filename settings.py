@@ -66,6 +66,13 @@ class Roles:
     weekly_report: str = "office"  # gets the weekly report (办公室)
     notices: str = "office"  # is told of a message refused for good (办公室)
     praise: str = "publicity"  # selects the 身边好人 residents recommend (宣传教育组)
+    # may see the survey's reasons for not supporting (宣传教育组); "" when unset and
+    # the default group is not configured: then only the admins do.
+    survey_reasons: str = "publicity"
+
+
+# Roles a district may leave without a group when their default group is not configured.
+OPTIONAL_ROLES = frozenset({"survey_reasons"})
 
 
 @dataclass(frozen=True)
@@ -565,7 +572,9 @@ def _parse_roles(
         path = f"roles.{role}"
         default = getattr(defaults, role)
         if role not in table:
-            if default not in written and written:
+            if role in OPTIONAL_ROLES and default not in written and written:
+                chosen[role] = ""
+            elif default not in written and written:
                 v.problem(
                     path,
                     f'missing, and its default group "{default}" is not configured; '

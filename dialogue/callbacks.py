@@ -12,14 +12,32 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from quizzes.survey import REASONS, SUPPORT
+from quizzes.survey_stats import AGES, OUTSIDE, UNDISCLOSED
+
 VERSION = "v1"
 DRAFT_ACTIONS = frozenset({"ok", "cat", "set", "no", "back", "loc", "fol", "new"})
 REPORT_ACTIONS = frozenset({"acc", "res", "rej", "mv", "to", "back", "rt", "dup", "ask"})
 # Actions whose button carries an argument: a category, a group key or a rating.
-WITH_ARG = frozenset({"set", "to", "rt", "fol", "sv", "qa", "thx"})
+WITH_ARG = frozenset(
+    {"set", "to", "rt", "fol", "sv", "qa", "vo", "wy", "pc", "cp", "ag", "lv", "thx"}
+)
 # The resident's buttons on a filed report; the others are the groups'.
 RESIDENT_REPORT_ACTIONS = frozenset({"rt"})
-QUIZ_ACTIONS = frozenset({"sub", "go", "sv", "qa"})
+# The survey's buttons (scope q): sv support or awareness, vo the volunteer indicator,
+# wy why not, pc a community (cp a page of them), ag an age band, lv six months here,
+# me 修改我的信息. Each argument is one the dialogue offers, or the data is not ours.
+SURVEY_ARGS: dict[str, frozenset[str]] = {
+    "sv": frozenset({*SUPPORT, "yes", "no"}),
+    "vo": frozenset(SUPPORT),
+    "wy": frozenset({*REASONS, "skip"}),
+    "ag": frozenset(AGES),
+    "lv": frozenset({"yes", "no"}),
+}
+SURVEY_ACTIONS = frozenset({*SURVEY_ARGS, "pc", "cp", "me"})
+QUIZ_ACTIONS = frozenset({"sub", "go", "qa", *SURVEY_ACTIONS})
+# A community's argument: an area key (reports.areas.AREA_KEY), 不在本区 or 不方便说.
+_COMMUNITY = re.compile(r"[a-z][a-z0-9_]{0,31}|" + OUTSIDE + "|" + UNDISCLOSED)
 # A nomination of 身边好人 (scope "n"): the resident's 提交 (ok), 添加位置 (loc), 可以/不公开姓名
 # (pub/anon), 这是要反映问题 (rep), 取消 (no); 转达感谢 for the case in the argument (thx) or
 # go on with the nomination (nom); the praise group's 选入 (sel) and 暂不选入 (dec).
@@ -75,6 +93,12 @@ def survey_button(answer: str) -> str:
     return _encode("q", "sv", 0, answer)
 
 
+def survey_choice(action: str, arg: str | None = None) -> str:
+    """A survey button: an answer, a reason, a profile item, or 修改我的信息."""
+    assert action in SURVEY_ACTIONS
+    return _encode("q", action, 0, arg)
+
+
 def quiz_answer(round_id: int, position: int, option: int) -> str:
     """An answer to question `position` of a text quiz's round (a channel without polls)."""
     return _encode("q", "qa", round_id, f"{position}_{option}")
@@ -128,4 +152,16 @@ def parse(data: str | None) -> Button | None:
         return None
     if action == "thx" and not _is_id(arg or ""):
         return None  # 转达感谢 names a case by its id
+    if scope == "q" and not survey_arg_ok(action, arg):
+        return None
     return button
+
+
+def survey_arg_ok(action: str, arg: str | None) -> bool:
+    if action in SURVEY_ARGS:
+        return arg in SURVEY_ARGS[action]
+    if action == "pc":
+        return arg is not None and _COMMUNITY.fullmatch(arg) is not None
+    if action == "cp":
+        return arg is not None and _is_number(arg)
+    return True

@@ -10,6 +10,7 @@ from dialogue import callbacks, texts
 from dialogue.choices import Choice, Keyboard, keyboard
 from quizzes.push import SURVEY_PUSH
 from quizzes.survey import SUPPORT
+from quizzes.survey_stats import OUTSIDE, UNDISCLOSED
 from reports.records import Draft, Event, Nomination, Report
 from reports.states import Action, allowed_actions
 from settings import FALLBACK_CATEGORY, Settings
@@ -700,6 +701,82 @@ def aware_markup() -> Keyboard:
             ]
         ]
     )
+
+
+# Communities offered a page at a time: with 更多, 不在本区 and 不方便说 a page is ten
+# choices, the most a WeChat menu shows.
+COMMUNITIES_PER_PAGE = 7
+
+
+def volunteer_markup() -> Keyboard:
+    """The volunteer indicator's five answers, two a row."""
+    buttons = [
+        Choice(texts.SURVEY_CHOICES[key], callbacks.survey_choice("vo", key)) for key in SUPPORT
+    ]
+    return keyboard([buttons[:2], buttons[2:4], buttons[4:]])
+
+
+def reason_markup() -> Keyboard:
+    """Why not quite supporting: the reasons, and 跳过."""
+    buttons = [
+        Choice(label, callbacks.survey_choice("wy", key))
+        for key, label in texts.SURVEY_REASONS.items()
+    ]
+    skip = Choice(texts.SURVEY_REASON_SKIP, callbacks.survey_choice("wy", "skip"))
+    return keyboard([buttons[:2], buttons[2:4], [*buttons[4:], skip]])
+
+
+def community_pages(count: int) -> int:
+    return max(1, -(-count // COMMUNITIES_PER_PAGE))
+
+
+def community_markup(communities: list[tuple[str, str]], page: int) -> Keyboard:
+    """A page of (key, name) communities, two a row; 更多 (round to the first page
+    after the last), 不在本区 and 不方便说."""
+    pages = community_pages(len(communities))
+    start = (page - 1) * COMMUNITIES_PER_PAGE
+    shown = [
+        Choice(name, callbacks.survey_choice("pc", key))
+        for key, name in communities[start : start + COMMUNITIES_PER_PAGE]
+    ]
+    rows = [shown[i : i + 2] for i in range(0, len(shown), 2)]
+    if pages > 1:
+        following = str(page % pages + 1)
+        rows.append([Choice(texts.SURVEY_COMMUNITY_MORE, callbacks.survey_choice("cp", following))])
+    rows.append(
+        [
+            Choice(texts.SURVEY_COMMUNITY_OUTSIDE, callbacks.survey_choice("pc", OUTSIDE)),
+            Choice(texts.SURVEY_COMMUNITY_UNDISCLOSED, callbacks.survey_choice("pc", UNDISCLOSED)),
+        ]
+    )
+    return keyboard(rows)
+
+
+def age_markup() -> Keyboard:
+    return keyboard(
+        [
+            [
+                Choice(label, callbacks.survey_choice("ag", key))
+                for key, label in texts.SURVEY_AGES.items()
+            ]
+        ]
+    )
+
+
+def lived_markup() -> Keyboard:
+    return keyboard(
+        [
+            [
+                Choice(label, callbacks.survey_choice("lv", key))
+                for key, label in texts.SURVEY_LIVED.items()
+            ]
+        ]
+    )
+
+
+def edit_profile_markup() -> Keyboard:
+    """修改我的信息, after the survey."""
+    return keyboard([[Choice(texts.SURVEY_EDIT_PROFILE, callbacks.survey_choice("me"))]])
 
 
 def quiz_offer_markup() -> Keyboard:

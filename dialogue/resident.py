@@ -64,6 +64,8 @@ class Reply:
     asks_location: bool = False
     # The resident's next text answers this prompt (a 不满意 comment).
     asks_comment: int | None = None
+    # The resident's next text is their reason for not supporting (the survey's).
+    asks_survey_reason: bool = False
     # The resident's next text may be this draft's address (after 添加位置), where the
     # channel cannot reply to the card itself.
     asks_address: int | None = None

@@ -390,11 +390,6 @@ SURVEY_AWARE_YES = "知道"
 SURVEY_AWARE_NO = "不知道"
 SURVEY_THANKS = "感谢您的回答！本轮内可随时修改。"
 SURVEY_NONE = "还没有调查数据。"
-SURVEY_STATS_TITLE = "📋 创建支持率调查（目标 90%）"
-SURVEY_STATS_LINE = "{mark} {day} 起：{respondents} 人参与｜支持率 {support}｜知晓率 {aware}"
-SURVEY_SUPPORT_RATE = "支持率"
-SURVEY_AWARENESS_RATE = "知晓率"
-SURVEY_CHART_TITLE = "各轮调查支持率与知晓率（虚线为 90% 目标）"
 QUIZ_STATS_TITLE = "📚 答题统计：{people} 人参与，共答 {answers} 题（按正确率从低到高）"
 QUIZ_STATS_LINE = "{topic}：{answers} 题，正确率 {accuracy:.0%}"
 QUIZ_STATS_HINT = "正确率最低的主题，是宣传教育组最该加强宣传的内容。"
@@ -662,3 +657,80 @@ MY_REPORTS_AREA = "{line}　{area}"
 WECOM_ROW_AREA = "区域"
 EXPORT_HEADERS["area"] = "区域"  # the CSV's column, after 地址
 DIGEST_AREA_ITEM = "{ticket}·{area}"  # a case in the daily digest, where it is
+
+
+# --------------------------------------------------------------------------- survey (issue 13)
+# The survey made defensible: who answers (profile), why not, the volunteer indicator,
+# and the office's figures against the assessment's 90%.
+
+SURVEY_REASON_QUESTION = "您不太支持的主要原因是？（可选，可跳过）"
+SURVEY_REASONS = {
+    "daily_life": "影响生活/出行",
+    "publicity": "宣传不到位",
+    "formalism": "形式主义",
+    "unsolved": "问题反映了没解决",
+    "other": "其他",
+}
+SURVEY_REASON_SKIP = "跳过"
+SURVEY_REASON_MORE = "谢谢！如愿意，可直接回复文字写下具体原因或建议（可不填）。"
+SURVEY_REASON_NOTED = "已记下您的意见，宣传教育组会汇总研究。谢谢！"
+SURVEY_VOLUNTEER_QUESTION = "您对本区的志愿服务活动认同和支持吗？"
+SURVEY_PROFILE_INTRO = "为了让调查结果更准确，请再回答几个简单问题（只问一次，可随时修改）："
+SURVEY_COMMUNITY_QUESTION = "您住在哪个社区或村？"
+SURVEY_COMMUNITY_PAGE = "您住在哪个社区或村？（第 {page}/{pages} 页）"
+SURVEY_COMMUNITY_MORE = "更多社区/村 ▶"
+SURVEY_COMMUNITY_OUTSIDE = "不在本区"
+SURVEY_COMMUNITY_UNDISCLOSED = "不方便说"
+SURVEY_AGE_QUESTION = "您的年龄是？"
+SURVEY_AGES = {"under_18": "18岁以下", "18_65": "18至65岁", "over_65": "超过65岁"}
+SURVEY_LIVED_QUESTION = "您在本区居住满6个月了吗？"
+SURVEY_LIVED = {"yes": "是", "no": "否"}
+SURVEY_DONE = "感谢您参与调查！本轮内可随时修改答案，发 /survey 重新作答。"
+SURVEY_PROFILE_SAVED = "您的信息已保存，谢谢！"
+SURVEY_EDIT_PROFILE = "✏️ 修改我的信息"
+SURVEY_STATS_NOT_ADMIN = "无权限：只有区创建办管理员可以查看调查统计。"
+SURVEY_STATS_HEAD = "📋 创建支持率调查（{day} 起的一轮，目标 90%）"
+SURVEY_STATS_COUNTS = (
+    "评估口径内（18–65岁、居住满6个月{in_district}）：{inside} 份；口径外另计 {outside} 份{why}"
+)
+SURVEY_STATS_IN_DISTRICT = "、本区社区/村"
+SURVEY_OUT_REASONS = {
+    "age": "年龄不在18–65岁",
+    "short": "居住不满6个月",
+    "district": "不在本区",
+    "unknown": "未填全信息",
+}
+SURVEY_MEASURES = {"support": "支持率", "aware": "知晓率", "volunteer": "志愿服务认同支持率"}
+SURVEY_WEIGHTED_LINE = "{mark} {measure}：{rate}（95%区间 {low}–{high}）"
+SURVEY_UNWEIGHTED_LINE = "{measure}：{rate}（95%区间 {low}–{high}，{n} 份）"
+SURVEY_MARKS = "✅ 区间下限也达到90%　⚠️ 估计值达到但区间跨过90%　❌ 未达到90%"
+SURVEY_NO_RATE = "{measure}：暂无"
+SURVEY_WEIGHTED_TITLE = "按社区人口加权的全区数字（覆盖人口 {covered}，有效样本量 {n_eff}）："
+SURVEY_NOT_WEIGHTED = "未配置社区（[areas] file）：不问社区，不加权，以下为口径内未加权数字。"
+SURVEY_UNWEIGHTED_TITLE = "口径内未加权："
+SURVEY_COMMUNITY_TITLE = "各社区/村（份数｜支持率｜知晓率｜志愿服务）："
+SURVEY_COMMUNITY_LINE = "{name}：{n}｜{support}｜{aware}｜{volunteer}{flag}"
+SURVEY_TOO_FEW = " ⚠️样本不足"
+SURVEY_UNCOVERED = "没有答卷的社区/村不参与加权（视同与其他社区相同）。"
+SURVEY_CHART_COMMUNITIES = "各社区/村支持率及95%区间（虚线为 90% 目标；灰色为样本不足）"
+SURVEY_REASONS_NOT_ALLOWED = "无权限：只有区创建办管理员和{group}可以查看不支持的原因。"
+SURVEY_REASONS_TITLE = "🗒 本轮「不太支持/不支持」的原因（{day} 起）："
+SURVEY_REASONS_LINE = "{reason}：{count} 人"
+SURVEY_REASONS_NONE = "本轮还没有人说明不支持的原因。"
+SURVEY_REASONS_TEXTS = "最近的文字意见："
+SURVEY_REASONS_TEXT_LINE = "• {time} {text}"
+SURVEY_REASONS_HINT = "人数最多的原因，就是最能提高支持率的工作方向。"
+SURVEY_EXPORT_CAPTION = "调查答卷导出：共 {count} 份（不含群众身份信息）。"
+SURVEY_EXPORT_HEADERS = {
+    "round_id": "轮次",
+    "at": "时间",
+    "community": "社区/村",
+    "age": "年龄段",
+    "lived": "居住满6个月",
+    "support": "支持创建",
+    "aware": "知晓创建",
+    "volunteer": "志愿服务认同支持",
+    "reason": "不支持原因",
+    "reason_text": "原因说明",
+}
+SURVEY_YES_NO = {True: "是", False: "否"}

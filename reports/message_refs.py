@@ -23,6 +23,9 @@ NOMINATION = "nomination"
 # next text answers (a relayed question, a prompt) sits in their chat's one slot
 # under this message id, replaced by the next question, cleared once answered.
 AWAITED = "awaited"
+# A survey's question for a free-text reason (不太支持 / 不支持): a text answering it
+# is the resident's reason in the current round (subject id 0: the resident's own).
+SURVEY_REASON = "survey_reason"
 
 
 class MessageRefs(Part):
@@ -100,6 +103,12 @@ class MessageRefs(Part):
         async with self.db.session() as conn:
             ref = await message_refs.at_message(conn, channel, str(chat), str(message_id))
         return ref if ref is not None and ref.subject == subject else None
+
+    async def shows(
+        self, channel: str, chat: str | int, message_id: str | int, subject: str
+    ) -> bool:
+        """Whether a message shows this kind of subject (e.g. SURVEY_REASON)."""
+        return await self._at(channel, chat, message_id, subject) is not None
 
     async def draft_at(self, channel: str, chat: str | int, message_id: str | int) -> Draft | None:
         """The draft whose card a message is."""

@@ -141,8 +141,8 @@ def encode(button: Button) -> str:
         return callbacks.draft_button(button.action, button.id, button.arg)
     if button.scope == "r":
         return callbacks.report_button(button.action, button.id, button.arg)
-    if button.action == "sv":
-        return callbacks.survey_button(button.arg or "")
+    if button.action in callbacks.SURVEY_ACTIONS:
+        return callbacks.survey_choice(button.action, button.arg)
     if button.action == "qa":
         position, option = callbacks.quiz_answer_of(button) or (-1, -1)
         return callbacks.quiz_answer(button.id, position, option)
@@ -161,7 +161,15 @@ def buttons(draw: st.DrawFn) -> Button:
     if action == "qa":  # a text quiz's answer: question position and option
         position, option = draw(st.integers(0, 999)), draw(st.integers(0, 11))
         return Button(scope, action, item_id, f"{position}_{option}")
+    if scope == "q" and action in callbacks.SURVEY_ARGS:  # one of the answers offered
+        return Button(
+            scope, action, item_id, draw(st.sampled_from(sorted(callbacks.SURVEY_ARGS[action])))
+        )
     arg = draw(args) if action in callbacks.WITH_ARG else None
+    if scope == "q" and action == "cp":  # a page number
+        arg = str(draw(st.integers(1, 999)))
+    elif scope == "q" and action == "pc":  # an area key
+        arg = draw(st.from_regex(r"[a-z][a-z0-9_]{0,31}", fullmatch=True))
     return Button(scope, action, item_id, arg)
 
 
@@ -213,6 +221,8 @@ def test_a_button_is_accepted_only_with_an_action_of_its_scope_and_the_argument_
         and (arg is not None) == (action in callbacks.WITH_ARG)
         # a text quiz's answer names its round: never the 0 of buttons that name none
         and not (scope == "q" and action in callbacks.QUIZ_WITH_ID)
+        # the survey's buttons carry only the answers it offers
+        and not (scope == "q" and not callbacks.survey_arg_ok(action, arg))
     )
     assert (callbacks.parse(data) is not None) == valid
 

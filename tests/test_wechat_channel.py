@@ -254,20 +254,66 @@ async def test_the_daily_quiz_is_asked_as_numbered_choices_and_scored(
     assert name is not None and name.startswith("微信用户·")
 
 
-async def test_the_survey_asks_support_then_awareness(world: WeChatWorld) -> None:
-    await world.resident().click("survey")
-    question = await world.next_to(after=0)
-    assert question.text and texts.SURVEY_QUESTION in question.text
-    await world.resident().choose(question, texts.SURVEY_CHOICES["support"])
-    aware = await world.wx.wait_for(
+async def survey_step(world: WeChatWorld, fragment: str, after: int) -> Delivered:
+    """The first message since `after` that contains `fragment` (the survey's next question)."""
+    return await world.wx.wait_for(
         lambda: next(
-            (m for m in world.wx.sent_to(OPENID) if texts.SURVEY_AWARE_QUESTION in (m.text or "")),
-            None,
+            (m for m in world.wx.sent_to(OPENID)[after:] if fragment in (m.text or "")), None
         )
     )
-    await world.resident().choose(aware, texts.SURVEY_AWARE_YES)
-    [figures] = await world.tg.runtime.surveys.figures()
-    assert (figures.support_rate, figures.awareness_rate) == (1.0, 1.0)
+
+
+async def test_the_survey_asks_support_awareness_volunteering_then_who_answers(
+    world: WeChatWorld,
+) -> None:
+    await world.resident().click("survey")
+    step = await survey_step(world, texts.SURVEY_QUESTION, 0)
+    for label, then in (
+        (texts.SURVEY_CHOICES["support"], texts.SURVEY_AWARE_QUESTION),
+        (texts.SURVEY_AWARE_YES, texts.SURVEY_VOLUNTEER_QUESTION),
+        (texts.SURVEY_CHOICES["rather"], "（第 1/2 页）"),
+        (texts.SURVEY_COMMUNITY_MORE, "（第 2/2 页）"),
+        ("桃园村", texts.SURVEY_AGE_QUESTION),
+        ("18至65岁", texts.SURVEY_LIVED_QUESTION),
+        ("是", texts.SURVEY_DONE),
+    ):
+        after = len(world.wx.sent_to(OPENID))
+        await world.resident().choose(step, label)
+        step = await survey_step(world, then, after)
+    assert len(step.choices) == 1  # 修改我的信息
+    report = await world.tg.runtime.surveys.report()
+    assert report is not None and report.figures.in_population == 1
+    [taoyuan] = [c for c in report.figures.communities if c.community.key == "taoyuan"]
+    assert taoyuan.rates["volunteer"].rate == 1.0
+
+
+async def test_a_community_page_fits_one_wechat_menu(world: WeChatWorld) -> None:
+    await world.resident().click("survey")
+    step = await survey_step(world, texts.SURVEY_QUESTION, 0)
+    for label, then in (
+        (texts.SURVEY_CHOICES["support"], texts.SURVEY_AWARE_QUESTION),
+        (texts.SURVEY_AWARE_YES, texts.SURVEY_VOLUNTEER_QUESTION),
+    ):
+        after = len(world.wx.sent_to(OPENID))
+        await world.resident().choose(step, label)
+        step = await survey_step(world, then, after)
+    after = len(world.wx.sent_to(OPENID))
+    await world.resident().choose(step, texts.SURVEY_CHOICES["support"])
+    page = await survey_step(world, "（第 1/2 页）", after)
+    assert len(page.choices) == 10 and len(world.wx.sent_to(OPENID)[after:]) == 2
+
+
+async def test_a_text_after_not_supporting_is_the_reason(world: WeChatWorld) -> None:
+    await world.resident().click("survey")
+    question = await survey_step(world, texts.SURVEY_QUESTION, 0)
+    after = len(world.wx.sent_to(OPENID))
+    await world.resident().choose(question, texts.SURVEY_CHOICES["against"])
+    why = await survey_step(world, texts.SURVEY_REASON_QUESTION, after)
+    await world.resident().choose(why, texts.SURVEY_REASONS["unsolved"])
+    reply = await world.resident().say("路灯坏了三个月，反映了没人修")
+    assert reply is not None and reply["Content"] == texts.SURVEY_REASON_NOTED
+    counts, said = await world.tg.runtime.surveys.reasons(10)
+    assert counts == [("unsolved", 1)] and [t for _, t in said] == ["路灯坏了三个月，反映了没人修"]
 
 
 async def test_unfollowing_stops_the_daily_push(world: WeChatWorld) -> None:

@@ -65,11 +65,12 @@ def too_old_answer(query: CallbackQuery) -> str:
         return texts.BUTTON_TOO_OLD
     if button.scope == "d":
         return texts.BUTTON_TOO_OLD_DRAFT
+    if button.scope == "q" and button.action in callbacks.SURVEY_ACTIONS:
+        return texts.BUTTON_TOO_OLD_SURVEY
     if button.scope == "q":
         return {
             "go": texts.BUTTON_TOO_OLD_QUIZ,
             "sub": texts.BUTTON_TOO_OLD_SUBSCRIBE,
-            "sv": texts.BUTTON_TOO_OLD_SURVEY,
         }.get(button.action, texts.BUTTON_TOO_OLD)
     if button.action in callbacks.RESIDENT_REPORT_ACTIONS:
         return texts.BUTTON_TOO_OLD_RATING

@@ -30,7 +30,7 @@ from handlers.telegram.deps import BotContext
 from handlers.telegram.identity import resident_of
 from handlers.telegram.keyboards import inline
 from reports.errors import ReportError
-from reports.message_refs import CARD, PROMPT
+from reports.message_refs import CARD, PROMPT, SURVEY_REASON
 from reports.outbox import TELEGRAM
 from reports.throttle import Verdict
 
@@ -77,7 +77,7 @@ async def show_help(update: Update, context: BotContext) -> None:
 
 async def receive_text(update: Update, context: BotContext) -> None:
     """Start a report from a text; or answer what the text replies to (a prompt, a group's
-    question, a draft's card: its address)."""
+    question, the survey's reason, a draft's card: its address)."""
     d = context.deps
     message = update.effective_message
     resident = await resident_of(update.effective_user, context)
@@ -95,6 +95,9 @@ async def receive_text(update: Update, context: BotContext) -> None:
         asked = await refs.report_at_relay(TELEGRAM, chat, replied_id)
         if asked is not None:
             await show(message, await d.dialogue.answer(resident, asked, text), context)
+            return
+        if await refs.shows(TELEGRAM, chat, replied_id, SURVEY_REASON):
+            await show(message, await d.quiz_dialogue.reason_text(resident, text), context)
             return
         draft = await refs.draft_at(TELEGRAM, chat, replied_id)
         if draft is not None and draft.resident_id == resident and draft.status == "open":
@@ -139,7 +142,7 @@ async def show(message: Message, replies: list[Reply], context: BotContext) -> N
         markup: ReplyMarkup = inline(reply.choices)
         if reply.asks_location:
             markup = _location_keyboard()
-        elif reply.asks_comment is not None:
+        elif reply.asks_comment is not None or reply.asks_survey_reason:
             markup = ForceReply()
         sent = await message.reply_text(reply.text, reply_markup=markup)
         if reply.card is not None:
@@ -148,6 +151,8 @@ async def show(message: Message, replies: list[Reply], context: BotContext) -> N
             await d.message_refs.remember(
                 TELEGRAM, sent.chat_id, sent.message_id, PROMPT, reply.asks_comment
             )
+        if reply.asks_survey_reason:
+            await d.message_refs.remember(TELEGRAM, sent.chat_id, sent.message_id, SURVEY_REASON, 0)
 
 
 async def refresh_card(context: BotContext, reply: Reply) -> None:

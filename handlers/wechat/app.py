@@ -34,7 +34,7 @@ from quizzes.push import PushService
 from quizzes.service import QuizService
 from quizzes.survey import SurveyService
 from reports.delivery import OutboxService
-from reports.message_refs import AWAITED, CARD, PROMPT, RELAY
+from reports.message_refs import AWAITED, CARD, PROMPT, RELAY, SURVEY_REASON
 from reports.outbox import WECHAT
 from reports.services import ReportServices
 from reports.throttle import Throttle, Verdict
@@ -250,6 +250,8 @@ class WeChatChannel:
             elif awaited.subject == RELAY:
                 asked = await self.reports.cases.get_report(awaited.subject_id)
                 return await self.show(openid, await self.dialogue.answer(resident, asked, text))
+            elif awaited.subject == SURVEY_REASON:
+                return await self.show(openid, await self.quiz.reason_text(resident, text))
             elif awaited.subject == CARD:
                 draft = await self.reports.drafting.open_draft(resident)
                 if draft is not None and draft.id == awaited.subject_id:
@@ -306,6 +308,8 @@ class WeChatChannel:
                 await refs.remember(WECHAT, openid, AWAITED, PROMPT, reply.asks_comment)
             if reply.asks_address is not None:
                 await refs.remember(WECHAT, openid, AWAITED, CARD, reply.asks_address)
+            if reply.asks_survey_reason:
+                await refs.remember(WECHAT, openid, AWAITED, SURVEY_REASON, 0)
         if len(shown) == 1 and not shown[0].choices:
             return _fit(shown[0].text, TEXT_BYTES)
         for reply in shown:
