@@ -5,6 +5,7 @@ population; and the reasons for not supporting, for 宣传教育组."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -20,8 +21,13 @@ def pct(rate: float | None) -> str:
     return "—" if rate is None else f"{rate:.0%}"
 
 
-def survey_stats_text(report: RoundReport, tz: ZoneInfo, limit: int = MESSAGE_CHARS) -> str:
-    """The round's figures within `limit` characters."""
+def survey_stats_text(
+    report: RoundReport,
+    tz: ZoneInfo,
+    limit: int = MESSAGE_CHARS,
+    earlier: Sequence[RoundReport] = (),
+) -> str:
+    """The round's figures within `limit` characters, after the earlier rounds' trend."""
     f = report.figures
     day = datetime.fromtimestamp(report.started_at, tz).strftime("%m-%d")
     why = "、".join(
@@ -64,11 +70,27 @@ def survey_stats_text(report: RoundReport, tz: ZoneInfo, limit: int = MESSAGE_CH
                 )
             )
         table.append(texts.SURVEY_UNCOVERED)
+    if earlier:
+        head.append(texts.SURVEY_TREND_TITLE)
+        head += [_trend_line(r, tz) for r in [*earlier, report]]
     text = "\n".join(head + table)
     while len(text) > limit and len(table) > 1:
         table.pop(-2)  # the last communities give way; the note stays
         text = "\n".join([*head, *table[:-1], "…", table[-1]])
     return text
+
+
+def headline(report: RoundReport, measure: str) -> float | None:
+    """A round's figure for a measure: weighted by community where there are areas,
+    else over every answer in the population."""
+    weighted = report.figures.district.get(measure)
+    return weighted.rate if weighted is not None else report.figures.unweighted[measure].rate
+
+
+def _trend_line(report: RoundReport, tz: ZoneInfo) -> str:
+    day = datetime.fromtimestamp(report.started_at, tz).strftime("%m-%d")
+    rates = " · ".join(f"{texts.SURVEY_MEASURES[m]} {pct(headline(report, m))}" for m in MEASURES)
+    return texts.SURVEY_TREND_LINE.format(day=day, rates=rates, n=report.figures.in_population)
 
 
 def _weighted_line(measure: str, figure: Weighted | None) -> str:

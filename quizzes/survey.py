@@ -50,6 +50,10 @@ class Profile:
         return None
 
 
+# How many rounds /survey_stats shows as a trend.
+TREND_ROUNDS = 6
+
+
 @dataclass(frozen=True)
 class RoundReport:
     """A round's figures for the office."""
@@ -137,18 +141,21 @@ class SurveyService:
 
     async def report(self) -> RoundReport | None:
         """The latest round's figures; None before the first round."""
+        latest = await self.reports(1)
+        return latest[-1] if latest else None
+
+    async def reports(self, rounds: int = TREND_ROUNDS) -> list[RoundReport]:
+        """The figures of each of the latest rounds, oldest first (the trend)."""
+        found = []
         async with self.db.session() as conn:
-            latest = await survey.latest_round(conn)
-            if latest is None:
-                return None
-            rows = await survey.answers(conn, latest[0])
-        answers = [
-            Answer(
-                c, age, None if lived is None else bool(lived), s, None if a is None else bool(a), v
-            )
-            for c, age, lived, s, a, v in rows
-        ]
-        return RoundReport(latest[0], latest[1], survey_figures(answers, self.communities))
+            for round_id, started_at in await survey.recent_rounds(conn, rounds):
+                rows = await survey.answers(conn, round_id)
+                answers = [
+                    Answer(c, age, _flag(lived), s, _flag(a), v) for c, age, lived, s, a, v in rows
+                ]
+                figures = survey_figures(answers, self.communities)
+                found.append(RoundReport(round_id, started_at, figures))
+        return found
 
     async def reasons(self, texts: int) -> tuple[list[tuple[str, int]], list[tuple[float, str]]]:
         """The latest round's reasons for not supporting, counted (most given first),
@@ -166,3 +173,7 @@ class SurveyService:
         """Every answer of every round, without who gave it (storage.survey.EXPORT_COLUMNS)."""
         async with self.db.session() as conn:
             return await survey.export_rows(conn)
+
+
+def _flag(value: int | None) -> bool | None:
+    return None if value is None else bool(value)

@@ -11,6 +11,14 @@ async def latest_round(conn: Connection) -> tuple[int, float] | None:
     return None if row is None else (int(row[0]), row[1])
 
 
+async def recent_rounds(conn: Connection, limit: int) -> list[tuple[int, float]]:
+    """(id, started_at) of the newest `limit` rounds, oldest first."""
+    rows = await fetch_all(
+        conn, "SELECT id, started_at FROM survey_rounds ORDER BY id DESC LIMIT ?", (limit,)
+    )
+    return [(int(r[0]), float(r[1])) for r in reversed(rows)]
+
+
 async def insert_round(conn: Connection, now: float) -> int:
     """Start a round now; its id."""
     row = await fetch_one(

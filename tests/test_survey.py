@@ -224,3 +224,21 @@ async def test_a_new_round_starts_every_days_after_the_last(
         expected = ["support", "rather"] if rounds == 2 else ["rather"]
         assert [r[0] for r in answers] == expected
         assert {r[1] for r in answers} == {"zhongshan"}  # the profile carries over
+
+
+async def test_the_figures_show_the_trend_over_the_rounds_with_a_chart(
+    tmp_path: Path, classifier: object
+) -> None:
+    async with started_world(tmp_path, classifier, survey={"every_days": 3}) as world:
+        await answer(world, RESIDENT, "不支持", reason=texts.SURVEY_REASON_SKIP)
+        world.clock.advance(4 * 86400)
+        await answer(world, RESIDENT, "支持", profile=None)
+        after = len(world.api.sent_to(ADMIN))
+        world.api.send_text(ADMIN, "/survey_stats")
+        text = (await world.api.next_sent(ADMIN, after=after)).text
+        assert texts.SURVEY_TREND_TITLE in text
+        trend = text.split(texts.SURVEY_TREND_TITLE, 1)[1].splitlines()[1:3]
+        assert "支持率 0%" in trend[0] and "支持率 100%" in trend[1]
+        community_chart = await world.api.next_sent(ADMIN, after=after + 1)
+        trend_chart = await world.api.next_sent(ADMIN, after=after + 2)
+        assert community_chart.photo_file_ids and trend_chart.photo_file_ids

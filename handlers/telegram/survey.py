@@ -9,6 +9,8 @@ import csv
 import io
 import logging
 from datetime import datetime
+from functools import partial
+from zoneinfo import ZoneInfo
 
 import matplotlib
 
@@ -20,14 +22,14 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from dialogue import callbacks, texts
 from dialogue.render import Renderer
-from dialogue.survey_figures import survey_reasons_text, survey_stats_text
-from handlers.telegram.charts import FontMissing, cjk_font
+from dialogue.survey_figures import headline, survey_reasons_text, survey_stats_text
+from handlers.telegram.charts import FontMissing, cjk_font, trend_chart
 from handlers.telegram.deps import BotContext, refused_unless_admin_in_private
 from handlers.telegram.export import spreadsheet_safe
 from handlers.telegram.identity import resident_of
 from handlers.telegram.resident import show, show_pressed
-from quizzes.survey import TARGET
-from quizzes.survey_stats import OUTSIDE, UNDISCLOSED, CommunityFigures
+from quizzes.survey import TARGET, RoundReport
+from quizzes.survey_stats import MEASURES, OUTSIDE, UNDISCLOSED, CommunityFigures
 from storage.survey import EXPORT_COLUMNS
 
 log = logging.getLogger(__name__)
@@ -56,22 +58,32 @@ async def show_survey_stats(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if await refused_unless_admin_in_private(update, context, texts.STATS_NOT_ADMIN):
         return
-    report = await d.surveys.report()
-    if report is None:
+    rounds = await d.surveys.reports()
+    if not rounds:
         await message.reply_text(texts.SURVEY_NONE)
         return
-    await message.reply_text(survey_stats_text(report, d.render.tz))
-    if not report.figures.communities:
-        return
-    try:
-        chart = await asyncio.to_thread(
-            community_chart, report.figures.communities, d.settings.stats_font_file
-        )
-    except FontMissing as exc:
-        log.error("%s", exc)
-        await message.reply_text(texts.STATS_NO_FONT)
-        return
-    await message.reply_photo(chart)
+    report, earlier = rounds[-1], rounds[:-1]
+    await message.reply_text(survey_stats_text(report, d.render.tz, earlier=earlier))
+    charts = []
+    if report.figures.communities:
+        charts.append(partial(community_chart, report.figures.communities))
+    if earlier:
+        charts.append(partial(round_trend_chart, rounds, d.render.tz))
+    for draw in charts:
+        try:
+            chart = await asyncio.to_thread(draw, d.settings.stats_font_file)
+        except FontMissing as exc:
+            log.error("%s", exc)
+            await message.reply_text(texts.STATS_NO_FONT)
+            return
+        await message.reply_photo(chart)
+
+
+def round_trend_chart(rounds: list[RoundReport], tz: ZoneInfo, font_file: str | None) -> bytes:
+    """The headline figures round by round against the 90% target."""
+    labels = [datetime.fromtimestamp(r.started_at, tz).strftime("%m-%d") for r in rounds]
+    series = {texts.SURVEY_MEASURES[m]: [headline(r, m) for r in rounds] for m in MEASURES}
+    return trend_chart(texts.SURVEY_CHART_TREND, labels, series, TARGET, font_file)
 
 
 async def show_survey_reasons(update: Update, context: BotContext) -> None:
