@@ -20,6 +20,7 @@ from telegram.error import (
 )
 
 from dialogue import texts
+from dialogue.choices import Keyboard
 from dialogue.figures import stats_text, trend_text
 from dialogue.render import Renderer
 from handlers.courier import OutboxCourier
@@ -49,7 +50,7 @@ from reports.outbox import (
     WEEKLY_REPORT,
     OutboxItem,
 )
-from reports.records import Nomination
+from reports.records import MessageRef, Nomination
 from reports.services import ReportServices
 
 log = logging.getLogger(__name__)
@@ -326,11 +327,17 @@ class Courier(Worker, OutboxCourier):  # Telegram's worker: its 429s are its own
             text, markup = self.render.reopened_away(report, history), None
         else:
             text, markup = self.render.alert(report, history)
+        await self._edit(item, alert, text, markup)
+
+    async def _edit(
+        self, item: OutboxItem, shown: MessageRef, text: str, markup: Keyboard | None
+    ) -> None:
+        """Edit a message the group was shown; unchanged is fine (a retry after a timeout)."""
         try:
             await self.bot.edit_message_text(
                 text,
-                chat_id=int(alert.chat),
-                message_id=int(alert.message_id),
+                chat_id=int(shown.chat),
+                message_id=int(shown.message_id),
                 reply_markup=inline(markup),
                 read_timeout=self._timeout(item),
             )
@@ -436,17 +443,7 @@ class Courier(Worker, OutboxCourier):  # Telegram's worker: its 429s are its own
         if alert is None:
             return  # the alert is not out yet; when it goes, it shows the decision
         text, markup = self.render.nomination_alert(nomination)
-        try:
-            await self.bot.edit_message_text(
-                text,
-                chat_id=int(alert.chat),
-                message_id=int(alert.message_id),
-                reply_markup=inline(markup),
-                read_timeout=self._timeout(item),
-            )
-        except BadRequest as exc:
-            if "not modified" not in exc.message.lower():
-                raise
+        await self._edit(item, alert, text, markup)
 
     async def _case_thanks(self, item: OutboxItem) -> None:
         """A resident's thanks for a case, under its alert in its group's chat."""
