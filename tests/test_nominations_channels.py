@@ -20,6 +20,7 @@ from tests.test_nominations import (
     submitted,
 )
 from tests.wechat_world import OPENID, WeChatWorld, wechat_world
+from tests.wecom_setup import on_wecom
 from tests.world import World
 
 PRAISER = "liuxuan"  # of 宣传教育组's department on WeCom
@@ -33,20 +34,7 @@ async def wecom(tmp_path: Path, classifier: object) -> AsyncIterator[tuple[World
     async with WeComStandIn() as wc:
         wc.add_user(PRAISER, "刘宣传", [PUBLICITY_DEPARTMENT])
         wc.add_user(OUTSIDER, "李四", [PUBLICITY_DEPARTMENT])
-        environ = {
-            "WECOM_SECRET": wc.secret,
-            "WECOM_TOKEN": wc.token,
-            "WECOM_ENCODING_AES_KEY": wc.encoding_aes_key,
-        }
-        overrides = {
-            "wecom": {
-                "corp_id": wc.corp_id,
-                "agent_id": wc.agent_id,
-                "api_base_url": wc.base_url,
-                "port": 0,
-            },
-            "groups": {"publicity": {"wecom_party": PUBLICITY_DEPARTMENT}},
-        }
+        environ, overrides = on_wecom(wc, "publicity", PUBLICITY_DEPARTMENT)
         async with started_world(tmp_path, classifier, environ, **overrides) as tg:
             assert tg.runtime.wecom is not None
             wc.callback_url = tg.runtime.wecom.callback_url

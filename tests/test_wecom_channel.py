@@ -16,6 +16,7 @@ from reports.records import Report
 from reports.states import Action
 from simulator.wecom import Delivered, WeComStandIn
 from tests.conftest import started_world
+from tests.wecom_setup import on_wecom
 from tests.world import World
 
 MEMBER = "zhanggong"  # of 城镇建设管理组's department on WeCom
@@ -36,21 +37,7 @@ async def world(tmp_path: Path, classifier: object) -> AsyncIterator[WeComWorld]
     async with WeComStandIn() as wc:
         wc.add_user(MEMBER, "张工", [URBAN_DEPARTMENT])
         wc.add_user(OUTSIDER, "李四", [URBAN_DEPARTMENT])
-        environ = {
-            "WECOM_SECRET": wc.secret,
-            "WECOM_TOKEN": wc.token,
-            "WECOM_ENCODING_AES_KEY": wc.encoding_aes_key,
-        }
-        overrides = {
-            "wecom": {
-                "corp_id": wc.corp_id,
-                "agent_id": wc.agent_id,
-                "api_base_url": wc.base_url,
-                "port": 0,
-            },
-            # 城镇建设管理组 on WeCom (and on its Telegram chat too, as every test group).
-            "groups": {"urban": {"wecom_party": URBAN_DEPARTMENT}},
-        }
+        environ, overrides = on_wecom(wc, "urban", URBAN_DEPARTMENT)
         async with started_world(tmp_path, classifier, environ, **overrides) as tg:
             channel = tg.runtime.wecom
             assert channel is not None

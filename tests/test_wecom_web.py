@@ -18,6 +18,7 @@ from simulator import BotApiStandIn
 from simulator.wecom import WeComStandIn
 from simulator.wecom_web import WeComWebView
 from tests.conftest import started_world
+from tests.wecom_setup import on_wecom
 from tests.world import World
 
 MEMBER = "zhanggong"
@@ -75,20 +76,7 @@ async def page(tmp_path: Path, classifier: object) -> AsyncIterator[Page]:
     async with WeComStandIn() as wc:
         wc.add_department(URBAN_DEPARTMENT, "城镇建设管理组")
         wc.add_user(MEMBER, "张工", [URBAN_DEPARTMENT])
-        environ = {
-            "WECOM_SECRET": wc.secret,
-            "WECOM_TOKEN": wc.token,
-            "WECOM_ENCODING_AES_KEY": wc.encoding_aes_key,
-        }
-        overrides = {
-            "wecom": {
-                "corp_id": wc.corp_id,
-                "agent_id": wc.agent_id,
-                "api_base_url": wc.base_url,
-                "port": 0,
-            },
-            "groups": {"urban": {"wecom_party": URBAN_DEPARTMENT}},
-        }
+        environ, overrides = on_wecom(wc, "urban", URBAN_DEPARTMENT)
         async with started_world(tmp_path, classifier, environ, **overrides) as tg:
             assert tg.runtime.wecom is not None
             wc.callback_url = tg.runtime.wecom.callback_url
