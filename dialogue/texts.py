@@ -540,3 +540,16 @@ MY_REPORTS_AREA = "{line}　{area}"
 WECOM_ROW_AREA = "区域"
 EXPORT_HEADERS["area"] = "区域"  # the CSV's column, after 地址
 DIGEST_AREA_ITEM = "{ticket}·{area}"  # a case in the daily digest, where it is
+
+# --- Areas: the leaders' read-only copies (领导帮包), /stats per area and the 通报 map ------
+# A copy has no buttons: the working group acts, the leader follows.
+LEADER_COPY_ALERT = "【抄送】{area}：新反映（由{group}办理，仅供知悉）"
+LEADER_COPY_ESCALATION = "【抄送】{area}：超时督办（仅供知悉）"
+REFUSAL_WHAT["leader_copy"] = "抄送区域负责人的消息"
+# The office's notice when a leader cannot get copies (once per leader and channel).
+LEADER_REFUSED_NOTICE = (
+    "⚠️ 抄送无法送达：{area}负责人{name}在 {channel} 上收不到抄送（{reason}）。\n"
+    "请提醒{name}先在 Telegram 私聊机器人发送 /start（企业微信：核对 userid），"
+    "此后的抄送会正常送达；在此之前不再重发、也不再提醒。"
+)
+LEADER_CHANNELS = {"telegram": "Telegram", "wecom": "企业微信"}

@@ -35,6 +35,7 @@ from reports.outbox import (
     DIGEST,
     EDIT_ALERT,
     GROUP_ALERT,
+    LEADER_COPY,
     NOTIFY_RESIDENT,
     OFFICE_NOTICE,
     REFUSAL_NOTICE,
@@ -44,6 +45,7 @@ from reports.outbox import (
     TICKET_RECEIPT,
     WEEKLY_REPORT,
     OutboxItem,
+    leader_of,
 )
 from reports.services import ReportServices
 
@@ -102,6 +104,9 @@ class Courier(Worker, OutboxCourier):  # Telegram's worker: its 429s are its own
             elif item.kind == WEEKLY_REPORT:
                 await self._weekly_report(item)
                 return
+            elif item.kind == LEADER_COPY:
+                await self._leader_copy(item)  # records its own outcome
+                return
             elif item.kind == DIGEST:
                 chat_id = self._group_chat(item.payload["group"])
                 text = self.render.digest(item.payload)
@@ -128,7 +133,7 @@ class Courier(Worker, OutboxCourier):  # Telegram's worker: its 429s are its own
             await self._refused(item, exc)
         except BadRequest as exc:  # before NetworkError: PTB derives it from that
             reason = exc.message.lower()
-            if "chat not found" in reason and not _private(item):
+            if "chat not found" in reason and not _private(item) and not _to_leader(item):
                 # A group whose chat_id is wrong or whose chat lost the bot: /bind mends it.
                 group = await self._group_of(item)
                 log.warning("group %s has no reachable chat: fix chat_id or /bind %s", group, group)
@@ -164,6 +169,11 @@ class Courier(Worker, OutboxCourier):  # Telegram's worker: its 429s are its own
         tell the office which message it was and why (once; a resident's own chat
         excepted: one who blocked the bot or left Telegram is nobody's task)."""
         error = f"{type(exc).__name__}: {exc.message}"
+        if _to_leader(item):
+            # Most often a leader who never started the bot ("can't initiate conversation").
+            log.warning("leader copy %s to %s refused: %s", item.id, item.recipient, error)
+            await self.outbox.refuse_leader_copy(item, error, exc.message)
+            return
         if _private(item):
             log.info("outbox item %s to %s refused: %s; given up", item.id, item.target, error)
             if item.kind == RELAY_QUESTION and item.report_id is not None:
@@ -351,6 +361,21 @@ class Courier(Worker, OutboxCourier):  # Telegram's worker: its 429s are its own
             await self.bot.send_photo(chat_id, chart, read_timeout=self._timeout(item))
         await self.outbox.sent(item)
 
+    async def _leader_copy(self, item: OutboxItem) -> None:
+        """A read-only copy of an alert or an escalation, in the leader's private chat."""
+        assert item.report_id is not None
+        leader = self.render.leader(item.recipient)
+        if leader is None or leader.telegram is None:
+            # Taken out of the areas file (or off Telegram) since: nobody to copy.
+            await self.outbox.give_up(item, f"no Telegram leader {item.recipient} any more")
+            return
+        report = await self.cases.get_report(item.report_id)
+        fresh = report.updated_at == report.created_at
+        history = [] if fresh else await self.cases.history(report.id)
+        text = self.render.leader_copy(report, history, item.payload)
+        await self.bot.send_message(leader.telegram, text, read_timeout=self._timeout(item))
+        await self.outbox.sent(item)
+
     async def _relay_question(self, item: OutboxItem) -> None:
         """A group's question, in the resident's chat, under the group's name only."""
         assert item.report_id is not None
@@ -448,6 +473,11 @@ class Courier(Worker, OutboxCourier):  # Telegram's worker: its 429s are its own
 def _private(item: OutboxItem) -> bool:
     """Whether an item goes to a resident's own chat (not to a working group's)."""
     return item.resident_id is not None
+
+
+def _to_leader(item: OutboxItem) -> bool:
+    """Whether an item is an area leader's copy (their own chat, not a group's)."""
+    return leader_of(item.recipient) is not None
 
 
 def _seconds(value: int | timedelta) -> float:

@@ -38,11 +38,13 @@ from reports.outbox import (
     DIGEST,
     EDIT_ALERT,
     GROUP_ALERT,
+    LEADER_COPY,
     REFUSAL_NOTICE,
     RELAY_ANSWER,
     WECOM,
     WEEKLY_REPORT,
     OutboxItem,
+    leader_of,
 )
 from reports.records import Report
 from reports.services import ReportServices
@@ -150,6 +152,9 @@ class WeComCourier(OutboxCourier):
                 await self._send_text(self._group_of(item), await self._weekly_text(item))
             elif item.kind == DIGEST:
                 await self._digest(item)
+            elif item.kind == LEADER_COPY:
+                await self._leader_copy(item)  # records its own outcome
+                return
             else:
                 await self.outbox.give_up(item, f"unknown kind {item.kind} for WeCom")
                 return
@@ -173,7 +178,11 @@ class WeComCourier(OutboxCourier):
             else:
                 await self.outbox.retry(item, str(exc), after=exc.retry_after)
         except WeComApiError as exc:
-            if exc.permanent:
+            if exc.permanent and leader_of(item.recipient) is not None:
+                # The leader's userid is not (or no longer) a member the app can reach.
+                log.warning("leader copy %s to %s refused: %s", item.id, item.recipient, exc)
+                await self.outbox.refuse_leader_copy(item, str(exc), exc.errmsg)
+            elif exc.permanent:
                 log.error(
                     "outbox item %s (%s to %s) refused for good: %s; the office is told",
                     item.id,
@@ -371,6 +380,20 @@ class WeComCourier(OutboxCourier):
         await self.outbox.sent(item)
 
     # ------------------------------------------------------------------ the rest
+
+    async def _leader_copy(self, item: OutboxItem) -> None:
+        """A read-only copy of an alert or an escalation, as a text to the leader's userid."""
+        leader = self.render.leader(item.recipient)
+        if leader is None or leader.wecom is None:
+            # Taken out of the areas file (or off WeCom) since: nobody to copy.
+            await self.outbox.give_up(item, f"no WeCom leader {item.recipient} any more")
+            return
+        report = await self._report(item)
+        fresh = report.updated_at == report.created_at
+        history = [] if fresh else await self.cases.history(report.id)
+        text = self.render.leader_copy(report, history, item.payload)
+        await self.client.send_text(text, touser=leader.wecom)
+        await self.outbox.sent(item)
 
     async def _digest(self, item: OutboxItem) -> None:
         """The morning list: in the group chat through its robot, else to each member."""
