@@ -553,3 +553,18 @@ LEADER_REFUSED_NOTICE = (
     "此后的抄送会正常送达；在此之前不再重发、也不再提醒。"
 )
 LEADER_CHANNELS = {"telegram": "Telegram", "wecom": "企业微信"}
+# /stats per area: the 通报 ranking by the mean of the three rates.
+STATS_BY_AREA = "— 按区域（{min_cases} 件及以上参与排名）—"
+STATS_AREA_RANKED = (
+    "{place}. {name}：{cases} 件｜按时受理 {response}｜办结 {resolution}｜满意 {satisfaction}"
+    "｜综合 {score}"
+)
+STATS_AREA_UNRANKED = (
+    "（不排名）{name}：{cases} 件｜按时受理 {response}｜办结 {resolution}｜满意 {satisfaction}"
+)
+STATS_AREA_QUIET = "无反映：{names}"
+STATS_AREA_MORE = "……另有 {count} 行未列出"
+# The 通报 map: each area coloured by its open cases.
+AREA_MAP_TITLE = "各区域在办问题分布（截至 {date}）"
+AREA_MAP_LEGEND = "在办工单（件）"
+AREA_MAP_LABEL = "{name}\n{count} 件"

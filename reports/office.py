@@ -14,6 +14,7 @@ from reports.outbox import DIGEST, WEEKLY_REPORT
 from reports.states import OPEN_STATUSES
 from reports.stats import Statistics
 from storage import reports
+from storage import stats as stats_db
 
 
 class Office(Part):
@@ -79,8 +80,19 @@ class Office(Part):
             limits.append((key, limit.accept_hours * HOUR, limit.resolve_hours * HOUR))
         async with self.db.session() as conn:
             return await stats.collect(
-                conn, until - days * 86400, until, limits, self.settings.groups
+                conn,
+                until - days * 86400,
+                until,
+                limits,
+                self.settings.groups,
+                [area.key for area in self.settings.areas],
             )
+
+    async def open_by_area(self) -> dict[str, int]:
+        """How many open cases each configured area has now (the 通报 map's colours)."""
+        async with self.db.session() as conn:
+            found = await stats_db.open_by_area(conn, OPEN_STATUSES)
+        return {area.key: found.get(area.key, 0) for area in self.settings.areas}
 
     async def queue_weekly_report(self) -> None:
         """Queue the weekly report (this week's figures against last week's) for its group."""

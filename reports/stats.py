@@ -5,7 +5,7 @@ from __future__ import annotations
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from storage import stats as stats_db
 from storage.db import Connection
@@ -62,6 +62,8 @@ class Statistics:
     by_group: dict[str, Figures]
     by_category: dict[str, Figures]
     total: Figures
+    # Each configured area's figures (none without areas); medians are not taken per area.
+    by_area: dict[str, Figures] = field(default_factory=dict)
 
 
 async def collect(
@@ -70,10 +72,12 @@ async def collect(
     until: float,
     limits: Iterable[tuple[str, float, float]],
     groups: Iterable[str],
+    areas: Iterable[str] = (),
 ) -> Statistics:
     """Count every case filed in [since, until) by group and category, in one pass,
     plus the median times to accept and to resolve per group, per category and overall."""
-    rows = await stats_db.counts(conn, since, until, list(limits))
+    limits = list(limits)
+    rows = await stats_db.counts(conn, since, until, limits)
     by_group: dict[str, Figures] = {g: Figures() for g in groups}
     by_category: dict[str, Figures] = {}
     total = Figures()
@@ -100,7 +104,12 @@ async def collect(
     by_group = {g: with_medians(f, f"group:{g}") for g, f in by_group.items()}
     by_category = {c: with_medians(f, f"category:{c}") for c, f in by_category.items()}
     total = with_medians(total, "*")
-    return Statistics(since, until, by_group, by_category, total)
+    by_area: dict[str, Figures] = {a: Figures() for a in areas}
+    if by_area:
+        for area, *counts in await stats_db.area_counts(conn, since, until, limits):
+            if area in by_area:  # an area taken out of the file since is not ranked
+                by_area[area] = Figures(*counts)
+    return Statistics(since, until, by_group, by_category, total, by_area)
 
 
 async def _medians(conn: Connection, since: float, until: float) -> dict[tuple[str, str], float]:

@@ -23,7 +23,7 @@ from dialogue import texts
 from dialogue.figures import stats_text, trend_text
 from dialogue.render import Renderer
 from handlers.courier import OutboxCourier
-from handlers.telegram.figures import chart_png
+from handlers.telegram.figures import chart_png, map_png
 from handlers.telegram.keyboards import inline
 from handlers.telegram.worker import Worker
 from reports.delivery import OutboxService
@@ -345,7 +345,8 @@ class Courier(Worker, OutboxCourier):  # Telegram's worker: its 429s are its own
         )
 
     async def _weekly_report(self, item: OutboxItem) -> None:
-        """This week's figures and chart, against last week's, to its group (two parts)."""
+        """This week's figures, chart and the areas' map, against last week's, to its group
+        (three parts, each recorded before the next)."""
         chat_id = self._group_chat(item.target)  # roles.weekly_report
         until = float(item.payload["until"])
         week = await self.office.statistics(7, until)
@@ -356,9 +357,15 @@ class Courier(Worker, OutboxCourier):  # Telegram's worker: its 429s are its own
             )
             await self.bot.send_message(chat_id, text, read_timeout=self._timeout(item))
             await self.outbox.advance(item, 1)
-        chart = await chart_png(self.render, week, 7)
-        if chart:
-            await self.bot.send_photo(chat_id, chart, read_timeout=self._timeout(item))
+        if item.step <= 1:
+            chart = await chart_png(self.render, week, 7)
+            if chart:
+                await self.bot.send_photo(chat_id, chart, read_timeout=self._timeout(item))
+            await self.outbox.advance(item, 2)
+        if self.render.settings.areas:
+            area_map = await map_png(self.render, await self.office.open_by_area(), until)
+            if area_map:
+                await self.bot.send_photo(chat_id, area_map, read_timeout=self._timeout(item))
         await self.outbox.sent(item)
 
     async def _leader_copy(self, item: OutboxItem) -> None:

@@ -28,6 +28,7 @@ from dialogue.choices import Choice, Keyboard, flat
 from dialogue.figures import stats_text, trend_text
 from dialogue.render import Renderer
 from handlers.courier import OutboxCourier
+from handlers.telegram.figures import map_png
 from handlers.wecom.cards import MAX_BUTTONS, CardView, alert_card, map_link, task_id
 from handlers.wecom.client import SYSTEM_BUSY, IpNotTrusted, WeComApiError, WeComBusy, WeComClient
 from reports.delivery import OutboxService
@@ -149,7 +150,8 @@ class WeComCourier(OutboxCourier):
                     self._group_of(item), self.render.refusal_notice(item.payload)
                 )
             elif item.kind == WEEKLY_REPORT:
-                await self._send_text(self._group_of(item), await self._weekly_text(item))
+                await self._weekly_report(item)  # records its own progress
+                return
             elif item.kind == DIGEST:
                 await self._digest(item)
             elif item.kind == LEADER_COPY:
@@ -405,8 +407,24 @@ class WeComCourier(OutboxCourier):
             return
         await self._send_text(key, text)
 
+    async def _weekly_report(self, item: OutboxItem) -> None:
+        """The week's figures as text, then the areas' map as an image (two parts)."""
+        group = self._group_of(item)
+        if item.step == 0:
+            await self._send_text(group, await self._weekly_text(item))
+            if not self.render.settings.areas:
+                await self.outbox.sent(item)
+                return
+            await self.outbox.advance(item, 1)
+        until = float(item.payload["until"])
+        area_map = await map_png(self.render, await self.office.open_by_area(), until)
+        if area_map:
+            media_id = await self.client.upload_image(area_map, "area_map.png")
+            await self.client.send_image(media_id, **self._recipients(group).address())
+        await self.outbox.sent(item)
+
     async def _weekly_text(self, item: OutboxItem) -> str:
-        """This week's figures against last week's, as text (WeCom gets no chart)."""
+        """This week's figures against last week's, as text (WeCom gets no bar chart)."""
         until = float(item.payload["until"])
         week = await self.office.statistics(7, until)
         before = await self.office.statistics(7, until - 7 * 86400)
