@@ -47,7 +47,9 @@ class CountingSink:
         pass
 
 
-def fill(path: Path, cases: int, categories: list[tuple[str, str]]) -> None:
+def fill(
+    path: Path, cases: int, categories: list[tuple[str, str]], areas: list[str | None]
+) -> None:
     """Insert synthetic cases spread over the last three years."""
     now = time.time()
     rng = random.Random(1)
@@ -62,9 +64,10 @@ def fill(path: Path, cases: int, categories: list[tuple[str, str]]) -> None:
         resolved = accepted + rng.random() * 3 * 86400 if status in ("resolved", "closed") else None
         rating = rng.choice([None, "satisfied", "basically", "unsatisfied"]) if resolved else None
         rows.append(
-            (f"B{i:07d}", 10_000 + i % 5000, 10_000 + i % 5000, "测试反映内容" * 3, category,
+            (f"B{i:07d}", 10_000 + i % 5000, "测试反映内容" * 3, category,
              group, 0.9, "[]", 31.2 + rng.random() / 10, 121.4 + rng.random() / 10, None,
-             status, created, created, created, accepted, resolved, rating)
+             status, created, created, created, accepted, resolved, rating,
+             rng.choice(areas))
         )  # fmt: skip
         if len(rows) == 50_000:
             _insert(conn, rows)
@@ -76,9 +79,9 @@ def fill(path: Path, cases: int, categories: list[tuple[str, str]]) -> None:
 
 def _insert(conn: sqlite3.Connection, rows: list[tuple[object, ...]]) -> None:
     conn.executemany(
-        "INSERT INTO reports (ticket, resident_id, chat_id, text, category, group_key,"
+        "INSERT INTO reports (ticket, resident_id, text, category, group_key,"
         " confidence, photos, latitude, longitude, address, status, created_at, updated_at,"
-        " assigned_at, accepted_at, resolved_at, rating)"
+        " assigned_at, accepted_at, resolved_at, rating, area)"
         " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         rows,
     )
@@ -95,7 +98,9 @@ async def main() -> None:
         db = await Database(path).open()  # the real schema, through the migrations
         await db.close()
         began = time.perf_counter()
-        fill(path, args.cases, categories)
+        # Most cases in one of the areas, some outside them all.
+        areas: list[str | None] = [a.key for a in settings.areas] + [None]
+        fill(path, args.cases, categories, areas)
         print(f"database                 {args.cases:,} cases built in "
               f"{time.perf_counter() - began:.1f} s")  # fmt: skip
         db = await Database(path).open()

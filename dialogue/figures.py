@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from dialogue import texts
-from dialogue.render import Renderer, lateness
+from dialogue.render import MESSAGE_LIMIT, Renderer, lateness
+from reports.area_ranking import rank_areas
 from reports.stats import Figures, Statistics
 
 
@@ -26,7 +27,10 @@ def stats_text(figures: Statistics, days: int, render: Renderer) -> str:
     lines.append(texts.STATS_BY_CATEGORY)
     for key, category_figures in sorted(figures.by_category.items(), key=lambda kv: -kv[1].cases):
         lines.append(_line(render.category(key), category_figures))
-    return "\n".join([*lines, *_messages(figures)])
+    lines += _messages(figures)
+    if figures.by_area:
+        lines += area_lines(figures, render, MESSAGE_LIMIT - 16 - len("\n".join(lines)))
+    return "\n".join(lines)
 
 
 def _messages(figures: Statistics) -> list[str]:
@@ -36,6 +40,44 @@ def _messages(figures: Statistics) -> list[str]:
     counts = {kind: figures.messages.get(kind, 0) for kind in texts.STATS_INTENT_NAMES}
     parts = "　".join(f"{texts.STATS_INTENT_NAMES[k]} {n}" for k, n in counts.items())
     return [texts.STATS_MESSAGES.format(parts=parts, spammers=figures.spammers)]
+
+
+def area_lines(figures: Statistics, render: Renderer, room: int) -> list[str]:
+    """The 通报 section: the areas ranked by their rates, then those with too few cases
+    to rank, then those with none; cut to `room` characters, naming how many were left
+    out (the ranked first: they are the news)."""
+    min_cases = render.settings.areas_min_cases
+    ranking = rank_areas(figures.by_area, min_cases)
+    lines = [texts.STATS_BY_AREA.format(min_cases=min_cases)]
+    quiet = []
+    for entry in ranking:
+        name = render.area(entry.area) or entry.area
+        f = entry.figures
+        if not f.cases:
+            quiet.append(name)
+            continue
+        rates = {
+            "name": name,
+            "cases": f.cases,
+            "response": _pct(f.response_rate),
+            "resolution": _pct(f.resolution_rate),
+            "satisfaction": _pct(f.satisfaction_rate),
+        }
+        if entry.place is None:
+            lines.append(texts.STATS_AREA_UNRANKED.format(**rates))
+        else:
+            score = _pct(entry.score)
+            lines.append(texts.STATS_AREA_RANKED.format(place=entry.place, score=score, **rates))
+    if quiet:
+        lines.append(texts.STATS_AREA_QUIET.format(names="、".join(quiet)))
+    if len("\n".join(lines)) <= room:
+        return lines
+    kept: list[str] = []
+    for n, line in enumerate(lines):
+        if len("\n".join([*kept, line, texts.STATS_AREA_MORE.format(count=99)])) > room:
+            return [*kept, texts.STATS_AREA_MORE.format(count=len(lines) - n)]
+        kept.append(line)
+    return kept
 
 
 def trend_text(week: Statistics, before: Statistics) -> str:

@@ -11,6 +11,8 @@ from dialogue.choices import Choice, Keyboard, keyboard
 from quizzes.push import SURVEY_PUSH
 from quizzes.survey import SUPPORT
 from quizzes.survey_stats import OUTSIDE, UNDISCLOSED
+from reports.areas import Leader
+from reports.outbox import leader_of
 from reports.records import Draft, Event, Nomination, Report
 from reports.states import Action, allowed_actions
 from settings import FALLBACK_CATEGORY, Settings
@@ -57,6 +59,14 @@ class Renderer:
         if area is None:
             return None
         return texts.AREA_ROAD.format(name=area.name) if area.is_road else area.name
+
+    def leader(self, recipient: str) -> Leader | None:
+        """The area leader a "leader:<area>:<index>" recipient names, if still configured."""
+        found = leader_of(recipient)
+        area = self.settings.areas.get(found[0]) if found else None
+        if found is None or area is None or found[1] >= len(area.leaders):
+            return None
+        return area.leaders[found[1]]
 
     def map_url(self, latitude: float, longitude: float) -> str:
         return self.settings.reports.map_url.format(lat=f"{latitude:.6f}", lon=f"{longitude:.6f}")
@@ -150,9 +160,16 @@ class Renderer:
         """The group's alert: everything needed to act, and the buttons still allowed."""
         return self._alert_text(report, history), self.alert_buttons(report)
 
-    def _alert_text(self, report: Report, history: list[Event], footer: str | None = None) -> str:
+    def _alert_text(
+        self,
+        report: Report,
+        history: list[Event],
+        footer: str | None = None,
+        heading: str | None = None,
+    ) -> str:
         """The alert's text, within Telegram's limit however long the case's history."""
         head = [
+            *([heading] if heading else []),
             texts.ALERT_TITLE.format(ticket=report.ticket),
             texts.ALERT_CATEGORY.format(category=self.category(report.category)),
             texts.ALERT_TEXT if report.text else texts.ALERT_NO_TEXT,
@@ -184,6 +201,21 @@ class Renderer:
             [footer] if footer else [],
             texts.ALERT_EARLIER,
         )
+
+    def leader_copy(self, report: Report, history: list[Event], payload: dict[str, object]) -> str:
+        """An area leader's read-only copy: 【抄送】 and the alert's text (no buttons), or
+        the escalation as 督导组 got it."""
+        area = self.area(report.area) or ""
+        if payload.get("copy") == "escalation":
+            notice = self.deadline_notice(
+                report,
+                str(payload["kind"]),
+                "escalate",
+                float(payload["late"]),  # type: ignore[arg-type]
+            )
+            return "\n".join([texts.LEADER_COPY_ESCALATION.format(area=area), notice])
+        heading = texts.LEADER_COPY_ALERT.format(area=area, group=self.group(report.group_key))
+        return self._alert_text(report, history, heading=heading)
 
     def reopened_away(self, report: Report, history: list[Event]) -> str:
         """The old alert of a case its resident reopened: the new alert is below it."""
@@ -347,6 +379,8 @@ class Renderer:
     def refusal_notice(self, payload: dict[str, object]) -> str:
         """To 办公室: which message was refused for good (or had no group to go to), and why."""
         kind = str(payload["kind"])
+        if kind == "leader_copy":
+            return self._leader_refused(payload)
         what = texts.REFUSAL_WHAT.get(kind, kind)
         if kind == "group_alert" and payload.get("part"):
             what = texts.REFUSAL_WHAT_PARTS
@@ -357,6 +391,19 @@ class Renderer:
             what=what,
             group=self.group(str(payload["group"])),
             ticket=texts.REFUSAL_TICKET.format(ticket=ticket) if ticket else "",
+            reason=payload["reason"],
+        )
+
+    def _leader_refused(self, payload: dict[str, object]) -> str:
+        """To 办公室: an area's leader cannot get copies on a channel."""
+        area = self.settings.areas.get(str(payload["area"]))
+        index = int(payload["leader"])  # type: ignore[call-overload]
+        leader = area.leaders[index] if area and index < len(area.leaders) else None
+        channel = str(payload["channel"])
+        return texts.LEADER_REFUSED_NOTICE.format(
+            area=self.area(str(payload["area"])) or payload["area"],
+            name=leader.name if leader else "",
+            channel=texts.LEADER_CHANNELS.get(channel, channel),
             reason=payload["reason"],
         )
 

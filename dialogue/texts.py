@@ -737,3 +737,31 @@ SURVEY_EXPORT_HEADERS = {
     "reason_text": "原因说明",
 }
 SURVEY_YES_NO = {True: "是", False: "否"}
+
+# --- Areas: the leaders' read-only copies (领导帮包), /stats per area and the 通报 map ------
+# A copy has no buttons: the working group acts, the leader follows.
+LEADER_COPY_ALERT = "【抄送】{area}：新反映（由{group}办理，仅供知悉）"
+LEADER_COPY_ESCALATION = "【抄送】{area}：超时督办（仅供知悉）"
+REFUSAL_WHAT["leader_copy"] = "抄送区域负责人的消息"
+# The office's notice when a leader cannot get copies (once per leader and channel).
+LEADER_REFUSED_NOTICE = (
+    "⚠️ 抄送无法送达：{area}负责人{name}在 {channel} 上收不到抄送（{reason}）。\n"
+    "请提醒{name}先在 Telegram 私聊机器人发送 /start（企业微信：核对 userid），"
+    "此后的抄送会正常送达；在此之前不再重发、也不再提醒。"
+)
+LEADER_CHANNELS = {"telegram": "Telegram", "wecom": "企业微信"}
+# /stats per area: the 通报 ranking by the mean of the three rates.
+STATS_BY_AREA = "— 按区域（{min_cases} 件及以上参与排名）—"
+STATS_AREA_RANKED = (
+    "{place}. {name}：{cases} 件｜按时受理 {response}｜办结 {resolution}｜满意 {satisfaction}"
+    "｜综合 {score}"
+)
+STATS_AREA_UNRANKED = (
+    "（不排名）{name}：{cases} 件｜按时受理 {response}｜办结 {resolution}｜满意 {satisfaction}"
+)
+STATS_AREA_QUIET = "无反映：{names}"
+STATS_AREA_MORE = "……另有 {count} 行未列出"
+# The 通报 map: each area coloured by its open cases.
+AREA_MAP_TITLE = "各区域在办问题分布（截至 {date}）"
+AREA_MAP_LEGEND = "在办工单（件）"
+AREA_MAP_LABEL = "{name}\n{count} 件"

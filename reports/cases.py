@@ -255,6 +255,9 @@ class Cases(Part):
                     await self.to_group(
                         conn, DEADLINE_NOTICE, to, alert_target(case.id), now, case.id, payload
                     )
+                    if notice.level == Level.ESCALATE:
+                        copy = {**payload, "copy": "escalation"}
+                        await self.to_leaders(conn, case.area, now, case.id, copy)
                     queued += 1
         if queued:
             self.queued()

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from reports.outbox import GROUPS_CHANNEL, WECOM
+from reports.outbox import GROUPS_CHANNEL, LEADER_COPY, TELEGRAM, WECOM, leader_recipient
 from settings import Settings
 from storage import outbox
 from storage.db import Connection, Database
@@ -77,6 +77,30 @@ class Part:
         await outbox.enqueue_to_group(
             conn, kind, group_key, target, now, report_id, payload, self.group_channels(group_key)
         )
+
+    async def to_leaders(
+        self,
+        conn: Connection,
+        area_key: str | None,
+        now: float,
+        report_id: int,
+        payload: dict[str, Any],
+    ) -> None:
+        """Queue a read-only copy to each leader of the case's area, on each channel they
+        have (in the transaction of what it copies: a copy is never lost)."""
+        area = self.settings.areas.get(area_key)
+        if area is None:
+            return
+        for index, leader in enumerate(area.leaders):
+            recipient = leader_recipient(area.key, index)
+            channels = [TELEGRAM] if leader.telegram else []
+            # No [wecom]: no courier would ever take a WeCom copy.
+            channels += [WECOM] if leader.wecom and self.settings.wecom else []
+            for channel in channels:
+                await outbox.enqueue(
+                    conn, LEADER_COPY, recipient, now, report_id, payload,
+                    channel=channel, recipient=recipient,
+                )  # fmt: skip
 
 
 def group_channels(shared: Shared, group_key: str) -> tuple[str, ...]:

@@ -14,6 +14,7 @@ from reports.outbox import (
     REFUSAL_NOTICE,
     OutboxItem,
     alert_target,
+    leader_of,
 )
 from reports.records import Report
 from storage import message_refs, outbox, reports
@@ -190,6 +191,25 @@ class OutboxService:
             async with self.db.session() as conn:
                 report = await reports.get(conn, item.report_id)
             notice["ticket"] = report.ticket if report is not None else None
+        await self.give_up(item, error, notice)
+
+    async def refuse_leader_copy(self, item: OutboxItem, error: str, reason: str) -> None:
+        """A leader cannot get copies on this channel (never started the bot, an unknown
+        id): fail the copy, and tell the office once, not again for each copy after it
+        until one reaches the leader."""
+        leader = leader_of(item.recipient)
+        async with self.db.session() as conn:
+            told = await outbox.refused_last(conn, self.channel, item.target, item.id)
+        if told or leader is None:
+            await self.give_up(item, error)
+            return
+        notice: dict[str, object] = {
+            "kind": item.kind,
+            "area": leader[0],
+            "leader": leader[1],
+            "channel": self.channel,
+            "reason": reason,
+        }
         await self.give_up(item, error, notice)
 
     async def tell_office(self, text: str) -> bool:

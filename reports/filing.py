@@ -104,6 +104,7 @@ class Filing(Part):
             await self.to_group(
                 conn, GROUP_ALERT, group_key, alert_target(report.id), now, report.id
             )
+            await self.to_leaders(conn, report.area, now, report.id, {"copy": "alert"})
             await outbox.enqueue_to_resident(
                 conn, TICKET_RECEIPT, resident_id, now, report.id, {"draft_id": draft.id}
             )

@@ -15,6 +15,7 @@ from reports.outbox import DIGEST, WEEKLY_REPORT
 from reports.states import OPEN_STATUSES
 from reports.stats import Statistics
 from storage import nominations, reports, resident_messages
+from storage import stats as stats_db
 
 
 class Office(Part):
@@ -80,7 +81,14 @@ class Office(Part):
             limits.append((key, limit.accept_hours * HOUR, limit.resolve_hours * HOUR))
         since = until - days * 86400
         async with self.db.session() as conn:
-            figures = await stats.collect(conn, since, until, limits, self.settings.groups)
+            figures = await stats.collect(
+                conn,
+                since,
+                until,
+                limits,
+                self.settings.groups,
+                [area.key for area in self.settings.areas],
+            )
             spam_limit = self.settings.reports.spam_limit
             messages, spammers = await resident_messages.counts_by_intent(
                 conn, since, until, spam_limit
@@ -92,6 +100,12 @@ class Office(Part):
         until = self.now() if until is None else until
         async with self.db.session() as conn:
             return await nominations.count_selected_between(conn, until - days * 86400, until)
+
+    async def open_by_area(self) -> dict[str, int]:
+        """How many open cases each configured area has now (the 通报 map's colours)."""
+        async with self.db.session() as conn:
+            found = await stats_db.open_by_area(conn, OPEN_STATUSES)
+        return {area.key: found.get(area.key, 0) for area in self.settings.areas}
 
     async def queue_weekly_report(self) -> None:
         """Queue the weekly report (this week's figures against last week's, and the week's

@@ -26,6 +26,7 @@ NOMINATION_ALERT = "nomination_alert"
 NOMINATION_EDIT = "nomination_edit"
 NOMINATION_RESULT = "nomination_result"
 CASE_THANKS = "case_thanks"
+LEADER_COPY = "leader_copy"  # to an area's leader: a read-only copy of an alert or escalation
 # A weekly report or refusal notice has its group's key as target (roles.*).
 
 # The channels, by the names rows and refs give them.
@@ -51,7 +52,8 @@ class OutboxItem:
     created_at: float
     sent_at: float | None
     transient: int = 0  # 1: waiting after a timeout, a dropped connection or a 5xx
-    # Who it is for, on which channel: "resident:<our id>" or "group:<key>".
+    # Who it is for, on which channel: "resident:<our id>", "group:<key>" or
+    # "leader:<area key>:<index in the area's leaders>".
     channel: str = GROUPS_CHANNEL
     recipient: str = ""
 
@@ -80,3 +82,18 @@ def resident_recipient(resident_id: int) -> str:
 
 def group_recipient(group_key: str) -> str:
     return f"group:{group_key}"
+
+
+def leader_recipient(area_key: str, index: int) -> str:
+    """An area's leader (by their place in the area's `leaders`), as a recipient and as
+    the order key of the copies they get."""
+    return f"leader:{area_key}:{index}"
+
+
+def leader_of(recipient: str) -> tuple[str, int] | None:
+    """(area key, index) of a leader recipient; None for anyone else."""
+    kind, _, rest = recipient.partition(":")
+    area, _, index = rest.rpartition(":")
+    if kind != "leader" or not area or not index.isdigit():
+        return None
+    return area, int(index)

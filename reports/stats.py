@@ -65,6 +65,8 @@ class Statistics:
     # Residents' texts that opened no report, by intent; accounts throttled for spam.
     messages: dict[str, int] = field(default_factory=dict)
     spammers: int = 0
+    # Each configured area's figures (none without areas); medians are not taken per area.
+    by_area: dict[str, Figures] = field(default_factory=dict)
 
 
 async def collect(
@@ -73,10 +75,12 @@ async def collect(
     until: float,
     limits: Iterable[tuple[str, float, float]],
     groups: Iterable[str],
+    areas: Iterable[str] = (),
 ) -> Statistics:
     """Count every case filed in [since, until) by group and category, in one pass,
     plus the median times to accept and to resolve per group, per category and overall."""
-    rows = await stats_db.counts(conn, since, until, list(limits))
+    limits = list(limits)
+    rows = await stats_db.counts(conn, since, until, limits)
     by_group: dict[str, Figures] = {g: Figures() for g in groups}
     by_category: dict[str, Figures] = {}
     total = Figures()
@@ -103,7 +107,12 @@ async def collect(
     by_group = {g: with_medians(f, f"group:{g}") for g, f in by_group.items()}
     by_category = {c: with_medians(f, f"category:{c}") for c, f in by_category.items()}
     total = with_medians(total, "*")
-    return Statistics(since, until, by_group, by_category, total)
+    by_area: dict[str, Figures] = {a: Figures() for a in areas}
+    if by_area:
+        for area, *counts in await stats_db.area_counts(conn, since, until, limits):
+            if area in by_area:  # an area taken out of the file since is not ranked
+                by_area[area] = Figures(*counts)
+    return Statistics(since, until, by_group, by_category, total, by_area=by_area)
 
 
 async def _medians(conn: Connection, since: float, until: float) -> dict[tuple[str, str], float]:

@@ -38,7 +38,14 @@ from simulator.guard import same_site_only
 JSON = dict[str, Any]
 T = TypeVar("T")
 FailureKind = Literal[
-    "chat_not_found", "forbidden", "server_error", "flood", "disconnect", "slow", "migrated"
+    "chat_not_found",
+    "forbidden",
+    "not_started",
+    "server_error",
+    "flood",
+    "disconnect",
+    "slow",
+    "migrated",
 ]
 # How a pressed button's message reaches the bot: whole, as Telegram's InaccessibleMessage
 # (chat and id, date 0: deleted or too old), or not at all (too old).
@@ -902,10 +909,11 @@ class BotApiStandIn:
         ``clear_failures``).  sendChatAction is not affected.  ``"slow"`` is the fault of an
         overloaded Telegram: the call is carried out, but answered ``delay`` seconds late.
         ``"migrated"`` is a group upgraded to the supergroup ``migrate_to`` (400 with
-        ``migrate_to_chat_id``)."""
+        ``migrate_to_chat_id``); ``"not_started"`` a user who never started the bot (403)."""
         kinds = {
             "chat_not_found",
             "forbidden",
+            "not_started",
             "server_error",
             "flood",
             "disconnect",
@@ -953,6 +961,8 @@ class BotApiStandIn:
                 raise ApiError(403, "Forbidden: bot was kicked from the group chat")
             if failure.kind == "forbidden":
                 raise ApiError(403, "Forbidden: bot was blocked by the user")
+            if failure.kind == "not_started":
+                raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
             if failure.kind == "server_error":
                 raise ApiError(502, "Bad Gateway")
             if failure.kind == "migrated":

@@ -191,3 +191,15 @@ async def delete_sent_before(conn: Connection, before: float) -> int:
         "DELETE FROM outbox WHERE status = 'sent' AND sent_at < ?", (before,)
     )
     return cursor.rowcount
+
+
+async def refused_last(conn: Connection, channel: str, target: str, before_id: int) -> bool:
+    """Whether the last item for `target` on `channel` before `before_id` that is no longer
+    pending was refused (failed), not delivered: a refusal already told of."""
+    status = await fetch_value(
+        conn,
+        "SELECT status FROM outbox WHERE target = ? AND channel = ? AND id < ?"
+        " AND status IN ('sent', 'failed') ORDER BY id DESC LIMIT 1",
+        (target, channel, before_id),
+    )
+    return status == "failed"

@@ -26,6 +26,10 @@ URBAN_STAFF = 2001
 ORDER_STAFF = 2002
 OUTSIDER = 3001
 ADMIN = 9001
+# The areas file's leaders on Telegram (areas/demo.geojson): 人民广场社区's, 人民路's, 幸福路's.
+RENMIN_LEADER = 900001
+RENMINLU_LEADER = 900101
+XINGFULU_LEADER = 900102
 # One test chat for each group of the committed config, in its order.
 COMMITTED_GROUPS = tuple(tomllib.loads((ROOT / "config.toml").read_text("utf-8"))["groups"])
 GROUP_CHATS = {key: -100_000 - i for i, key in enumerate(COMMITTED_GROUPS)}
@@ -178,6 +182,9 @@ def populate(api: BotApiStandIn) -> None:
     api.add_user(ORDER_STAFF, "赵警官")
     api.add_user(OUTSIDER, "路人甲")
     api.add_user(ADMIN, "区创建办")
+    api.add_user(RENMIN_LEADER, "人民广场社区书记")
+    api.add_user(RENMINLU_LEADER, "王副区长")
+    api.add_user(XINGFULU_LEADER, "李副区长")
     for key, chat_id in GROUP_CHATS.items():
         members = {"urban": [URBAN_STAFF], "order": [ORDER_STAFF]}.get(key, [])
         api.add_group(chat_id, f"{key} 工作群", members)

@@ -24,7 +24,7 @@ from dialogue.choices import Keyboard
 from dialogue.figures import stats_text, trend_text
 from dialogue.render import Renderer
 from handlers.courier import OutboxCourier
-from handlers.telegram.figures import chart_png
+from handlers.telegram.figures import chart_png, map_png
 from handlers.telegram.keyboards import inline
 from handlers.telegram.worker import Worker
 from reports.delivery import OutboxService
@@ -37,6 +37,7 @@ from reports.outbox import (
     DIGEST,
     EDIT_ALERT,
     GROUP_ALERT,
+    LEADER_COPY,
     NOMINATION_ALERT,
     NOMINATION_EDIT,
     NOMINATION_RESULT,
@@ -49,6 +50,7 @@ from reports.outbox import (
     TICKET_RECEIPT,
     WEEKLY_REPORT,
     OutboxItem,
+    leader_of,
 )
 from reports.records import MessageRef, Nomination
 from reports.services import ReportServices
@@ -110,6 +112,9 @@ class Courier(Worker, OutboxCourier):  # Telegram's worker: its 429s are its own
             elif item.kind == WEEKLY_REPORT:
                 await self._weekly_report(item)
                 return
+            elif item.kind == LEADER_COPY:
+                await self._leader_copy(item)  # records its own outcome
+                return
             elif item.kind == DIGEST:
                 chat_id = self._group_chat(item.payload["group"])
                 text = self.render.digest(item.payload)
@@ -148,7 +153,7 @@ class Courier(Worker, OutboxCourier):  # Telegram's worker: its 429s are its own
             await self._refused(item, exc)
         except BadRequest as exc:  # before NetworkError: PTB derives it from that
             reason = exc.message.lower()
-            if "chat not found" in reason and not _private(item):
+            if "chat not found" in reason and not _private(item) and not _to_leader(item):
                 # A group whose chat_id is wrong or whose chat lost the bot: /bind mends it.
                 group = await self._group_of(item)
                 log.warning("group %s has no reachable chat: fix chat_id or /bind %s", group, group)
@@ -184,6 +189,11 @@ class Courier(Worker, OutboxCourier):  # Telegram's worker: its 429s are its own
         tell the office which message it was and why (once; a resident's own chat
         excepted: one who blocked the bot or left Telegram is nobody's task)."""
         error = f"{type(exc).__name__}: {exc.message}"
+        if _to_leader(item):
+            # Most often a leader who never started the bot ("can't initiate conversation").
+            log.warning("leader copy %s to %s refused: %s", item.id, item.recipient, error)
+            await self.outbox.refuse_leader_copy(item, error, exc.message)
+            return
         if _private(item):
             log.info("outbox item %s to %s refused: %s; given up", item.id, item.target, error)
             if item.kind == RELAY_QUESTION and item.report_id is not None:
@@ -363,7 +373,8 @@ class Courier(Worker, OutboxCourier):  # Telegram's worker: its 429s are its own
         )
 
     async def _weekly_report(self, item: OutboxItem) -> None:
-        """This week's figures and chart, against last week's, to its group (two parts)."""
+        """This week's figures, chart and the areas' map, against last week's, to its group
+        (three parts, each recorded before the next)."""
         chat_id = self._group_chat(item.target)  # roles.weekly_report
         until = float(item.payload["until"])
         week = await self.office.statistics(7, until)
@@ -380,9 +391,30 @@ class Courier(Worker, OutboxCourier):  # Telegram's worker: its 429s are its own
             )
             await self.bot.send_message(chat_id, text, read_timeout=self._timeout(item))
             await self.outbox.advance(item, 1)
-        chart = await chart_png(self.render, week, 7)
-        if chart:
-            await self.bot.send_photo(chat_id, chart, read_timeout=self._timeout(item))
+        if item.step <= 1:
+            chart = await chart_png(self.render, week, 7)
+            if chart:
+                await self.bot.send_photo(chat_id, chart, read_timeout=self._timeout(item))
+            await self.outbox.advance(item, 2)
+        if self.render.settings.areas:
+            area_map = await map_png(self.render, await self.office.open_by_area(), until)
+            if area_map:
+                await self.bot.send_photo(chat_id, area_map, read_timeout=self._timeout(item))
+        await self.outbox.sent(item)
+
+    async def _leader_copy(self, item: OutboxItem) -> None:
+        """A read-only copy of an alert or an escalation, in the leader's private chat."""
+        assert item.report_id is not None
+        leader = self.render.leader(item.recipient)
+        if leader is None or leader.telegram is None:
+            # Taken out of the areas file (or off Telegram) since: nobody to copy.
+            await self.outbox.give_up(item, f"no Telegram leader {item.recipient} any more")
+            return
+        report = await self.cases.get_report(item.report_id)
+        fresh = report.updated_at == report.created_at
+        history = [] if fresh else await self.cases.history(report.id)
+        text = self.render.leader_copy(report, history, item.payload)
+        await self.bot.send_message(leader.telegram, text, read_timeout=self._timeout(item))
         await self.outbox.sent(item)
 
     async def _nomination(self, item: OutboxItem) -> Nomination:
@@ -556,6 +588,11 @@ class Courier(Worker, OutboxCourier):  # Telegram's worker: its 429s are its own
 def _private(item: OutboxItem) -> bool:
     """Whether an item goes to a resident's own chat (not to a working group's)."""
     return item.resident_id is not None
+
+
+def _to_leader(item: OutboxItem) -> bool:
+    """Whether an item is an area leader's copy (their own chat, not a group's)."""
+    return leader_of(item.recipient) is not None
 
 
 def _seconds(value: int | timedelta) -> float:

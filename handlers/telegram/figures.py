@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
+from datetime import datetime
 
 from dialogue import texts
 from dialogue.render import Renderer
+from handlers.telegram.area_map import area_map
 from handlers.telegram.charts import FontMissing, rates_chart
 from reports.stats import Statistics
 
@@ -28,6 +31,30 @@ async def chart_png(render: Renderer, figures: Statistics, days: int) -> bytes |
     try:
         return await asyncio.to_thread(
             rates_chart, title, labels, series, render.settings.stats_font_file
+        )
+    except FontMissing as exc:
+        log.error("%s", exc)
+        return None
+
+
+async def map_png(render: Renderer, open_cases: Mapping[str, int], at: float) -> bytes | None:
+    """The 通报 map of the areas by their open cases at `at`, drawn off the event loop;
+    None without a CJK font, b"" without areas."""
+    areas = render.settings.areas
+    if not areas:
+        return b""
+    title = texts.AREA_MAP_TITLE.format(
+        date=datetime.fromtimestamp(at, render.tz).strftime("%Y-%m-%d %H:%M")
+    )
+    try:
+        return await asyncio.to_thread(
+            area_map,
+            areas,
+            open_cases,
+            title,
+            texts.AREA_MAP_LEGEND,
+            texts.AREA_MAP_LABEL,
+            render.settings.stats_font_file,
         )
     except FontMissing as exc:
         log.error("%s", exc)

@@ -8,14 +8,14 @@ from telegram.ext import Application, CommandHandler
 from dialogue import texts
 from dialogue.figures import stats_text
 from handlers.telegram.deps import BotContext, refused_unless_admin_in_private
-from handlers.telegram.figures import chart_png
+from handlers.telegram.figures import chart_png, map_png
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 3660
 
 
 async def show_statistics(update: Update, context: BotContext) -> None:
-    """Send admins the figures of the last N days (default 30), with a chart."""
+    """Send admins the figures of the last N days (default 30), a chart and the areas' map."""
     d = context.deps
     message = update.effective_message
     if await refused_unless_admin_in_private(update, context, texts.STATS_NOT_ADMIN):
@@ -37,8 +37,13 @@ async def show_statistics(update: Update, context: BotContext) -> None:
     chart = await chart_png(d.render, figures, days)
     if chart is None:
         await message.reply_text(texts.STATS_NO_FONT)
+        return  # the map would need the same font
     elif chart:
         await message.reply_photo(chart)
+    if d.render.settings.areas:
+        area_map = await map_png(d.render, await d.office.open_by_area(), figures.until)
+        if area_map:
+            await message.reply_photo(area_map)
 
 
 def register(app: Application) -> None:

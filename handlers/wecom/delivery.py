@@ -28,6 +28,7 @@ from dialogue.choices import Choice, Keyboard, flat
 from dialogue.figures import stats_text, trend_text
 from dialogue.render import Renderer
 from handlers.courier import OutboxCourier
+from handlers.telegram.figures import map_png
 from handlers.wecom.cards import (
     MAX_BUTTONS,
     CardView,
@@ -47,6 +48,7 @@ from reports.outbox import (
     DIGEST,
     EDIT_ALERT,
     GROUP_ALERT,
+    LEADER_COPY,
     NOMINATION_ALERT,
     NOMINATION_EDIT,
     REFUSAL_NOTICE,
@@ -54,6 +56,7 @@ from reports.outbox import (
     WECOM,
     WEEKLY_REPORT,
     OutboxItem,
+    leader_of,
 )
 from reports.records import Nomination, Report
 from reports.services import ReportServices
@@ -159,7 +162,8 @@ class WeComCourier(OutboxCourier):
                     self._group_of(item), self.render.refusal_notice(item.payload)
                 )
             elif item.kind == WEEKLY_REPORT:
-                await self._send_text(self._group_of(item), await self._weekly_text(item))
+                await self._weekly_report(item)  # records its own progress
+                return
             elif item.kind == DIGEST:
                 await self._digest(item)
             elif item.kind == NOMINATION_ALERT:
@@ -168,6 +172,9 @@ class WeComCourier(OutboxCourier):
                 await self._nomination_edit(item)
             elif item.kind == CASE_THANKS:
                 await self._send_text(self._group_of(item), self.render.case_thanks(item.payload))
+            elif item.kind == LEADER_COPY:
+                await self._leader_copy(item)  # records its own outcome
+                return
             else:
                 await self.outbox.give_up(item, f"unknown kind {item.kind} for WeCom")
                 return
@@ -191,7 +198,11 @@ class WeComCourier(OutboxCourier):
             else:
                 await self.outbox.retry(item, str(exc), after=exc.retry_after)
         except WeComApiError as exc:
-            if exc.permanent:
+            if exc.permanent and leader_of(item.recipient) is not None:
+                # The leader's userid is not (or no longer) a member the app can reach.
+                log.warning("leader copy %s to %s refused: %s", item.id, item.recipient, exc)
+                await self.outbox.refuse_leader_copy(item, str(exc), exc.errmsg)
+            elif exc.permanent:
                 log.error(
                     "outbox item %s (%s to %s) refused for good: %s; the office is told",
                     item.id,
@@ -390,6 +401,20 @@ class WeComCourier(OutboxCourier):
 
     # ------------------------------------------------------------------ the rest
 
+    async def _leader_copy(self, item: OutboxItem) -> None:
+        """A read-only copy of an alert or an escalation, as a text to the leader's userid."""
+        leader = self.render.leader(item.recipient)
+        if leader is None or leader.wecom is None:
+            # Taken out of the areas file (or off WeCom) since: nobody to copy.
+            await self.outbox.give_up(item, f"no WeCom leader {item.recipient} any more")
+            return
+        report = await self._report(item)
+        fresh = report.updated_at == report.created_at
+        history = [] if fresh else await self.cases.history(report.id)
+        text = self.render.leader_copy(report, history, item.payload)
+        await self.client.send_text(text, touser=leader.wecom)
+        await self.outbox.sent(item)
+
     async def _digest(self, item: OutboxItem) -> None:
         """The morning list: in the group chat through its robot, else to each member."""
         key = str(item.payload.get("group") or self._group_of(item))
@@ -400,9 +425,25 @@ class WeComCourier(OutboxCourier):
             return
         await self._send_text(key, text)
 
+    async def _weekly_report(self, item: OutboxItem) -> None:
+        """The week's figures as text, then the areas' map as an image (two parts)."""
+        group = self._group_of(item)
+        if item.step == 0:
+            await self._send_text(group, await self._weekly_text(item))
+            if not self.render.settings.areas:
+                await self.outbox.sent(item)
+                return
+            await self.outbox.advance(item, 1)
+        until = float(item.payload["until"])
+        area_map = await map_png(self.render, await self.office.open_by_area(), until)
+        if area_map:
+            media_id = await self.client.upload_image(area_map, "area_map.png")
+            await self.client.send_image(media_id, **self._recipients(group).address())
+        await self.outbox.sent(item)
+
     async def _weekly_text(self, item: OutboxItem) -> str:
-        """This week's figures against last week's, as text (WeCom gets no chart), and the
-        week's 好人好事."""
+        """This week's figures against last week's, as text (WeCom gets no bar chart), and
+        the week's 好人好事."""
         until = float(item.payload["until"])
         week = await self.office.statistics(7, until)
         before = await self.office.statistics(7, until - 7 * 86400)
