@@ -243,6 +243,14 @@ class Demo:
             self.api.add_user(staff_id, staff_name)
             self.api.roles[staff_id] = ROLE_STAFF
             self.api.add_group(group.chat_id, f"{group.name}工作群", [staff_id, ADMIN[0]])
+        # The areas' leaders have started the bot (their copies show in the web chat), and
+        # those on WeCom are the app's users there.
+        for leader in {leader for area in self.settings.areas for leader in area.leaders}:
+            if leader.telegram is not None:
+                self.api.add_user(leader.telegram, leader.name)
+                self.api.roles[leader.telegram] = ROLE_STAFF
+            if leader.wecom is not None:
+                self.wecom.add_user(leader.wecom, leader.name)
         try:
             fresh_database(self.settings.storage_path)
         except OSError as exc:

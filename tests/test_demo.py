@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import socket
 from collections import Counter
@@ -89,6 +90,28 @@ async def test_the_demo_starts_with_cases_in_every_state(tmp_path: Path) -> None
         urban = demo.settings.groups["urban"].chat_id
         assert len([m for m in demo.api.sent_to(urban) if m.buttons]) >= 3
         assert any(m.photo_file_ids for m in demo.api.sent_to(urban))
+    finally:
+        await demo.stop()
+
+
+async def test_the_demos_area_leaders_get_their_copies(tmp_path: Path) -> None:
+    demo = demo_for(tmp_path, seed=True)
+    await demo.start()
+    try:
+        assert demo.runtime is not None
+
+        async def copies() -> list[str]:
+            async with demo.runtime.db.session() as conn:
+                rows = await conn.execute_fetchall(
+                    "SELECT status FROM outbox WHERE kind = 'leader_copy'"
+                )
+            found = [row[0] for row in rows]
+            return found if found and "pending" not in found else []
+
+        async with asyncio.timeout(20):
+            while not (statuses_now := await copies()):  # noqa: ASYNC110 (no event to wait on)
+                await asyncio.sleep(0.05)
+        assert set(statuses_now) == {"sent"}
     finally:
         await demo.stop()
 
