@@ -23,7 +23,7 @@ from reports.outbox import TELEGRAM, WECHAT, WECOM
 from reports.services import ReportServices
 from reports.throttle import Throttle
 from settings import Settings
-from storage.db import Database
+from storage.db import database_for
 
 if TYPE_CHECKING:
     from handlers.telegram.app import TelegramChannel
@@ -72,7 +72,7 @@ class Runtime:
         from handlers.telegram.app import TelegramChannel
 
         self.settings = settings
-        self.db = Database(settings.storage_path)
+        self.db = database_for(settings.storage_url, settings.storage_path)
         self.classifier = classifier or build_classifier(settings)
         # One state under every report service (`reports.shared`): a test sets its clock
         # there, once.

@@ -11,6 +11,7 @@ import base64
 import binascii
 import os
 import tomllib
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -195,6 +196,8 @@ class Settings:
     categories: dict[str, Category]
     negations: tuple[str, ...]
     storage_path: Path
+    # [storage] url or DATABASE_URL: a postgresql:// URL selects PostgreSQL; None, SQLite.
+    storage_url: str | None = None
     retention_days: float = 30.0  # closed drafts and delivered outbox rows kept this long
     examples_dir: Path | None = None  # labelled messages the classifier learns from
     model_weight: float = 4.0
@@ -293,8 +296,9 @@ def parse_settings(
     )
 
     st = v.table(raw, "storage")
-    v.unknown_keys(st, "storage", {"path", "retention_days"})
+    v.unknown_keys(st, "storage", {"path", "url", "retention_days"})
     storage_path = Path(v.string(st, "path", "storage", default="data/civic.db"))
+    storage_url = _database_url(v, v.string(st, "url", "storage") or env.get("DATABASE_URL", ""))
     # At least a day: an open draft untouched that long is over (draft_minutes ≤ 1440).
     retention_days = v.number(st, "retention_days", "storage", 30.0, 1.0, 36500)
     if not storage_path.is_absolute():
@@ -461,6 +465,7 @@ def parse_settings(
         model_weight=model_weight,
         model_temperature=model_temperature,
         storage_path=storage_path,
+        storage_url=storage_url,
         retention_days=retention_days,
         telegram=telegram,
         reports=reports,
@@ -871,6 +876,20 @@ def _read_word_list(v: _Validator, file: Path, path: str) -> tuple[str, ...]:
         return ()
     words = [w.split("#", 1)[0].strip() for w in text.splitlines()]
     return tuple(w for w in words if w)
+
+
+def _database_url(v: _Validator, url: str) -> str | None:
+    """A PostgreSQL URL to use instead of the SQLite file, or None (SQLite)."""
+    if not url:
+        return None
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        v.problem("storage.url", "must be a postgresql:// URL (leave it out for SQLite)")
+        return None
+    if not (parts.hostname or "host=" in parts.query) or not parts.path.strip("/"):
+        v.problem("storage.url", "must name a host and a database: postgresql://user@host/db")
+        return None
+    return url
 
 
 def _check_timezone(v: _Validator, name: str) -> None:

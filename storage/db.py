@@ -1,10 +1,15 @@
-"""The database handle: one connection, WAL mode, explicit transactions, migrations."""
+"""The database handle: one connection, WAL mode, explicit transactions, migrations.
+
+SQLite here; PostgreSQL behind the same calls in `storage/postgres.py`, chosen by
+`database_for` when the settings name a `postgresql://` URL.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import sqlite3
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,60 +18,21 @@ from typing import Any
 
 import aiosqlite
 
+from storage.errors import FAULT_CODES, DatabaseUnusable, _primary_code
+
 Connection = aiosqlite.Connection
 MIGRATIONS = Path(__file__).parent / "migrations"
-
-# SQLite's primary result codes that mean the store itself cannot do its job
-# (a full disk, a read-only or damaged file, another process holding it), as
-# opposed to a mistake in a statement.
-FAULT_CODES = frozenset(
-    {
-        sqlite3.SQLITE_BUSY,
-        sqlite3.SQLITE_LOCKED,
-        sqlite3.SQLITE_READONLY,
-        sqlite3.SQLITE_IOERR,
-        sqlite3.SQLITE_CORRUPT,
-        sqlite3.SQLITE_FULL,
-        sqlite3.SQLITE_CANTOPEN,
-        sqlite3.SQLITE_NOTADB,
-    }
-)
-DAMAGED_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
 
 
 def is_storage_fault(exc: BaseException | None) -> bool:
     """Whether an error is the store failing (full, read-only, damaged, busy), not a bug."""
-    return isinstance(exc, sqlite3.Error) and _primary_code(exc) in FAULT_CODES
+    if isinstance(exc, sqlite3.Error):
+        return _primary_code(exc) in FAULT_CODES
+    if exc is not None and "asyncpg" in sys.modules:
+        from storage.postgres import is_pg_fault
 
-
-def _primary_code(exc: sqlite3.Error) -> int:
-    return int(getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
-
-
-class DatabaseUnusable(Exception):
-    """The database cannot be opened for writing: one line naming the file, why, what to do."""
-
-    def __init__(self, path: Path | str, exc: BaseException) -> None:
-        reason = str(exc) or type(exc).__name__
-        folder = Path(path).resolve().parent if isinstance(path, Path) else path
-        if isinstance(exc, sqlite3.Error) and _primary_code(exc) in DAMAGED_CODES:
-            advice = (
-                "it is damaged or not an SQLite database. Restore it from a backup,"
-                " or move it aside to start with an empty database"
-            )
-        elif isinstance(exc, sqlite3.Error) and _primary_code(exc) in (
-            sqlite3.SQLITE_FULL,
-            sqlite3.SQLITE_IOERR,
-        ):
-            advice = "it cannot be written. Free space on its disk and check the disk for errors"
-        elif isinstance(exc, sqlite3.Error) and _primary_code(exc) == sqlite3.SQLITE_BUSY:
-            advice = "another process holds it. Stop the other copy of the bot"
-        else:
-            advice = (
-                "it cannot be written. Let the user running the bot write the file"
-                f" and its folder {folder} (the folder holds its -wal and -shm files)"
-            )
-        super().__init__(f"the database {path} cannot be used ({reason}): {advice}")
+        return is_pg_fault(exc)
+    return False
 
 
 # Each call below is one trip to aiosqlite's thread. A trip costs more than the
@@ -91,6 +57,21 @@ async def fetch_value(conn: Connection, sql: str, params: tuple[object, ...] = (
 
 async def execute(conn: Connection, sql: str, params: tuple[object, ...] = ()) -> None:
     await conn.execute(sql, params)
+
+
+async def execute_count(conn: Connection, sql: str, params: tuple[object, ...] = ()) -> int:
+    """Run one statement; return how many rows it changed."""
+    cursor = await conn.execute(sql, params)
+    return int(cursor.rowcount)
+
+
+def database_for(url: str | None, path: Path | str) -> Database:
+    """The database the settings name: PostgreSQL at `url` if one is set, else SQLite at `path`."""
+    if url:
+        from storage.postgres import PgDatabase
+
+        return PgDatabase(url)  # type: ignore[return-value]  # the same calls, duck-typed
+    return Database(path)
 
 
 class Database:

@@ -6,7 +6,7 @@ import json
 import sqlite3
 
 from reports.records import Draft
-from storage.db import Connection, execute, fetch_one
+from storage.db import Connection, execute, execute_count, fetch_one
 
 
 def _draft(row: sqlite3.Row | None) -> Draft | None:
@@ -115,5 +115,4 @@ async def offer(conn: Connection, draft_id: int, report_id: int) -> None:
 
 async def delete_untouched_since(conn: Connection, before: float) -> int:
     """Delete drafts last touched before `before`: closed ones, and open ones long expired."""
-    cursor = await conn.execute("DELETE FROM drafts WHERE updated_at < ?", (before,))
-    return cursor.rowcount
+    return await execute_count(conn, "DELETE FROM drafts WHERE updated_at < ?", (before,))

@@ -56,7 +56,7 @@ async def latest(
     row = await fetch_one(
         conn,
         "SELECT * FROM message_refs WHERE subject = ? AND subject_id = ? AND channel = ?"
-        " AND (? IS NULL OR generation = ?) ORDER BY at DESC LIMIT 1",
+        " AND (CAST(? AS DOUBLE PRECISION) IS NULL OR generation = ?) ORDER BY at DESC LIMIT 1",
         (subject, subject_id, channel, generation, generation),
     )
     return _ref(row)

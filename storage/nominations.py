@@ -6,7 +6,7 @@ import json
 import sqlite3
 
 from reports.records import Nomination, Report
-from storage.db import Connection, fetch_all, fetch_one
+from storage.db import Connection, execute, execute_count, fetch_all, fetch_one
 from storage.reports import _report
 
 
@@ -27,7 +27,8 @@ async def open_new(
     photos: tuple[str, ...] = (),
 ) -> Nomination:
     """Cancel the resident's open nomination, if any, and open a new one (one at a time)."""
-    await conn.execute(
+    await execute(
+        conn,
         "UPDATE nominations SET status = 'cancelled', updated_at = ?"
         " WHERE resident_id = ? AND status = 'open'",
         (now, resident_id),
@@ -134,8 +135,8 @@ async def recently_resolved(conn: Connection, resident_id: int, since: float) ->
 
 async def delete_untouched_since(conn: Connection, before: float) -> int:
     """Delete open or cancelled nominations untouched since `before` (submitted ones stay)."""
-    cursor = await conn.execute(
+    return await execute_count(
+        conn,
         "DELETE FROM nominations WHERE status IN ('open', 'cancelled') AND updated_at < ?",
         (before,),
     )
-    return cursor.rowcount

@@ -12,7 +12,7 @@ import sqlite3
 from typing import Any
 
 from reports.outbox import GROUPS_CHANNEL, OutboxItem, group_recipient, resident_recipient
-from storage.db import Connection, execute, fetch_all, fetch_value
+from storage.db import Connection, execute, execute_count, fetch_all, fetch_value
 
 
 def _item(row: sqlite3.Row) -> OutboxItem:
@@ -187,10 +187,9 @@ async def retry_group_now(conn: Connection, group_key: str, now: float) -> None:
 
 async def delete_sent_before(conn: Connection, before: float) -> int:
     """Delete items delivered before `before`; pending and failed ones are never deleted."""
-    cursor = await conn.execute(
-        "DELETE FROM outbox WHERE status = 'sent' AND sent_at < ?", (before,)
+    return await execute_count(
+        conn, "DELETE FROM outbox WHERE status = 'sent' AND sent_at < ?", (before,)
     )
-    return cursor.rowcount
 
 
 async def refused_last(conn: Connection, channel: str, target: str, before_id: int) -> bool:

@@ -32,7 +32,7 @@ async def progress(conn: Connection, kind: str, day: str | None) -> Progress | N
     """Recipients per state of the run of a kind on a day (None: the latest run of the kind)."""
     run = await fetch_one(
         conn,
-        "SELECT id, day FROM push_runs WHERE kind = ? AND (? IS NULL OR day = ?)"
+        "SELECT id, day FROM push_runs WHERE kind = ? AND (CAST(? AS TEXT) IS NULL OR day = ?)"
         " ORDER BY id DESC LIMIT 1",
         (kind, day, day),
     )

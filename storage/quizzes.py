@@ -109,7 +109,7 @@ async def standings(conn: Connection, since: float) -> list[Standing]:
     """Everyone with points since `since`, ranked (ties share a rank), best first."""
     rows = await fetch_all(
         conn,
-        "SELECT a.resident_id, COALESCE(p.name, '') AS name, SUM(a.points) AS points,"
+        "SELECT a.resident_id, COALESCE(MAX(p.name), '') AS name, SUM(a.points) AS points,"
         " RANK() OVER (ORDER BY SUM(a.points) DESC) AS rank,"
         " COALESCE(MAX(p.shown_as_is), 0) AS as_is"
         " FROM quiz_answers a LEFT JOIN quiz_players p USING (resident_id)"

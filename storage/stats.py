@@ -56,8 +56,8 @@ async def counts(
     limits: Sequence[tuple[str, float, float]],
 ) -> list[CountRow]:
     """Per (group, category) counts of cases filed in [since, until), one row each."""
-    # One "WHEN ? THEN ?" per category serves both CASEs; only the parameters differ.
-    accept = " ".join("WHEN ? THEN ?" for _ in limits)
+    # One "WHEN ? THEN …" per category serves both CASEs; only the parameters differ.
+    accept = " ".join("WHEN ? THEN CAST(? AS DOUBLE PRECISION)" for _ in limits)
     params = [x for key, accept_s, _ in limits for x in (key, accept_s)]
     params += [x for key, _, resolve_s in limits for x in (key, resolve_s)]
     sql = _COUNTS.format(accept=accept, resolve=accept)

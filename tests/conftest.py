@@ -13,6 +13,7 @@ from hypothesis import settings as hypothesis_settings
 
 from settings import load_settings
 from simulator import BotApiStandIn
+from tests import pg
 from tests.world import Clock, World, make_runtime, populate, settings_for_tests
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,8 +45,10 @@ async def started_world(
     tmp_path: Path, classifier: object, environ: Mapping[str, str] | None = None, **overrides: Any
 ) -> AsyncIterator[World]:
     """A running bot with residents, staff and the seven group chats (secrets: `environ`)."""
-    async with BotApiStandIn() as api:
+    async with BotApiStandIn() as api, _database() as url:
         populate(api)
+        if url is not None:
+            overrides = {**overrides, "storage": {**overrides.get("storage", {}), "url": url}}
         settings = settings_for_tests(tmp_path / "civic.db", environ, **overrides)
         clock = Clock()
         w = World(api, make_runtime(api, settings, classifier, clock), settings, clock)
@@ -54,6 +57,21 @@ async def started_world(
             yield w
         finally:
             await w.runtime.stop()
+
+
+@asynccontextmanager
+async def _database() -> AsyncIterator[str | None]:
+    """A fresh PostgreSQL database's URL when DATABASE_URL is set; else None (SQLite)."""
+    if pg.ADMIN_URL is None:
+        yield None
+        return
+    async with pg.fresh_database() as url:
+        yield url
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Drop the PostgreSQL template database, if the run made one."""
+    pg.drop_template()
 
 
 @pytest.fixture
