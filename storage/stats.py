@@ -49,6 +49,16 @@ DURATION_CHUNK = 5000
 CountRow = tuple[str, str, int, int, int, int, int, int]
 
 
+def _deadlines(limits: Sequence[tuple[str, float, float]]) -> tuple[str, list[object]]:
+    """The CASE branches giving each category's deadline, and their parameters: one
+    "WHEN ? THEN …" per category serves both CASEs (accept, resolve); only the parameters
+    differ. The cast tells PostgreSQL the parameter is a number, not text."""
+    whens = " ".join("WHEN ? THEN CAST(? AS DOUBLE PRECISION)" for _ in limits)
+    params: list[object] = [x for key, accept_s, _ in limits for x in (key, accept_s)]
+    params += [x for key, _, resolve_s in limits for x in (key, resolve_s)]
+    return whens, params
+
+
 async def counts(
     conn: Connection,
     since: float,
@@ -56,11 +66,8 @@ async def counts(
     limits: Sequence[tuple[str, float, float]],
 ) -> list[CountRow]:
     """Per (group, category) counts of cases filed in [since, until), one row each."""
-    # One "WHEN ? THEN …" per category serves both CASEs; only the parameters differ.
-    accept = " ".join("WHEN ? THEN CAST(? AS DOUBLE PRECISION)" for _ in limits)
-    params = [x for key, accept_s, _ in limits for x in (key, accept_s)]
-    params += [x for key, _, resolve_s in limits for x in (key, resolve_s)]
-    sql = _COUNTS.format(accept=accept, resolve=accept)
+    whens, params = _deadlines(limits)
+    sql = _COUNTS.format(accept=whens, resolve=whens)
     rows = await fetch_all(conn, sql, (*params, since, until))
     # Whole counts whatever the driver returns (SQLite's SUM of integers is one already).
     return [
@@ -79,10 +86,8 @@ async def area_counts(
     limits: Sequence[tuple[str, float, float]],
 ) -> list[AreaRow]:
     """Per area counts of cases filed in [since, until), one row each."""
-    accept = " ".join("WHEN ? THEN ?" for _ in limits)
-    params = [x for key, accept_s, _ in limits for x in (key, accept_s)]
-    params += [x for key, _, resolve_s in limits for x in (key, resolve_s)]
-    sql = _AREA_COUNTS.format(accept=accept, resolve=accept)
+    whens, params = _deadlines(limits)
+    sql = _AREA_COUNTS.format(accept=whens, resolve=whens)
     rows = await fetch_all(conn, sql, (*params, since, until))
     return [(r[0], *(int(x or 0) for x in r[1:])) for r in rows]  # type: ignore[misc]
 
