@@ -143,6 +143,12 @@ def cmd_check_config(settings: Settings) -> int:
         f"{settings.source}: OK — {len(settings.groups)} groups ({bound} with chat_id),"
         f" {len(settings.categories)} categories, {terms} keywords, {len(settings.admins)} admins"
     )
+    tg = settings.telegram
+    if tg.by_webhook:
+        print(
+            f"Telegram by webhook {tg.webhook_url}: served on"
+            f" {tg.webhook_listen}:{tg.webhook_port}{tg.webhook_path}, secret set"
+        )
     if settings.faq.dir is not None:
         print(
             f"FAQ {settings.faq.dir}: {len(settings.faq.entries)} answers,"

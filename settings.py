@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import os
+import re
 import tomllib
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from reports.areas import Areas, load_areas
 from reports.deadlines import Limits
@@ -37,7 +40,12 @@ MENU_SUB_NAME_BYTES = 60
 MENU_KEY_BYTES = 128
 _WECHAT_SECRETS = {"token", "app_secret", "encoding_aes_key"}  # from the environment only
 _WECOM_SECRETS = {"secret", "token", "encoding_aes_key"}  # likewise, as WECOM_<NAME>
+_TELEGRAM_SECRETS = {"webhook_secret"}  # likewise, as TELEGRAM_WEBHOOK_SECRET
 _WECOM_GROUP_FIELDS = ("wecom_party", "wecom_tag", "wecom_users", "wecom_robot_key")
+# The Bot API's rules for a webhook: the ports it posts to, and the secret token's form.
+WEBHOOK_PORTS = (443, 80, 88, 8443)
+WEBHOOK_SECRET_MAX = 256
+_WEBHOOK_SECRET_RE = re.compile(rf"[A-Za-z0-9_-]{{1,{WEBHOOK_SECRET_MAX}}}")
 WECOM_ID_MAX = 2**31 - 1  # agent, department and tag ids are 32-bit integers
 
 
@@ -99,6 +107,19 @@ class TelegramSettings:
     group_per_minute: int = 20  # messages a minute to one group chat
     send_retries: int = 3  # a reply answered 429 is sent again after retry_after
     concurrent_updates: int = 16  # updates handled at once (one per chat at a time)
+    # Updates by webhook instead of long polling when webhook_url is set: Telegram posts
+    # to that public HTTPS URL, a reverse proxy forwards to the local server below.
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8082
+    webhook_path: str = "/"  # the local server's path; by default webhook_url's
+    # TELEGRAM_WEBHOOK_SECRET: Telegram sends it with every post, the server refuses others.
+    webhook_secret: str = field(default="", repr=False)
+
+    @property
+    def by_webhook(self) -> bool:
+        """Whether updates come by webhook (else by long polling)."""
+        return self.webhook_url is not None
 
 
 @dataclass(frozen=True)
@@ -279,7 +300,7 @@ def parse_settings(
 
     tg = v.table(raw, "telegram")
     td = TelegramSettings()
-    v.unknown_keys(tg, "telegram", set(TelegramSettings.__dataclass_fields__))
+    _refuse_secrets_and_unknown_keys(v, tg, "telegram", TelegramSettings, _TELEGRAM_SECRETS)
     telegram = TelegramSettings(
         base_url=v.url(tg, "base_url", "telegram"),
         base_file_url=v.url(tg, "base_file_url", "telegram"),
@@ -293,6 +314,7 @@ def parse_settings(
         concurrent_updates=v.integer(
             tg, "concurrent_updates", "telegram", td.concurrent_updates, 1, 256
         ),
+        **_telegram_webhook(v, tg, env),
     )
 
     st = v.table(raw, "storage")
@@ -652,6 +674,72 @@ def _parse_categories(
             keywords = KeywordTable((), ())
         categories[key] = Category(key, name, group, behaviour, keywords, **hours)
     return categories
+
+
+def _telegram_webhook(
+    v: _Validator, table: Mapping[str, Any], env: Mapping[str, str]
+) -> dict[str, Any]:
+    """[telegram]'s webhook keys and TELEGRAM_WEBHOOK_SECRET; none of it without webhook_url."""
+    d = TelegramSettings()
+    url = v.url(table, "webhook_url", "telegram")
+    if url is None:
+        for key in ("webhook_listen", "webhook_port", "webhook_path"):
+            if key in table:
+                v.problem(f"telegram.{key}", "has no effect without webhook_url (long polling)")
+        return {}
+    parts = urlsplit(url)
+    if parts.scheme != "https" and not _is_loopback_host(parts.hostname or ""):
+        v.problem(
+            "telegram.webhook_url",
+            f'"{url}" must start with https://: Telegram posts to HTTPS only',
+        )
+    elif (
+        parts.port is not None
+        and parts.port not in WEBHOOK_PORTS
+        and not _is_loopback_host(parts.hostname or "")
+    ):
+        ports = ", ".join(map(str, WEBHOOK_PORTS))
+        v.problem(
+            "telegram.webhook_url", f"port {parts.port}: Telegram posts to ports {ports} only"
+        )
+    path = v.string(table, "webhook_path", "telegram", default=parts.path or "/")
+    if not path.startswith("/"):
+        v.problem("telegram.webhook_path", f'"{path}" must start with /')
+    secret = env.get("TELEGRAM_WEBHOOK_SECRET", "").strip()
+    if not secret:
+        v.problem(
+            "telegram.webhook_secret",
+            "missing: set TELEGRAM_WEBHOOK_SECRET in the environment (with a webhook, "
+            "the secret is how a post is known to come from Telegram)",
+        )
+    elif not _is_webhook_secret(secret):
+        v.problem(
+            "telegram.webhook_secret",
+            f"TELEGRAM_WEBHOOK_SECRET must be 1 to {WEBHOOK_SECRET_MAX} characters of "
+            f"A-Z a-z 0-9 _ -, as Telegram asks; it has {len(secret)} characters"
+            + ("" if len(secret) > WEBHOOK_SECRET_MAX else ", not all of them allowed"),
+        )
+    return {
+        "webhook_url": url,
+        "webhook_listen": v.string(table, "webhook_listen", "telegram", default=d.webhook_listen),
+        "webhook_port": v.integer(table, "webhook_port", "telegram", d.webhook_port, 1, 65535),
+        "webhook_path": path,
+        "webhook_secret": secret,
+    }
+
+
+def _is_webhook_secret(secret: str) -> bool:
+    return bool(_WEBHOOK_SECRET_RE.fullmatch(secret))
+
+
+def _is_loopback_host(host: str) -> bool:
+    """A local address (the stand-in and the tests post over plain HTTP to one)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _parse_wechat(

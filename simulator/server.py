@@ -5,6 +5,10 @@ uses, keeps a small simulated world (users, group chats, messages, polls, files)
 tests inject updates and inspect everything the bot did.  A real python-telegram-bot
 ``Application`` talks to it through ``base_url``/``base_file_url``.  ``GET /`` serves a
 small web chat so a person can try the bot in a browser without a Telegram token.
+
+Updates wait for ``getUpdates``, or, once ``setWebhook`` is called, are posted to the
+webhook (with its secret token in ``X-Telegram-Bot-Api-Secret-Token``) and tried again
+after a failure, as Telegram does; ``getUpdates`` is then a conflict (409).
 """
 
 from __future__ import annotations
@@ -28,7 +32,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self, TypeVar
+from urllib.parse import urlsplit
 
+import aiohttp
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
@@ -72,6 +78,15 @@ NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
     "are exactly the same as a current content and reply markup of the message"
 )
+WEBHOOK_ACTIVE = (
+    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to "
+    "delete the webhook first"
+)
+WEBHOOK_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+_WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]*")
+WEBHOOK_SECRET_MAX = 256
+# Update types a webhook gets when setWebhook names none (Telegram's default).
+_NOT_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 WRONG_FILE_ID = "Bad Request: wrong file identifier/HTTP URL specified"
 
@@ -106,6 +121,7 @@ _INT_FIELDS = frozenset(
         "from_chat_id",
         "limit",
         "live_period",
+        "max_connections",
         "message_id",
         "message_thread_id",
         "offset",
@@ -353,6 +369,25 @@ class _Poll:
     timer: asyncio.TimerHandle | None = None
 
 
+@dataclass
+class Webhook:
+    """The webhook setWebhook set: where updates are posted, and the last failure to."""
+
+    url: str
+    secret_token: str | None
+    allowed_updates: list[str] | None
+    max_connections: int = 40
+    last_error_date: int | None = None
+    last_error_message: str | None = None
+
+    def wants(self, update: JSON) -> bool:
+        """Whether an update is of a type this webhook gets."""
+        kind = next((key for key in update if key != "update_id"), "")
+        if self.allowed_updates:
+            return kind in self.allowed_updates
+        return kind not in _NOT_BY_DEFAULT
+
+
 class _Signal:
     """Wakes every waiter on each ``notify()``; check your condition, then ``wait()``."""
 
@@ -562,6 +597,17 @@ class BotApiStandIn:
         self.flood_count = 0
         self.commands: dict[str, list[JSON]] = {}
         self.menu_buttons: dict[int | None, JSON] = {}
+        #: The webhook set by setWebhook: updates are posted to it, not kept for getUpdates.
+        self.webhook: Webhook | None = None
+        #: A failed post (no answer, or not 2xx) is tried again this many times, after
+        #: webhook_backoff seconds and then twice as long each time, and then given up on
+        #: (Telegram keeps trying for longer, then also gives up).
+        self.webhook_retries = 4
+        self.webhook_backoff = 0.05
+        #: Every post to the webhook: (update_id, HTTP status; 0 when none came back).
+        self.webhook_posts: list[tuple[int, int]] = []
+        #: Updates not delivered: given up on, or of a type the webhook did not ask for.
+        self.webhook_dropped: list[JSON] = []
 
         # World.
         self._users: dict[int, JSON] = {}
@@ -584,6 +630,7 @@ class BotApiStandIn:
 
         self._update_signal: _Signal | None = None
         self._activity_signal: _Signal | None = None
+        self._webhook_task: asyncio.Task[None] | None = None
         self._runner: web.AppRunner | None = None
         self._methods: dict[str, tuple[str, Callable[[_Params], Awaitable[Any]]]] = {}
         for name, handler in self._method_table().items():
@@ -666,6 +713,11 @@ class BotApiStandIn:
         """Stop serving; pending long polls return at once."""
         self._closing = True
         self._signals_notify()
+        if self._webhook_task is not None:
+            task, self._webhook_task = self._webhook_task, None
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         for state in self._polls.values():
             if state.timer is not None:
                 state.timer.cancel()
@@ -818,7 +870,7 @@ class BotApiStandIn:
         return self._files[file_id].data
 
     def pending_updates(self) -> list[JSON]:
-        """Updates not yet confirmed by the bot via getUpdates' offset."""
+        """Updates not yet confirmed by getUpdates' offset, or not yet posted to the webhook."""
         return copy.deepcopy(self._pending_updates)
 
     async def wait_for(
@@ -1551,6 +1603,7 @@ class BotApiStandIn:
             "getMe": self._m_get_me,
             "logOut": self._m_true,
             "close": self._m_true,
+            "setWebhook": self._m_set_webhook,
             "deleteWebhook": self._m_delete_webhook,
             "getWebhookInfo": self._m_get_webhook_info,
             "getUpdates": self._m_get_updates,
@@ -1593,19 +1646,120 @@ class BotApiStandIn:
     async def _m_get_me(self, p: _Params) -> JSON:
         return dict(self.bot_user)
 
-    async def _m_delete_webhook(self, p: _Params) -> bool:
+    async def _m_set_webhook(self, p: _Params) -> bool:
+        url = p.req_str("url")
+        if not url:
+            return await self._m_delete_webhook(p)
+        parts = urlsplit(url)
+        if parts.scheme not in {"http", "https"}:
+            raise ApiError(
+                400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
+            )
+        # Telegram posts over HTTPS to ports 443, 80, 88 and 8443; the stand-in posts to
+        # the machine it runs on, over HTTP too, to any port (a test's server).
+        if not _is_loopback(parts.hostname or ""):
+            raise ApiError(
+                400, "Bad Request: bad webhook: the stand-in posts to a loopback address only"
+            )
+        secret = p.get_str("secret_token") or None
+        if secret is not None and len(secret) > WEBHOOK_SECRET_MAX:
+            raise ApiError(400, "Bad Request: secret token is too long")
+        if secret is not None and not _WEBHOOK_SECRET_RE.fullmatch(secret):
+            raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        max_connections = p.get_int("max_connections", 40) or 40
+        if not 1 <= max_connections <= 100:
+            raise ApiError(400, "Bad Request: invalid max_connections specified")
+        allowed = p.raw("allowed_updates")
+        if allowed is not None and not (
+            isinstance(allowed, list) and all(isinstance(a, str) for a in allowed)
+        ):
+            raise ApiError(400, "Bad Request: can't parse allowed updates")
+        if allowed is None and self.webhook is not None:
+            allowed = self.webhook.allowed_updates  # unnamed: the previous setting stays
         if p.get_bool("drop_pending_updates"):
             self._pending_updates.clear()
+        self.webhook = Webhook(url, secret, allowed, max_connections)
+        if self._webhook_task is None or self._webhook_task.done():
+            self._webhook_task = asyncio.create_task(self._deliver_to_webhook())
+        self._signals_notify()  # a long poll under way ends (in a conflict)
+        return True
+
+    async def _m_delete_webhook(self, p: _Params) -> bool:
+        # Updates not yet posted stay, for getUpdates (unless dropped).
+        self.webhook = None
+        if p.get_bool("drop_pending_updates"):
+            self._pending_updates.clear()
+        self._signals_notify()
         return True
 
     async def _m_get_webhook_info(self, p: _Params) -> JSON:
-        return {
+        info: JSON = {
             "url": "",
             "has_custom_certificate": False,
             "pending_update_count": len(self._pending_updates),
         }
+        hook = self.webhook
+        if hook is not None:
+            info.update(url=hook.url, max_connections=hook.max_connections)
+            if hook.allowed_updates is not None:
+                info["allowed_updates"] = list(hook.allowed_updates)
+            if hook.last_error_date is not None:
+                info["last_error_date"] = hook.last_error_date
+                info["last_error_message"] = hook.last_error_message
+        return info
+
+    async def _deliver_to_webhook(self) -> None:
+        """Post pending updates to the webhook one at a time, in order, while one is set."""
+        signal = self._update_signal
+        assert signal is not None
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+            while (hook := self.webhook) is not None and not self._closing:
+                if not self._pending_updates:
+                    await signal.wait(1.0)
+                    continue
+                update = self._pending_updates[0]
+                delivered = hook.wants(update) and await self._post_update(session, hook, update)
+                if self.webhook is not hook:
+                    continue  # deleted or set anew meanwhile: the update is still pending
+                if self._pending_updates and self._pending_updates[0] is update:
+                    self._pending_updates.pop(0)
+                if not delivered:
+                    self.webhook_dropped.append(update)
+                self._activity()
+
+    async def _post_update(
+        self, session: aiohttp.ClientSession, hook: Webhook, update: JSON
+    ) -> bool:
+        """Post one update, trying again after a failure; whether the webhook took it."""
+        headers = {"Content-Type": "application/json"}
+        if hook.secret_token:
+            headers[WEBHOOK_SECRET_HEADER] = hook.secret_token
+        body = _json_dumps(update).encode()
+        for attempt in range(self.webhook_retries + 1):
+            if attempt:
+                await asyncio.sleep(self.webhook_backoff * 2 ** (attempt - 1))
+                if self.webhook is not hook:
+                    return False
+            status = 0
+            try:
+                async with session.post(hook.url, data=body, headers=headers) as response:
+                    status = response.status
+                    await response.read()
+                    problem = f"Wrong response from the webhook: {status} {response.reason}"
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                problem = "Connection refused" if isinstance(exc, OSError) else repr(exc)
+            self.webhook_posts.append((int(update["update_id"]), status))
+            self._activity()
+            if 200 <= status < 300:
+                return True
+            hook.last_error_date = int(self.clock())
+            hook.last_error_message = problem
+            _LOG.info("webhook post of update %s failed: %s", update["update_id"], problem)
+        return False
 
     async def _m_get_updates(self, p: _Params) -> list[JSON]:
+        if self.webhook is not None:
+            raise ApiError(409, WEBHOOK_ACTIVE)
         offset = p.get_int("offset")
         limit = min(max(p.get_int("limit", 100) or 100, 1), 100)
         timeout = max(p.get_int("timeout", 0) or 0, 0)
@@ -1623,6 +1777,8 @@ class BotApiStandIn:
         signal = self._update_signal
         assert signal is not None
         while True:
+            if self.webhook is not None:
+                raise ApiError(409, WEBHOOK_ACTIVE)
             if generation != self._poll_generation:
                 raise ApiError(
                     409,

@@ -53,12 +53,17 @@ from settings import Settings
 
 log = logging.getLogger("civic")
 
+# The update types the handlers read, asked for by name whether by polling or by
+# webhook: unnamed, Telegram keeps whatever a previous getUpdates or setWebhook asked
+# for. Add a type here with the first handler for it.
+ALLOWED_UPDATES = ("message", "callback_query", "poll_answer")
+
 
 class TelegramChannel:
-    """The PTB Application polling the Bot API, the courier and the pusher, over given services.
+    """The PTB Application (polling, or serving a webhook), the courier and the pusher.
 
     Start it after the database is open and stop it before the database closes:
-    application → polling → courier and pusher → jobs.
+    application → polling or webhook → courier and pusher → jobs.
     """
 
     def __init__(
@@ -120,13 +125,11 @@ class TelegramChannel:
         register_handlers(self.app)
 
     async def start(self) -> None:
-        """Initialize and poll, start the courier and the pusher, and schedule the jobs."""
+        """Initialize, poll or serve the webhook, start the courier and pusher, schedule jobs."""
         await self.app.initialize()
         with contextlib.suppress(Exception):  # a menu is a nicety, not a reason to fail
             await self.app.bot.set_my_commands([BotCommand(c, d) for c, d in texts.BOT_COMMANDS])
-        await self.app.updater.start_polling(
-            poll_interval=0, timeout=self.poll_timeout, drop_pending_updates=False
-        )
+        await self._receive_updates()
         await self.app.start()
         self.courier.start()
         self.pusher.start()
@@ -135,10 +138,45 @@ class TelegramChannel:
             log.info("timing out %d open quiz question(s) again after the restart", resumed)
         schedule_jobs(self.app, self.settings)
 
+    async def _receive_updates(self) -> None:
+        """Long polling, or PTB's webhook server (which sets the webhook with the secret)."""
+        tg = self.settings.telegram
+        if not tg.by_webhook:
+            # Polling deletes a webhook that is set: then this process gets every update.
+            await self.app.updater.start_polling(
+                poll_interval=0,
+                timeout=self.poll_timeout,
+                allowed_updates=ALLOWED_UPDATES,
+                drop_pending_updates=False,
+            )
+            return
+        # The server refuses (403) a post without the secret in its
+        # X-Telegram-Bot-Api-Secret-Token header; TLS is the reverse proxy's.
+        await self.app.updater.start_webhook(
+            listen=tg.webhook_listen,
+            port=tg.webhook_port,
+            url_path=tg.webhook_path,
+            webhook_url=tg.webhook_url,
+            secret_token=tg.webhook_secret,
+            allowed_updates=ALLOWED_UPDATES,
+            drop_pending_updates=False,
+        )
+        log.info(
+            "Telegram posts updates to %s (served on %s:%d%s)",
+            tg.webhook_url,
+            tg.webhook_listen,
+            tg.webhook_port,
+            tg.webhook_path,
+        )
+
     async def stop(self) -> None:
         """Stop whatever is running; safe after a start that failed half-way, and twice."""
         await self.pusher.stop()
         await self.courier.stop()
+        # With a webhook this stops only the local server: the webhook stays set at
+        # Telegram, deliberately. Several processes behind a load balancer serve the one
+        # URL, and one of them stopping (a restart, a scale-down) must not cut the others
+        # off; while none answers, Telegram keeps the updates and posts them again later.
         if self.app.updater.running:
             await self.app.updater.stop()
         if self.app.running:
