@@ -18,7 +18,7 @@ test: $(STAMP)
 	@bash scripts/ensure-chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 # The storage and flow tests on a throwaway local PostgreSQL (scripts/postgres starts it,
 # installing Debian's package as root when missing). Not part of `make test` yet: see
