@@ -461,3 +461,12 @@ async def test_a_greeting_gets_the_menu_as_numbered_choices_and_no_draft(
     before = len(world.wx.sent_to(OPENID))
     await world.resident().choose(menu, texts.BUTTON_HOW_TO_REPORT)
     assert (await world.next_to(after=before)).text == texts.WECHAT_HELP
+
+
+async def test_a_question_is_answered_from_the_offices_answers(world: WeChatWorld) -> None:
+    await world.resident().say("创建办几点上班")
+    answer = await world.next_to(after=0)
+    assert "9:00" in (answer.text or "")
+    async with world.tg.db.session() as conn:
+        [(drafts,)] = await conn.execute_fetchall("SELECT COUNT(*) FROM drafts")
+    assert drafts == 0
