@@ -19,6 +19,7 @@ from quizzes.service import QuizService
 from quizzes.survey import SurveyService
 from reports.context import group_channels
 from reports.delivery import OutboxService
+from reports.leadership import Every, Leadership
 from reports.outbox import TELEGRAM, WECHAT, WECOM
 from reports.services import ReportServices
 from reports.throttle import Throttle
@@ -31,6 +32,10 @@ if TYPE_CHECKING:
     from handlers.wecom.app import WeComChannel
 
 log = logging.getLogger("civic")
+
+# On a database shared by processes: how often each reads the /bind bindings again, so
+# that a /bind handled by one reaches the others' couriers.
+BINDINGS_REFRESH_SECONDS = 5.0
 
 
 def build_classifier(settings: Settings) -> Any:
@@ -83,6 +88,17 @@ class Runtime:
             self.db, load_bank(settings.quiz_bank_dir), settings.quiz_round_size
         )
         self.surveys = SurveyService(self.db, settings.survey_every_days, areas=settings.areas)
+        # The timed jobs run where this process leads (always, on SQLite).
+        self.leadership = Leadership(self.db.leader_lock())
+        self.pushes.leads = lambda: self.leadership.is_leader
+        self.leadership.listeners.append(self._wake_pushers)
+        self.bindings_refresh: Every | None = None
+        if self.db.shared_by_processes:
+            self.bindings_refresh = Every(
+                self.reports.group_chats.load_bindings,
+                BINDINGS_REFRESH_SECONDS,
+                "bindings-refresh",
+            )
         self.telegram: TelegramChannel = TelegramChannel(
             settings,
             token,
@@ -92,6 +108,7 @@ class Runtime:
             pushes=self.pushes,
             surveys=self.surveys,
             throttle=Throttle(settings.reports.flood_messages, settings.reports.flood_seconds),
+            leadership=self.leadership,
             base_url=base_url,
             base_file_url=base_file_url,
             poll_timeout=poll_timeout,
@@ -145,6 +162,13 @@ class Runtime:
         if self.wecom is not None:
             self.wecom.courier.wake()
 
+    def _wake_pushers(self, leading: bool) -> None:
+        """Taking the lead: the pushers send what the last leader left."""
+        if leading:
+            self.pusher.wake()
+            for wake in self.pushes.listeners:
+                wake()
+
     async def start(self) -> None:
         """Start everything; if any step fails (or is cancelled), stop what had started."""
         try:
@@ -156,6 +180,9 @@ class Runtime:
     async def _start(self) -> None:
         await self.db.open()
         await self.reports.group_chats.load_bindings()
+        if self.bindings_refresh is not None:
+            self.bindings_refresh.start()
+        await self.leadership.start()
         await self.telegram.start()
         if self.wechat is not None:
             await self.wechat.start()
@@ -176,4 +203,9 @@ class Runtime:
             try:
                 await self.telegram.stop()
             finally:
-                await self.db.close()
+                try:
+                    await self.leadership.stop()
+                    if self.bindings_refresh is not None:
+                        await self.bindings_refresh.stop()
+                finally:
+                    await self.db.close()

@@ -22,6 +22,9 @@ class PushService:
         self.clock = clock
         # Each channel's pusher, woken when a run is made (it sends its own recipients).
         self.listeners: list[Callable[[], None]] = []
+        # Whether this process leads the timed jobs (`reports.leadership`): only the
+        # leader's pushers send, so no two processes send one recipient the push.
+        self.leads: Callable[[], bool] = lambda: True
 
     async def create_run(self, kind: str, day: str) -> tuple[Progress, bool]:
         """Today's run of a kind, made once; (its progress, whether it was made now)."""
@@ -43,7 +46,10 @@ class PushService:
             return await pushes.progress(conn, kind, day)
 
     async def due(self, channel: str, limit: int) -> list[Recipient]:
-        """A channel's recipients due now (each channel's pusher sends its own)."""
+        """A channel's recipients due now (each channel's pusher sends its own); none
+        unless this process leads."""
+        if not self.leads():
+            return []
         async with self.db.session() as conn:
             return await pushes.due(conn, channel, self.clock(), limit)
 

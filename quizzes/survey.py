@@ -17,7 +17,7 @@ from quizzes.survey_stats import (
     survey_figures,
 )
 from reports.areas import Areas
-from storage import survey
+from storage import job_runs, survey
 from storage.db import Database
 
 SUPPORT = ("support", "rather", "rather_not", "against", "unaware")
@@ -91,6 +91,12 @@ class SurveyService:
             latest = await survey.latest_round(conn)
             if latest is not None and now - latest[1] < self.every_days * 86400:
                 return latest[0], False
+            # One new round after each: another process opening it too finds it taken.
+            after = str(latest[0] if latest is not None else 0)
+            if not await job_runs.claim(conn, "survey-round", after, now):
+                newest = await survey.latest_round(conn)
+                assert newest is not None
+                return newest[0], False
             created = await survey.insert_round(conn, now)
         return created, True
 

@@ -14,19 +14,25 @@ from reports.deadlines import HOUR, next_due
 from reports.outbox import DIGEST, WEEKLY_REPORT
 from reports.states import OPEN_STATUSES
 from reports.stats import Statistics
-from storage import nominations, reports, resident_messages
+from storage import job_runs, nominations, reports, resident_messages
 from storage import stats as stats_db
 
 
 class Office(Part):
     """What the office (and each group) is told of the cases as a whole."""
 
-    async def queue_digests(self) -> int:
-        """Queue each group's daily digest: new cases, due today, overdue; return how many."""
+    async def queue_digests(self, once: bool = False) -> int:
+        """Queue each group's daily digest: new cases, due today, overdue; return how many.
+
+        `once`: the timed job's, at most once a day whichever process runs it (an
+        admin's /digest sends them again).
+        """
         now = self.now()
         local = datetime.fromtimestamp(now, self.shared.tz)
         end_of_day = local.replace(hour=23, minute=59, second=59).timestamp()
         async with self.db.transaction() as conn:
+            if once and not await job_runs.claim(conn, DIGEST, local.strftime("%Y-%m-%d"), now):
+                return 0
             cases = await reports.open_cases(conn, OPEN_STATUSES, now)
             new = await reports.created_since(conn, now - 86400)
             for key in self.settings.groups:
@@ -107,12 +113,17 @@ class Office(Part):
             found = await stats_db.open_by_area(conn, OPEN_STATUSES)
         return {area.key: found.get(area.key, 0) for area in self.settings.areas}
 
-    async def queue_weekly_report(self) -> None:
+    async def queue_weekly_report(self, once: bool = False) -> bool:
         """Queue the weekly report (this week's figures against last week's, and the week's
-        好人好事, read when it is sent) for its group."""
+        好人好事, read when it is sent) for its group; False if `once` and this week's
+        was queued already (by any process)."""
         now = self.now()
-        async with self.db.session() as conn:
+        year, week, _ = datetime.fromtimestamp(now, self.shared.tz).isocalendar()
+        async with self.db.transaction() as conn:
+            if once and not await job_runs.claim(conn, WEEKLY_REPORT, f"{year}-W{week:02d}", now):
+                return False
             # The target is the group's key: the channel sends the report to that group.
             to = self.settings.roles.weekly_report
             await self.to_group(conn, WEEKLY_REPORT, to, to, now, None, {"until": now})
         self.queued()
+        return True

@@ -135,6 +135,13 @@ class Database:
             raise RuntimeError("database is not open")
         return self._conn
 
+    # One process on a SQLite file: it leads the timed jobs, and nothing else writes.
+    shared_by_processes = False
+
+    def leader_lock(self) -> SoloLeaderLock:
+        """The lock that makes a process the leader of the timed jobs (see `PgLeaderLock`)."""
+        return SoloLeaderLock()
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """Run the block as one IMMEDIATE transaction: all of it or none of it."""
@@ -177,6 +184,19 @@ class Database:
             )
             version = number
         return version
+
+
+class SoloLeaderLock:
+    """SQLite's leader lock: the one process on the file always holds it."""
+
+    async def try_acquire(self) -> bool:
+        return True
+
+    async def still_held(self) -> bool:
+        return True
+
+    async def release(self) -> None:
+        return None
 
 
 async def _connect(path: str) -> aiosqlite.Connection:

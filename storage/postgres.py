@@ -34,6 +34,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 TWINS = MIGRATIONS / "postgres"
 # pg_advisory_lock's key for migrating: any fixed number no other code of ours takes.
 MIGRATION_LOCK = 0x0C1B1C_0015
+# pg_try_advisory_lock's key for leading the timed jobs (see `PgLeaderLock`).
+LEADER_LOCK = 0x0C1B1C_0016
 
 
 @functools.lru_cache(maxsize=1024)
@@ -230,6 +232,13 @@ class PgDatabase:
             raise RuntimeError("database is not open")
         return self._conn
 
+    # Several processes may share the database: the timed jobs need a leader, and what
+    # a process caches of the database must be read again.
+    shared_by_processes = True
+
+    def leader_lock(self) -> PgLeaderLock:
+        return PgLeaderLock(self.url)
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PgConnection]:
         """Run the block as one transaction: all of it or none of it."""
@@ -288,3 +297,54 @@ class PgDatabase:
             return version
         finally:
             await raw.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
+
+
+class PgLeaderLock:
+    """A session-level advisory lock on a connection of its own: held, its process leads.
+
+    PostgreSQL releases a session's locks when the session ends, so a leader that dies
+    (or whose connection breaks) leaves the lock to whichever process asks next. The
+    connection is kept out of the database's own so that a long transaction never
+    delays the check that the leader is still alive.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.raw: Any = None
+
+    async def try_acquire(self) -> bool:
+        """Take the lock if no other session holds it; False too if the server is away."""
+        import asyncpg
+
+        try:
+            if self.raw is None or self.raw.is_closed():
+                self.raw = await asyncpg.connect(self.url)
+            return bool(await self.raw.fetchval("SELECT pg_try_advisory_lock($1)", LEADER_LOCK))
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+            await self._drop()
+            return False
+
+    async def still_held(self) -> bool:
+        """Whether the session that took the lock is still alive (then it holds the lock)."""
+        import asyncpg
+
+        if self.raw is None or self.raw.is_closed():
+            return False
+        try:
+            await self.raw.fetchval("SELECT 1")
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+            await self._drop()
+            return False
+        return True
+
+    async def release(self) -> None:
+        """End the session: the lock goes with it."""
+        if self.raw is not None and not self.raw.is_closed():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.raw.close(), 5)
+        await self._drop()
+
+    async def _drop(self) -> None:
+        raw, self.raw = self.raw, None
+        if raw is not None and not raw.is_closed():
+            raw.terminate()

@@ -47,6 +47,7 @@ from quizzes.push import PushService
 from quizzes.service import QuizService
 from quizzes.survey import SurveyService
 from reports.delivery import OutboxService
+from reports.leadership import Leadership
 from reports.services import ReportServices
 from reports.throttle import Throttle
 from settings import Settings
@@ -77,6 +78,7 @@ class TelegramChannel:
         pushes: PushService,
         surveys: SurveyService,
         throttle: Throttle,
+        leadership: Leadership,
         base_url: str | None = None,
         base_file_url: str | None = None,
         poll_timeout: int | None = None,
@@ -120,6 +122,7 @@ class TelegramChannel:
             surveys=surveys,
             throttle=throttle,
             questions=reports.questions,
+            leadership=leadership,
         )
         self.app.bot_data.deps = self.deps
         register_handlers(self.app)
@@ -245,7 +248,11 @@ def register_handlers(app: BotApplication) -> None:
 
 
 def schedule_jobs(app: BotApplication, settings: Settings) -> None:
-    """Deadlines, digests, the daily quiz push, the weekly report and retention, on the JobQueue."""
+    """Deadlines, digests, the daily quiz push, the weekly report and retention, on the JobQueue.
+
+    On every process: each job does its work only where the process leads (see
+    `handlers.telegram.jobs`).
+    """
     interval = settings.reports.overdue_check_seconds
     app.job_queue.run_repeating(
         jobs.check_deadlines, interval=interval, first=interval, name="deadlines"

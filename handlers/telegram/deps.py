@@ -26,6 +26,7 @@ from reports.cases import Cases
 from reports.drafting import Drafting
 from reports.filing import Filing
 from reports.group_chats import GroupChats
+from reports.leadership import Leadership
 from reports.message_refs import MessageRefs
 from reports.office import Office
 from reports.questions import QuestionService
@@ -69,6 +70,7 @@ class Deps:
     pusher: Pusher
     throttle: Throttle
     questions: QuestionService
+    leadership: Leadership
 
 
 class BotData:

@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler
 
 from dialogue import texts
+from handlers.telegram import jobs
 from handlers.telegram.deps import BotContext, refused_unless_admin, refused_unless_admin_in_private
 from quizzes.push import QUIZ_PUSH, SURVEY_PUSH
 
@@ -21,6 +22,8 @@ def today(context: BotContext) -> str:
 
 async def push_daily_quiz(context: BotContext) -> None:
     """Create today's quiz push (once a day), and a new survey round's, and send them."""
+    if not jobs.leads(context):
+        return
     d = context.deps
     await d.pushes.create_run(QUIZ_PUSH, today(context))
     _, new_round = await d.surveys.open_round()
