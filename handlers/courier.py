@@ -51,9 +51,21 @@ class OutboxCourier(Worker):
             delay,
         )
 
+    async def stop(self) -> None:
+        """Stop delivering, and let other processes take what this one had claimed."""
+        await super().stop()
+        try:
+            await self.outbox.release_claims()
+        except Exception as exc:  # a database that is gone or full: the leases run out
+            log.warning("%s: could not release its claims: %s", self.name, exc)
+
     async def _run(self) -> None:
         """Keep up to `concurrency` deliveries going, never two for the same target."""
         flying: dict[asyncio.Task[None], str] = {}
+        try:
+            await self.outbox.forget_dead_claims()
+        except Exception:
+            log.exception("%s: could not free a previous process's claims", self.name)
         try:
             while True:
                 try:
@@ -80,7 +92,12 @@ class OutboxCourier(Worker):
                         flying.pop(task, None)  # type: ignore[call-overload]
                 except asyncio.CancelledError:
                     raise
-                except Exception:  # the courier must outlive any bad item or a db hiccup
+                except Exception as exc:  # the courier must outlive any bad item or a db hiccup
+                    if is_storage_fault(exc):
+                        # Claiming items is a write: nothing goes out until it can be made.
+                        log.info("%s: deliveries wait for the database: %s", self.name, exc)
+                        await asyncio.sleep(STORAGE_POLL)
+                        continue
                     log.exception("%s loop failed; retrying shortly", self.name)
                     await asyncio.sleep(1)
         finally:

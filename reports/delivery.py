@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import random
+import secrets
+import socket
 import time
 from collections.abc import Callable
 
@@ -18,9 +21,18 @@ from reports.outbox import (
 )
 from reports.records import Report
 from storage import message_refs, outbox, reports
-from storage.db import Database
+from storage.db import Connection, Database
 
 log = logging.getLogger(__name__)
+# How long a claim on an item lasts: a process that died holding items lets another
+# take them over after this. Longer than any one send takes (each part of a multi-part
+# item renews it).
+CLAIM_LEASE = 120.0
+
+
+def process_id() -> str:
+    """A name for this process's claims, new at each start: host, pid and a random tail."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 def backoff_seconds(attempts: int, base: float, cap: float) -> float:
@@ -37,6 +49,12 @@ class OutboxService:
     and the first send that succeeds afterwards makes all of them due at once:
     when Telegram is back, what waited goes out together, not each after its
     own, by then long, backoff.
+
+    Several processes may deliver from one PostgreSQL database: each item handed out is
+    claimed under `owner` for `lease` seconds, and only the claim's holder records how
+    it went. A holder that died lets another process take the item once the lease runs
+    out; if it was only slow, its late outcome is not recorded (the item went out twice,
+    at most once more for each item in flight when that happened).
     """
 
     def __init__(
@@ -50,8 +68,13 @@ class OutboxService:
         notices_group: str,
         channel: str,
         group_channels: Callable[[str], tuple[str, ...]] = lambda _: (GROUPS_CHANNEL,),
+        owner: str | None = None,
+        lease: float = CLAIM_LEASE,
     ) -> None:
         self.db = db
+        # Whose claims this service makes, and for how long each holds.
+        self.owner = owner or process_id()
+        self.lease = lease
         # The channel whose items this service hands out (its adapter's courier).
         self.channel = channel
         # The channels a group is on: what it must hear goes to each.
@@ -69,26 +92,62 @@ class OutboxService:
         self._released_at = float("-inf")
 
     async def due(self, limit: int, busy: set[str]) -> list[OutboxItem]:
-        """Items due now, first in line for their target, none for a busy target."""
+        """Claim and return items due now, first in line for their target, none for a busy
+        target (what this process has in flight: its own claims, which it could take again).
+        """
         async with self.db.session() as conn:
-            items = await outbox.due(conn, self.channel, self.clock(), limit + len(busy))
+            items = await outbox.claim_due(
+                conn, self.channel, self.clock(), limit + len(busy), self.owner, self.lease
+            )
         return [i for i in items if i.target not in busy][:limit]
 
     async def next_due_in(self) -> float | None:
         """Seconds until the earliest pending item is due (0 if overdue), or None."""
         async with self.db.session() as conn:
-            at = await outbox.next_due_at(conn, self.channel)
+            at = await outbox.next_due_at(conn, self.channel, self.owner)
         return None if at is None else max(0.0, at - self.clock())
+
+    async def release_claims(self) -> None:
+        """Let other processes take what this one holds (it is stopping)."""
+        async with self.db.session() as conn:
+            await outbox.release_claims(conn, self.channel, self.owner)
+
+    async def forget_dead_claims(self) -> None:
+        """On a database no other process uses, free the claims of the process before this
+        one (killed before it could release them) instead of waiting out their lease."""
+        if not getattr(self.db, "shared", False):
+            async with self.db.session() as conn:
+                await outbox.release_claims(conn, self.channel)
+
+    def _lost(self, item: OutboxItem, held: bool) -> None:
+        """Say so when another process had taken an item over before its outcome came."""
+        if not held:
+            log.warning(
+                "outbox item %s (%s to %s): its claim ran out and another process took it"
+                " over; this outcome is not recorded",
+                item.id,
+                item.kind,
+                item.target,
+            )
 
     async def sent(self, item: OutboxItem) -> None:
         async with self.db.session() as conn:
-            await outbox.mark_sent(conn, item.id, self.clock())
+            self._lost(item, await outbox.mark_sent(conn, item.id, self.clock(), self.owner))
         await self._release()
 
     async def advance(self, item: OutboxItem, step: int) -> None:
         async with self.db.session() as conn:
-            await outbox.advance(conn, item.id, step)
+            held = await outbox.advance(conn, item.id, step, self.owner, self.clock() + self.lease)
+        self._lost(item, held)
         await self._release()
+
+    async def _done(self, conn: Connection, item: OutboxItem, done: bool) -> None:
+        """All of an item went (`done`), or its first part: record it if still held."""
+        if done:
+            held = await outbox.mark_sent(conn, item.id, self.clock(), self.owner)
+        else:
+            held = await outbox.advance(conn, item.id, 1, self.owner, self.clock() + self.lease)
+        self._lost(item, held)
 
     async def _release(self) -> None:
         """A send went through: what waits after a transient fault is due now.
@@ -113,10 +172,7 @@ class OutboxService:
                 conn, self.channel, str(chat), str(message_id), ALERT, report.id, self.clock(),
                 report.assigned_at,
             )  # fmt: skip
-            if done:
-                await outbox.mark_sent(conn, item.id, self.clock())
-            else:
-                await outbox.advance(conn, item.id, 1)
+            await self._done(conn, item, done)
         await self._release()
 
     async def posted(
@@ -134,10 +190,7 @@ class OutboxService:
             await message_refs.remember(
                 conn, self.channel, str(chat), str(message_id), subject, subject_id, self.clock()
             )
-            if done:
-                await outbox.mark_sent(conn, item.id, self.clock())
-            else:
-                await outbox.advance(conn, item.id, 1)
+            await self._done(conn, item, done)
         await self._release()
 
     async def relayed(self, item: OutboxItem, chat: str | int, message_id: str | int) -> None:
@@ -147,7 +200,7 @@ class OutboxService:
             await message_refs.remember(
                 conn, self.channel, str(chat), str(message_id), RELAY, item.report_id, self.clock()
             )
-            await outbox.mark_sent(conn, item.id, self.clock())
+            self._lost(item, await outbox.mark_sent(conn, item.id, self.clock(), self.owner))
         await self._release()
 
     async def give_up(
@@ -155,8 +208,9 @@ class OutboxService:
     ) -> None:
         """Stop trying an item; with `notice`, tell the notices group once (in the same commit)."""
         async with self.db.transaction() as conn:
-            await outbox.mark_failed(conn, item.id, error[:500])
-            if notice is not None:
+            held = await outbox.mark_failed(conn, item.id, error[:500], self.owner)
+            self._lost(item, held)
+            if held and notice is not None:
                 await outbox.enqueue_to_group(
                     conn,
                     REFUSAL_NOTICE,
@@ -238,7 +292,10 @@ class OutboxService:
         (in the same commit)."""
         assert item.report_id is not None
         async with self.db.transaction() as conn:
-            await outbox.mark_failed(conn, item.id, error[:500])
+            held = await outbox.mark_failed(conn, item.id, error[:500], self.owner)
+            self._lost(item, held)
+            if not held:
+                return
             report = await reports.get(conn, item.report_id)
             assert report is not None
             await outbox.enqueue_to_group(
@@ -268,7 +325,8 @@ class OutboxService:
                 oldest = await outbox.oldest_transient(conn, self.channel)
                 if oldest is None or oldest >= item.id:
                     delay = min(delay, self.probe)
-            await outbox.retry_later(
-                conn, item.id, self.clock() + delay, error[:500], transient=mark
+            held = await outbox.retry_later(
+                conn, item.id, self.clock() + delay, error[:500], transient=mark, owner=self.owner
             )
+        self._lost(item, held)
         return delay

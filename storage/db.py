@@ -65,6 +65,12 @@ async def execute_count(conn: Connection, sql: str, params: tuple[object, ...] =
     return int(cursor.rowcount)
 
 
+def skip_locked(conn: Connection) -> str:
+    """The locking clause that lets processes claim rows side by side: `FOR UPDATE SKIP
+    LOCKED` on PostgreSQL; nothing on SQLite, whose one writer claims alone anyway."""
+    return " FOR UPDATE SKIP LOCKED" if getattr(conn, "dialect", "sqlite") == "postgresql" else ""
+
+
 def database_for(url: str | None, path: Path | str) -> Database:
     """The database the settings name: PostgreSQL at `url` if one is set, else SQLite at `path`."""
     if url:
@@ -81,6 +87,10 @@ class Database:
     interleave statements of their transactions; the lock keeps each
     transaction whole.
     """
+
+    # Whether other processes may use the database at the same time: never a SQLite
+    # file here (one process), so whatever a process before this one claimed is free.
+    shared = False
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path) if str(path) != ":memory:" else path

@@ -12,11 +12,21 @@ import sqlite3
 from typing import Any
 
 from reports.outbox import GROUPS_CHANNEL, OutboxItem, group_recipient, resident_recipient
-from storage.db import Connection, execute, execute_count, fetch_all, fetch_value
+from storage.db import (
+    Connection,
+    execute,
+    execute_count,
+    fetch_all,
+    fetch_value,
+    skip_locked,
+)
 
 
 def _item(row: sqlite3.Row) -> OutboxItem:
     data = dict(row)
+    # Whose claim an item is under is the store's business, not the courier's.
+    data.pop("claimed_by", None)
+    data.pop("claimed_until", None)
     data["payload"] = json.loads(data["payload"])
     return OutboxItem(**data)
 
@@ -102,57 +112,123 @@ async def enqueue_to_group(
         )
 
 
-async def due(conn: Connection, channel: str, now: float, limit: int) -> list[OutboxItem]:
-    """A channel's pending items due now that are first in line for their target there
-    (a group on two channels hears of a case on each in order; one channel's outage does
-    not hold up the other's)."""
+async def claim_due(
+    conn: Connection, channel: str, now: float, limit: int, owner: str, lease: float
+) -> list[OutboxItem]:
+    """Claim for `owner` until `now + lease` a channel's pending items due now that are
+    first in line for their target there, and return them in the order they fell due.
+
+    First in line: no earlier item for the target on the channel is pending, whoever
+    holds it, so a case's or a chat's messages go in order across processes too (a
+    group on two channels hears of a case on each in order; one channel's outage does
+    not hold up the other's). An item claimed by another process is taken only once its
+    lease has run out; `owner`'s own claims it may take again (its courier keeps apart
+    what it has in flight). On PostgreSQL the rows are locked `FOR UPDATE SKIP LOCKED`
+    while they are claimed: two processes claiming at once never both get a row.
+    """
     rows = await fetch_all(
         conn,
-        "SELECT o.* FROM outbox o WHERE o.channel = ? AND o.status = 'pending'"
-        " AND o.next_attempt_at <= ? AND NOT EXISTS (SELECT 1 FROM outbox p"
+        "UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE id IN ("
+        "SELECT o.id FROM outbox o WHERE o.channel = ? AND o.status = 'pending'"
+        " AND o.next_attempt_at <= ?"
+        " AND (o.claimed_until IS NULL OR o.claimed_until <= ? OR o.claimed_by = ?)"
+        " AND NOT EXISTS (SELECT 1 FROM outbox p"
         " WHERE p.target = o.target AND p.channel = o.channel AND p.status = 'pending'"
         " AND p.id < o.id)"
-        " ORDER BY o.next_attempt_at, o.id LIMIT ?",
-        (channel, now, limit),
+        f" ORDER BY o.next_attempt_at, o.id LIMIT ?{skip_locked(conn)}) RETURNING *",
+        (owner, now + lease, channel, now, now, owner, limit),
     )
-    return [_item(r) for r in rows]
+    items = [_item(r) for r in rows]
+    return sorted(items, key=lambda i: (i.next_attempt_at, i.id))
 
 
-async def next_due_at(conn: Connection, channel: str) -> float | None:
+async def next_due_at(conn: Connection, channel: str, owner: str) -> float | None:
+    """When the channel's next pending item falls due for `owner`: an item another process
+    holds, not before its claim runs out."""
     return await fetch_value(
         conn,
-        "SELECT MIN(next_attempt_at) FROM outbox WHERE channel = ? AND status = 'pending'",
-        (channel,),
+        "SELECT MIN(CASE WHEN claimed_by <> ? AND claimed_until > next_attempt_at"
+        " THEN claimed_until ELSE next_attempt_at END)"
+        " FROM outbox WHERE channel = ? AND status = 'pending'",
+        (owner, channel),
     )
 
 
-async def advance(conn: Connection, item_id: int, step: int) -> None:
-    """Record that the first `step` parts of a multi-part item were delivered."""
-    await execute(conn, "UPDATE outbox SET step = ? WHERE id = ?", (step, item_id))
+# What the outcomes below require when given an `owner`: that it still holds the claim
+# (one whose lease ran out and another process took over is no longer its to record).
+_HELD = " AND (CAST(? AS TEXT) IS NULL OR claimed_by = ?)"
 
 
-async def mark_sent(conn: Connection, item_id: int, now: float) -> None:
-    await execute(
-        conn,
-        "UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
-        (now, item_id),
+async def advance(
+    conn: Connection,
+    item_id: int,
+    step: int,
+    owner: str | None = None,
+    until: float | None = None,
+) -> bool:
+    """Record that the first `step` parts of a multi-part item were delivered, and extend
+    the claim to `until`; False if `owner` no longer holds it."""
+    return bool(
+        await execute_count(
+            conn,
+            "UPDATE outbox SET step = ?, claimed_until = COALESCE(?, claimed_until)"
+            " WHERE id = ?" + _HELD,
+            (step, until, item_id, owner, owner),
+        )
     )
 
 
-async def mark_failed(conn: Connection, item_id: int, error: str) -> None:
-    await execute(
-        conn, "UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?", (error, item_id)
+async def mark_sent(conn: Connection, item_id: int, now: float, owner: str | None = None) -> bool:
+    """Record the delivery; False if `owner` no longer holds the item."""
+    return bool(
+        await execute_count(
+            conn,
+            "UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL,"
+            " claimed_by = NULL, claimed_until = NULL WHERE id = ?" + _HELD,
+            (now, item_id, owner, owner),
+        )
+    )
+
+
+async def mark_failed(conn: Connection, item_id: int, error: str, owner: str | None = None) -> bool:
+    """Give the item up; False if `owner` no longer holds it."""
+    return bool(
+        await execute_count(
+            conn,
+            "UPDATE outbox SET status = 'failed', last_error = ?,"
+            " claimed_by = NULL, claimed_until = NULL WHERE id = ?" + _HELD,
+            (error, item_id, owner, owner),
+        )
     )
 
 
 async def retry_later(
-    conn: Connection, item_id: int, at: float, error: str, transient: bool = False
-) -> None:
-    await execute(
+    conn: Connection,
+    item_id: int,
+    at: float,
+    error: str,
+    transient: bool = False,
+    owner: str | None = None,
+) -> bool:
+    """Schedule another attempt and release the claim; False if `owner` no longer holds it."""
+    return bool(
+        await execute_count(
+            conn,
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?,"
+            " transient = ?, claimed_by = NULL, claimed_until = NULL WHERE id = ?" + _HELD,
+            (at, error, int(transient), item_id, owner, owner),
+        )
+    )
+
+
+async def release_claims(conn: Connection, channel: str, owner: str | None = None) -> int:
+    """Release `owner`'s claims on a channel's pending items (every process's, without
+    `owner`: on SQLite, one process, whatever a process before it held is free at start)."""
+    return await execute_count(
         conn,
-        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?,"
-        " transient = ? WHERE id = ?",
-        (at, error, int(transient), item_id),
+        "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE channel = ?"
+        " AND status = 'pending' AND claimed_by IS NOT NULL" + _HELD,
+        (channel, owner, owner),
     )
 
 

@@ -143,6 +143,8 @@ class _Pending:
 class PgConnection:
     """One asyncpg connection speaking our SQL (with `?`) through aiosqlite's calls."""
 
+    dialect = "postgresql"
+
     def __init__(self, raw: Any) -> None:
         self.raw = raw
 
@@ -192,7 +194,10 @@ def _safe_url(url: str) -> str:
 
 class PgDatabase:
     """One asyncpg connection shared by the process; transactions serialised by a lock,
-    as the SQLite database does (several processes on one database come later)."""
+    as the SQLite database does. Several processes may share the database (`shared`):
+    each claims the outbox items it sends (`storage.outbox.claim_due`)."""
+
+    shared = True
 
     def __init__(self, url: str) -> None:
         self.url = url
