@@ -37,26 +37,29 @@ class Leadership:
 
     def __init__(self, lock: LeaderLock, interval: float = RETRY_SECONDS) -> None:
         self.lock = lock
-        self.interval = interval
         self.is_leader = False
         # Called with True on taking the lead, False on losing it (e.g. wake the pushers).
         self.listeners: list[Callable[[bool], None]] = []
         self._led = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._checks = Every(self.check, interval, "leadership")
+
+    @property
+    def interval(self) -> float:
+        """Seconds between two checks of the lock."""
+        return self._checks.interval
+
+    @interval.setter
+    def interval(self, seconds: float) -> None:
+        self._checks.interval = seconds
 
     async def start(self) -> None:
         """Try at once (a lone process leads from its start), then every `interval`."""
         await self.check()
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="leadership")
+        self._checks.start()
 
     async def stop(self) -> None:
         """Stop trying and let the lock go (the session ends: another process takes over)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._checks.stop()
         self._set(False)
         await self.lock.release()
 
@@ -72,16 +75,6 @@ class Leadership:
         elif await self.lock.try_acquire():
             log.info("took the leader lock: the timed jobs run here")
             self._set(True)
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            try:
-                await self.check()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("leader check failed; trying again")
 
     def _set(self, leading: bool) -> None:
         if leading == self.is_leader:
