@@ -13,6 +13,7 @@ from simulator.wecom import WeComStandIn
 from tests.conftest import started_world
 from tests.places import HERE, report_at
 from tests.test_deadlines import ACCEPT, ESCALATE, texts_to
+from tests.wecom_setup import wecom_app
 from tests.world import CONFIRM, GROUP_CHATS, RENMIN_LEADER, RESIDENT, World
 
 # In 中山公园社区, which names no leader.
@@ -106,19 +107,7 @@ async def wecom_world(
 ) -> AsyncIterator[tuple[World, WeComStandIn]]:
     async with WeComStandIn() as wc:
         wc.add_user(RENMIN_WECOM, "人民广场社区书记", [9])
-        environ = {
-            "WECOM_SECRET": wc.secret,
-            "WECOM_TOKEN": wc.token,
-            "WECOM_ENCODING_AES_KEY": wc.encoding_aes_key,
-        }
-        overrides = {
-            "wecom": {
-                "corp_id": wc.corp_id,
-                "agent_id": wc.agent_id,
-                "api_base_url": wc.base_url,
-                "port": 0,
-            },
-        }
+        environ, overrides = wecom_app(wc)
         async with started_world(tmp_path, classifier, environ, **overrides) as tg:
             assert tg.runtime.wecom is not None
             wc.callback_url = tg.runtime.wecom.callback_url

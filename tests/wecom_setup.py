@@ -12,6 +12,12 @@ def on_wecom(
 ) -> tuple[dict[str, str], dict[str, Any]]:
     """The environment (the app's secrets) and the config overrides that put `group` on
     WeCom as `department`, beside its Telegram chat (every test group has one)."""
+    environ, overrides = wecom_app(wc)
+    return environ, {**overrides, "groups": {group: {"wecom_party": department}}}
+
+
+def wecom_app(wc: WeComStandIn) -> tuple[dict[str, str], dict[str, Any]]:
+    """The environment (the app's secrets) and the config overrides of WeCom's app alone."""
     environ = {
         "WECOM_SECRET": wc.secret,
         "WECOM_TOKEN": wc.token,
@@ -24,6 +30,5 @@ def on_wecom(
             "api_base_url": wc.base_url,
             "port": 0,
         },
-        "groups": {group: {"wecom_party": department}},
     }
     return environ, overrides

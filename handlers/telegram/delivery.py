@@ -7,6 +7,7 @@ that queued something, or until the next retry is due.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 
 from telegram import Bot, ForceReply, InputMediaPhoto, ReplyParameters
@@ -293,32 +294,8 @@ class Courier(Worker, OutboxCourier):  # Telegram's worker: its 429s are its own
         assert alert is not None
         chat = int(alert.chat)
         reply = ReplyParameters(int(alert.message_id), allow_sending_without_reply=True)
-        if step == 1:
-            photos = [await self._photo(p) for p in report.photos[:10]]
-            if len(photos) == 1:
-                await self.bot.send_photo(
-                    chat,
-                    photos[0],
-                    reply_parameters=reply,
-                    read_timeout=self._timeout(item),
-                )
-            elif photos:
-                media = [InputMediaPhoto(p) for p in photos]
-                await self.bot.send_media_group(
-                    chat,
-                    media,
-                    reply_parameters=reply,
-                    read_timeout=self._timeout(item),
-                )
-            await self.outbox.advance(item, 2)
-        if has_location:
-            await self.bot.send_location(
-                chat,
-                latitude=report.latitude,
-                longitude=report.longitude,
-                reply_parameters=reply,
-                read_timeout=self._timeout(item),
-            )
+        photos = report.photos if step == 1 else ()
+        await self._attachments(item, chat, reply, photos, report.latitude, report.longitude)
         await self.outbox.sent(item)
 
     async def _edit_alert(self, item: OutboxItem) -> None:
@@ -444,29 +421,46 @@ class Courier(Worker, OutboxCourier):  # Telegram's worker: its 429s are its own
         assert alert is not None
         chat = int(alert.chat)
         reply = ReplyParameters(int(alert.message_id), allow_sending_without_reply=True)
-        if item.step <= 1 and nomination.photos:
-            photos = [await self._photo(p) for p in nomination.photos[:10]]
-            if len(photos) == 1:
+        photos = nomination.photos if item.step <= 1 else ()
+        await self._attachments(
+            item, chat, reply, photos, nomination.latitude, nomination.longitude
+        )
+        await self.outbox.sent(item)
+
+    async def _attachments(
+        self,
+        item: OutboxItem,
+        chat: int,
+        reply: ReplyParameters,
+        photos: Sequence[str],
+        latitude: float | None,
+        longitude: float | None,
+    ) -> None:
+        """An alert's photos (step 1, recorded before the location is tried) and its
+        location, as replies to it; photos already sent on an earlier attempt are not
+        passed again."""
+        if photos:
+            sent = [await self._photo(p) for p in photos[:10]]
+            if len(sent) == 1:
                 await self.bot.send_photo(
-                    chat, photos[0], reply_parameters=reply, read_timeout=self._timeout(item)
+                    chat, sent[0], reply_parameters=reply, read_timeout=self._timeout(item)
                 )
             else:
                 await self.bot.send_media_group(
                     chat,
-                    [InputMediaPhoto(p) for p in photos],
+                    [InputMediaPhoto(p) for p in sent],
                     reply_parameters=reply,
                     read_timeout=self._timeout(item),
                 )
             await self.outbox.advance(item, 2)
-        if has_location:
+        if latitude is not None and longitude is not None:
             await self.bot.send_location(
                 chat,
-                latitude=nomination.latitude,
-                longitude=nomination.longitude,
+                latitude=latitude,
+                longitude=longitude,
                 reply_parameters=reply,
                 read_timeout=self._timeout(item),
             )
-        await self.outbox.sent(item)
 
     async def _nomination_edit(self, item: OutboxItem) -> None:
         """Show the group's decision in the nomination's alert, without its choices."""

@@ -19,8 +19,9 @@ there are instead.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from dialogue import callbacks, texts
@@ -58,7 +59,7 @@ from reports.outbox import (
     OutboxItem,
     leader_of,
 )
-from reports.records import Nomination, Report
+from reports.records import MessageRef, Nomination, Report
 from reports.services import ReportServices
 from settings import Group, Settings
 
@@ -378,21 +379,10 @@ class WeComCourier(OutboxCourier):
         else:
             _, choices = self.render.alert(report, history)
             view = CardView(report, history, with_ask(choices, report))
-        now = self.outbox.clock()
-        code = alert.token
-        if code and alert.token_at is not None and now - alert.token_at < CODE_LIFETIME:
-            card = alert_card(self.render, view, alert.message_id, self.case_link)
-            try:
-                await self.client.update_card(code, atall=True, card=card)
-            except WeComApiError as exc:
-                if exc.errcode != SPENT_CODE:
-                    raise
-                log.info("alert card %s: its code is spent (%s); a new card", alert.message_id, exc)
-            else:
-                await self.refs.set_token(WECOM, alert.chat, alert.message_id, None)
-                await self.outbox.sent(item)
-                return
-            await self.refs.set_token(WECOM, alert.chat, alert.message_id, None)
+        card = partial(alert_card, self.render, view, alert.message_id, self.case_link)
+        if await self._updated(alert, card):
+            await self.outbox.sent(item)
+            return
         task, new_code = await self._post_card(item, report, self._group_of(item), view)
         await self.refs.remember(WECOM, CARDS_CHAT, task, ALERT, report.id, generation)
         if new_code:
@@ -493,24 +483,35 @@ class WeComCourier(OutboxCourier):
         alert = await self.refs.latest(WECOM, NOMINATION, nomination.id)
         if alert is None:
             return  # not out yet; when it goes, it shows the decision
-        code = alert.token
-        now = self.outbox.clock()
-        if code and alert.token_at is not None and now - alert.token_at < CODE_LIFETIME:
+
+        def card() -> dict[str, Any]:
             _, choices = self.render.nomination_alert(nomination)
-            card = nomination_card(
+            return nomination_card(
                 self.render, nomination, choices, alert.message_id, self.case_link
             )
-            try:
-                await self.client.update_card(code, atall=True, card=card)
-            except WeComApiError as exc:
-                if exc.errcode != SPENT_CODE:
-                    raise
-                log.info("nomination card %s: its code is spent (%s)", alert.message_id, exc)
-            else:
-                await self.refs.set_token(WECOM, alert.chat, alert.message_id, None)
-                return
-            await self.refs.set_token(WECOM, alert.chat, alert.message_id, None)
-        await self._post_nomination(item, nomination)
+
+        if not await self._updated(alert, card):
+            await self._post_nomination(item, nomination)
+
+    async def _updated(self, shown: MessageRef, card: Callable[[], dict[str, Any]]) -> bool:
+        """Update a card the members were shown with the response code its last press left,
+        while the code lasts; False if there is none, or WeCom says it is spent (then the
+        caller posts a new card). A code updates once, so it is forgotten either way."""
+        code = shown.token
+        now = self.outbox.clock()
+        if not code or shown.token_at is None or now - shown.token_at >= CODE_LIFETIME:
+            return False
+        try:
+            await self.client.update_card(code, atall=True, card=card())
+        except WeComApiError as exc:
+            if exc.errcode != SPENT_CODE:
+                raise
+            log.info("card %s: its code is spent (%s); a new card", shown.message_id, exc)
+            updated = False
+        else:
+            updated = True
+        await self.refs.set_token(WECOM, shown.chat, shown.message_id, None)
+        return updated
 
 
 def _log_invalid(
