@@ -119,6 +119,8 @@ class Runtime:
             poll_timeout=poll_timeout,
         )
         self.app = self.telegram.app
+        # Telegram's limits are the bot's: each of several processes keeps to its share.
+        self.inbox.on_processes.append(self.telegram.pacer.share)
         self.courier = self.telegram.courier
         self.pusher = self.telegram.pusher
         self.deps = self.telegram.deps

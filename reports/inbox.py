@@ -80,6 +80,8 @@ class Inbox:
         # Updates handled whose record failed (the database away): recorded on a beat.
         self._unfinished: set[int] = set()
         self._beats = Every(self.beat, takeover_seconds / 3, "inbox")
+        # Called on each beat with how many processes are alive (this one included).
+        self.on_processes: list[Callable[[int], None]] = []
         self._purged_at = float("-inf")
 
     # -- Life
@@ -113,6 +115,9 @@ class Inbox:
         """Renew the heartbeat, record what could not be, take over the dead's updates."""
         async with self.db.session() as conn:
             await self._beat(conn)
+            processes = await inbox.alive(conn, self.clock())
+        for listener in self.on_processes:
+            listener(processes)
         await self._finish_unfinished()
         await self.take_over()
         now = self.clock()

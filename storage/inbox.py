@@ -87,6 +87,13 @@ async def beat(conn: Connection, name: str, now: float, alive_until: float) -> N
     )
 
 
+async def alive(conn: Connection, now: float) -> int:
+    """How many processes serve the database now (their heartbeat has not run out)."""
+    return int(
+        await fetch_value(conn, "SELECT COUNT(*) FROM processes WHERE alive_until > ?", (now,)) or 0
+    )
+
+
 async def forget_others(conn: Connection, name: str) -> None:
     """Declare every other process dead: on a database only this process uses (SQLite),
     whatever was there before it died or stopped."""

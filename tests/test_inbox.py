@@ -317,3 +317,19 @@ async def test_polled_updates_are_recorded_before_they_are_handled(world: World)
             )
 
     await world.eventually(handled)
+
+
+async def test_each_beat_tells_how_many_processes_are_alive(db: Database) -> None:
+    clock = Clock()
+    a = await process(db, "a", clock)
+    await process(db, "b", clock)
+    counts: list[int] = []
+    a.on_processes.append(counts.append)
+    await a.beat()
+    clock.now += 31  # b died; a beats on
+    await a.beat()
+    assert counts == [2, 1]
+
+
+def test_the_runtime_shares_telegrams_limits_among_the_live_processes(world: World) -> None:
+    assert world.runtime.telegram.pacer.share in world.runtime.inbox.on_processes

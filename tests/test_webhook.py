@@ -224,9 +224,7 @@ def test_each_process_on_one_machine_takes_its_ports_from_the_environment(
     tmp_path: Path,
 ) -> None:
     environ = {"TELEGRAM_WEBHOOK_SECRET": SECRET, "TELEGRAM_WEBHOOK_PORT": "8442"}
-    settings = settings_for_tests(
-        tmp_path / "civic.db", environ, telegram=webhook_overrides(8441)
-    )
+    settings = settings_for_tests(tmp_path / "civic.db", environ, telegram=webhook_overrides(8441))
     assert settings.telegram.webhook_port == 8442  # the environment's, over the file's 8441
 
 

@@ -98,6 +98,7 @@ class TelegramChannel:
             queue = self.queue
             inbox.resume_with(TELEGRAM, lambda received: queue.resume(received, self.app.bot))
         render = Renderer(settings)
+        self.pacer: Pacer = self.app.bot.rate_limiter  # type: ignore[assignment]
         self.courier = Courier(
             self.app.bot,
             outbox,
