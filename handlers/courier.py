@@ -53,6 +53,8 @@ class OutboxCourier(Worker):
 
     async def stop(self) -> None:
         """Stop delivering, and let other processes take what this one had claimed."""
+        if not self.running:
+            return  # stopped already (a runtime stops twice), or never started
         await super().stop()
         try:
             await self.outbox.release_claims()
@@ -112,7 +114,8 @@ class OutboxCourier(Worker):
         loop, for as long as the disk stays full.
         """
         try:
-            await self.deliver(item)
+            async with self._finishing():
+                await self.deliver(item)
         except Exception as exc:
             if not is_storage_fault(exc):
                 raise

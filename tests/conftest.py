@@ -31,6 +31,47 @@ hypothesis_settings.load_profile(
 )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "postgres: runs on PostgreSQL (a listed module's copy, or pg.needs_server)"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """With a server, a listed module's test that starts a bot runs on both engines.
+
+    Both copies are items of the one session, so xdist spreads them all over the cores.
+    """
+    if pg.ADMIN_URL is None or "classifier" not in metafunc.fixturenames:
+        return
+    if metafunc.definition.get_closest_marker("postgres"):
+        return  # PostgreSQL only: once
+    if metafunc.definition.path.relative_to(ROOT).as_posix() not in pg.listed_modules():
+        return
+    metafunc.parametrize(
+        "engine", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without a server, what must run on PostgreSQL is skipped (and says why)."""
+    if pg.ADMIN_URL is not None:
+        return
+    skip = pytest.mark.skip(reason="no PostgreSQL server: DATABASE_URL is not set")
+    for item in items:
+        if item.get_closest_marker("postgres"):
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def engine(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The database engine the test's bot runs on: "postgres" for a test so marked."""
+    on_postgres = request.node.get_closest_marker("postgres") is not None
+    pg.run_on_postgres(on_postgres)
+    yield "postgres" if on_postgres else "sqlite"
+    pg.run_on_postgres(False)
+
+
 @pytest.fixture(scope="session")
 def classifier(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """The committed keyword tables; jieba takes about a second to load, so once."""
@@ -61,8 +102,8 @@ async def started_world(
 
 @asynccontextmanager
 async def _database() -> AsyncIterator[str | None]:
-    """A fresh PostgreSQL database's URL when DATABASE_URL is set; else None (SQLite)."""
-    if pg.ADMIN_URL is None:
+    """A fresh PostgreSQL database's URL when the test runs there; else None (SQLite)."""
+    if not pg.on_postgres():
         yield None
         return
     async with pg.fresh_database() as url:

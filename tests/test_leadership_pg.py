@@ -1,7 +1,7 @@
 """Several processes on one PostgreSQL: one leader for the timed jobs, replaced when it
 dies; a timed job run on two processes does its work once; a /bind reaches them all.
 
-Run when DATABASE_URL names a server (`make test-pg`).
+Run when DATABASE_URL names a server (`make test` starts one).
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from reports.leadership import Leadership
 from reports.outbox import DIGEST, WEEKLY_REPORT
 from runtime import Runtime
@@ -23,7 +21,7 @@ from tests import pg
 from tests.conftest import started_world
 from tests.world import ADMIN, GROUP_CHATS, URBAN_STAFF, World, make_runtime, populate
 
-pytestmark = pytest.mark.skipif(pg.ADMIN_URL is None, reason="DATABASE_URL is not set")
+pytestmark = pg.needs_server
 
 QUICK = 0.05  # seconds between a follower's tries: the tests wait for events, not time
 

@@ -25,7 +25,7 @@ from tests import pg
 from tests.conftest import started_world
 from tests.world import GROUP_CHATS, RESIDENT, URBAN_STAFF, Clock, World, make_runtime
 
-needs_server = pytest.mark.skipif(pg.ADMIN_URL is None, reason="DATABASE_URL is not set")
+needs_server = pg.needs_server
 LITTER = "小区东门垃圾桶满了好几天没人清运"
 LEASE = 120.0
 

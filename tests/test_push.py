@@ -115,6 +115,21 @@ async def test_a_restart_resumes_the_push_where_it_stopped(world: World) -> None
     assert len(pushes_to(world, RESIDENT)) == 1 and len(pushes_to(world, NEIGHBOUR)) == 1
 
 
+async def test_a_stop_while_a_push_is_answered_lets_it_be_recorded_not_sent_again(
+    world: World,
+) -> None:
+    await subscribe(world, RESIDENT, NEIGHBOUR)
+    world.api.fail_chat(RESIDENT, "slow", times=1, delay=0.5)  # delivered, answered late
+    world.api.fail_chat(NEIGHBOUR, "server_error")
+    await world.say("/push_quiz", user=ADMIN)
+    await world.api.wait_for(lambda: pushes_to(world, RESIDENT))
+    await world.runtime.stop()  # while the resident's send waits for its answer
+    world.api.clear_failures()
+    await world.restart()
+    assert await world.eventually(lambda: _status_when(world, "已发送 2，待发送 0"))
+    assert len(pushes_to(world, RESIDENT)) == 1 and len(pushes_to(world, NEIGHBOUR)) == 1
+
+
 async def test_a_new_survey_round_is_pushed_to_subscribers_with_the_daily_quiz(
     world: World,
 ) -> None:

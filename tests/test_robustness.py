@@ -118,9 +118,12 @@ async def test_an_alert_for_a_group_dropped_from_the_config_fails_and_the_office
             **SLOW_RETRIES,
         )
         world.api.clear_failures(URBAN)
-        async with world.db.transaction() as conn:  # as if its retry were due
-            await conn.execute("UPDATE outbox SET next_attempt_at = 0")
         await world.restart()
+        # As if its retry were due, once the new config runs (not before: the old
+        # courier would send it).
+        async with world.db.transaction() as conn:
+            await conn.execute("UPDATE outbox SET next_attempt_at = 0")
+        world.runtime.courier.wake()
         [notice] = await world.api.wait_for(lambda: office_notices(world, ticket))
         assert "urban" in notice.text
         rows = await outbox_rows(world)

@@ -1,6 +1,6 @@
 """PostgreSQL behind the storage calls: chosen by the settings, migrated once, same SQL.
 
-The tests that need a server run when DATABASE_URL names one (`make test-pg`).
+The tests that need a server run when DATABASE_URL names one (`make test` starts one).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from storage.postgres import PgDatabase, migration_scripts, translate, translate
 from tests import pg
 from tests.world import settings_for_tests
 
-needs_server = pytest.mark.skipif(pg.ADMIN_URL is None, reason="DATABASE_URL is not set")
+needs_server = pg.needs_server
 URL = "postgresql://bot:secret@db.internal:5432/civic"
 
 

@@ -122,6 +122,17 @@ class World:
         assert found, f"Telegram user {user} is no resident of ours"
         return found[0]
 
+    async def run_timer_now(self, name: str) -> float:
+        """Run the first job of that name on the bot's job queue now, instead of when it is
+        due (the test drives the timer); return in how many seconds it was due."""
+        job = await self.api.wait_for(
+            lambda: next(iter(self.runtime.app.job_queue.get_jobs_by_name(name)), None)
+        )
+        due_in = job.next_t.timestamp() - time.time()
+        job.schedule_removal()
+        await job.run(self.runtime.app)
+        return due_in
+
     async def restart(self) -> None:
         """Stop the bot and start a fresh one on the same database and stand-in."""
         await self.runtime.stop()

@@ -45,7 +45,8 @@ class Pusher(Worker):
                     continue
                 for recipient in batch:
                     began = loop.time()
-                    pause = await self.deliver(recipient)
+                    async with self._finishing():
+                        pause = await self.deliver(recipient)
                     # Pace: one message per interval; a 429 stops everyone for retry_after.
                     await asyncio.sleep(max(pause, self.interval - (loop.time() - began)))
             except asyncio.CancelledError:

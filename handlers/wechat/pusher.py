@@ -73,7 +73,8 @@ class WeChatPusher(Worker):
                         await asyncio.wait_for(self._wake.wait(), timeout=min(wait or 5.0, 5.0))
                     continue
                 for recipient in batch:
-                    await self.deliver(recipient)
+                    async with self._finishing():
+                        await self.deliver(recipient)
                     await asyncio.sleep(self.interval)
             except asyncio.CancelledError:
                 raise
