@@ -1,8 +1,8 @@
 """The inbox: updates recorded before they are acknowledged, handled once, in order per
 sender across processes, and taken over from a process that died.
 
-Runs on SQLite, and on PostgreSQL too when DATABASE_URL is set (then "two processes"
-are two Inbox services on one server, as two bots would be).
+Runs on SQLite, and on PostgreSQL too when there is a server (then "two processes" are
+two Inbox services on one server, as two bots would be).
 """
 
 from __future__ import annotations
@@ -39,10 +39,10 @@ class Clock:
         return self.now
 
 
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    """One database two processes share: PostgreSQL when DATABASE_URL is set, else SQLite."""
-    if pg.ADMIN_URL is None:
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pg.needs_server)])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """One database two processes share, on each engine (PostgreSQL's needs a server)."""
+    if request.param == "sqlite":
         database = await database_for(None, tmp_path / "inbox.db").open()
         database.shared = True  # as if another process used it: nobody is forgotten
         yield database
