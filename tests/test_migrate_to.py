@@ -127,21 +127,13 @@ async def test_a_source_behind_the_latest_migration_is_refused_and_left_as_it_wa
     assert path.read_bytes() == before
 
 
-def test_the_cli_says_when_the_server_cannot_be_reached(tmp_path: Path) -> None:
+async def test_the_cli_says_when_the_server_cannot_be_reached(tmp_path: Path) -> None:
     config = a_config(tmp_path)
-    conn = sqlite3.connect(tmp_path / "civic.db")
-    conn.close()
-    import asyncio
-
-    asyncio.run(_migrated(tmp_path / "civic.db"))
+    await (await Database(tmp_path / "civic.db").open()).close()
     result = run_cli("migrate-to", "postgresql://bot@127.0.0.1:1/civic", "--config", str(config))
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip().count("\n") == 0
     assert "cannot be reached" in result.stderr
-
-
-async def _migrated(path: Path) -> None:
-    await (await Database(path).open()).close()
 
 
 def a_config(tmp_path: Path) -> Path:
