@@ -18,7 +18,7 @@ from reports.context import Shared
 from reports.office import Office
 from storage import media, outbox, quizzes, reports, residents, survey
 from storage.copy import MoveFailed, MoveRefused, move
-from storage.db import Database, fetch_value
+from storage.db import Database, fetch_all, fetch_value
 from storage.postgres import PgDatabase
 from tests import pg
 from tests.test_config import run_cli
@@ -165,6 +165,29 @@ async def test_a_moved_database_reads_back_the_same_through_the_bots_calls(
     assert on_postgres == on_sqlite
     assert on_postgres["photo"] == ("image/jpeg", PHOTO)
     assert on_postgres["case"].status == "accepted"  # type: ignore[attr-defined]
+
+
+@needs_server
+async def test_the_indexes_dropped_for_the_copy_are_all_made_again(tmp_path: Path) -> None:
+    path = tmp_path / "civic.db"
+    await a_database_in_use(path)
+    async with pg.fresh_database() as fresh, pg.fresh_database(migrated=False) as url:
+        await move(path, url)
+        assert await index_definitions(url) == await index_definitions(fresh)
+
+
+async def index_definitions(url: str) -> list[str]:
+    db = await PgDatabase(url).open()
+    try:
+        async with db.session() as conn:
+            rows = await fetch_all(
+                conn,
+                "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+                " ORDER BY indexname",
+            )
+    finally:
+        await db.close()
+    return [row[0] for row in rows]
 
 
 @needs_server
