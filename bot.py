@@ -8,6 +8,7 @@ python bot.py check-config  [--config F]   list every problem of a config file
 python bot.py wechat-menu   [--config F]   install [wechat] menu on the Official Account
 python bot.py check-bank    [--config F]   list the quiz bank's content problems, per file
 python bot.py where <lat> <lon> | <address>  the area a place is in, as JSON
+python bot.py migrate-to <url> [--config F]   move the SQLite database to an empty PostgreSQL one
 """
 
 from __future__ import annotations
@@ -259,13 +260,59 @@ def cmd_check_bank(settings: Settings) -> int:
     return 0
 
 
+def cmd_migrate_to(settings: Settings, place: list[str]) -> int:
+    """Move the configured SQLite database to the empty PostgreSQL database at the URL.
+
+    Exit 2 when the move is refused before it starts (a URL of another kind, a source
+    behind this version's migrations, a server out of reach, a target holding data),
+    1 when it fails part-way (the target is left empty), 0 when every count matched.
+    """
+    from storage.copy import MoveFailed, MoveRefused, check_url, move
+    from storage.errors import DatabaseUnusable
+
+    if len(place) != 1:
+        print("error: migrate-to <postgresql://user@host:port/database>", file=sys.stderr)
+        return 2
+
+    def table_done(table: str, rows: int, seconds: float) -> None:
+        print(f"{table}: {_count(rows, 'row')} ({seconds:.1f} s)", flush=True)
+
+    try:
+        check_url(place[0])
+        moved = asyncio.run(move(settings.storage_path, place[0], table_done))
+    except (MoveRefused, DatabaseUnusable) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except MoveFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    rate = moved.rows / moved.seconds if moved.seconds else 0
+    print(
+        f"moved {moved.source} to {moved.target}: {_count(moved.rows, 'row')} in"
+        f" {len(moved.tables)} tables in {moved.seconds:.1f} s ({rate:,.0f} rows/s),"
+        " row counts verified"
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bot.py", description="文明城区 resident bot")
     parser.add_argument(
         "verb",
-        choices=["run", "demo", "classify", "check-config", "check-bank", "wechat-menu", "where"],
+        choices=[
+            "run",
+            "demo",
+            "classify",
+            "check-config",
+            "check-bank",
+            "wechat-menu",
+            "where",
+            "migrate-to",
+        ],
     )
-    parser.add_argument("place", nargs="*", help="where: <lat> <lon>, or an address")
+    parser.add_argument(
+        "place", nargs="*", help="where: <lat> <lon>, or an address; migrate-to: <url>"
+    )
     parser.add_argument("--config", type=Path, default=None, help="config file (config.toml)")
     parser.add_argument("--port", type=int, default=None, help="demo: web chat port ([demo] port)")
     parser.add_argument(
@@ -298,6 +345,7 @@ def main(argv: list[str] | None = None) -> int:
         "check-bank": lambda: cmd_check_bank(settings),
         "wechat-menu": lambda: cmd_wechat_menu(settings),
         "where": lambda: cmd_where(settings, args.place),
+        "migrate-to": lambda: cmd_migrate_to(settings, args.place),
     }
     return verbs[args.verb]()
 

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import sqlite3
 import sys
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -185,19 +186,65 @@ class Database:
             yield self.conn
 
     async def migrate(self) -> int:
-        """Apply numbered migrations newer than the schema version; return the version."""
-        version = int(await fetch_value(self.conn, "PRAGMA user_version") or 0)
-        for file in sorted(MIGRATIONS.glob("[0-9][0-9][0-9][0-9]_*.sql")):
-            number = int(file.name[:4])
-            if number <= version:
+        """Apply the numbered migrations not yet recorded in `schema_migrations`; return the
+        latest number applied.
+
+        The same table as on PostgreSQL, so both engines answer "which migrations ran"
+        alike, and a number left free by one branch and filled by another still runs.
+        A database from before the table counted its migrations in `user_version`: the
+        numbers up to it are recorded as applied (not run again) when the table is made.
+        `user_version` is still set to the latest, for whatever reads it.
+        """
+        if not await fetch_value(
+            self.conn, "SELECT 1 FROM sqlite_master WHERE name = 'schema_migrations'"
+        ):
+            await self._record_migrations_so_far()
+        done = {
+            row[0] for row in await fetch_all(self.conn, "SELECT number FROM schema_migrations")
+        }
+        for number, file in migration_files():
+            if number in done:
                 continue
             script = file.read_text(encoding="utf-8")
-            # executescript commits on its own; the version is set inside the same script
+            # executescript commits on its own: the record is made inside the same script
             await self.conn.executescript(
-                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version={number};\nCOMMIT;"
+                f"BEGIN IMMEDIATE;\n{script}\n;{_record_sql(number, file.name)}"
+                f"PRAGMA user_version={max(done | {number})};\nCOMMIT;"
             )
-            version = number
-        return version
+            done.add(number)
+        return max(done, default=0)
+
+    async def _record_migrations_so_far(self) -> None:
+        """Make `schema_migrations`, recording as applied every number up to `user_version`."""
+        version = int(await fetch_value(self.conn, "PRAGMA user_version") or 0)
+        records = "".join(
+            _record_sql(number, file.name)
+            for number, file in migration_files()
+            if number <= version
+        )
+        await self.conn.executescript(f"BEGIN IMMEDIATE;\n{SCHEMA_MIGRATIONS};\n{records}COMMIT;")
+
+
+# The table of applied migrations, as `storage/postgres.py` makes it there.
+SCHEMA_MIGRATIONS = (
+    "CREATE TABLE IF NOT EXISTS schema_migrations (number INTEGER PRIMARY KEY,"
+    " name TEXT NOT NULL, applied_at REAL NOT NULL)"
+)
+
+
+def migration_files() -> list[tuple[int, Path]]:
+    """(number, file) of every numbered migration, in order."""
+    files = sorted(MIGRATIONS.glob("[0-9][0-9][0-9][0-9]_*.sql"))
+    return [(int(file.name[:4]), file) for file in files]
+
+
+def _record_sql(number: int, name: str) -> str:
+    """The statement recording a migration as applied (for a script: no parameters there)."""
+    quoted = name.replace("'", "''")
+    return (
+        "INSERT INTO schema_migrations (number, name, applied_at)"
+        f" VALUES ({int(number)}, '{quoted}', {time.time()!r});\n"
+    )
 
 
 class NoListener:
