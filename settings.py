@@ -220,6 +220,9 @@ class Settings:
     # [storage] url or DATABASE_URL: a postgresql:// URL selects PostgreSQL; None, SQLite.
     storage_url: str | None = None
     retention_days: float = 30.0  # closed drafts and delivered outbox rows kept this long
+    # [storage] takeover_seconds: how long a dead process's unhandled work waits before
+    # another process takes it over (read, not yet used here).
+    takeover_seconds: float = 30.0
     examples_dir: Path | None = None  # labelled messages the classifier learns from
     model_weight: float = 4.0
     model_temperature: float = 4.0
@@ -318,11 +321,12 @@ def parse_settings(
     )
 
     st = v.table(raw, "storage")
-    v.unknown_keys(st, "storage", {"path", "url", "retention_days"})
+    v.unknown_keys(st, "storage", {"path", "url", "retention_days", "takeover_seconds"})
     storage_path = Path(v.string(st, "path", "storage", default="data/civic.db"))
     storage_url = _database_url(v, v.string(st, "url", "storage") or env.get("DATABASE_URL", ""))
     # At least a day: an open draft untouched that long is over (draft_minutes ≤ 1440).
     retention_days = v.number(st, "retention_days", "storage", 30.0, 1.0, 36500)
+    takeover_seconds = v.number(st, "takeover_seconds", "storage", 30.0, 0.1, 86400)
     if not storage_path.is_absolute():
         storage_path = base_dir / storage_path
 
@@ -489,6 +493,7 @@ def parse_settings(
         storage_path=storage_path,
         storage_url=storage_url,
         retention_days=retention_days,
+        takeover_seconds=takeover_seconds,
         telegram=telegram,
         reports=reports,
         outbox=outbox,
