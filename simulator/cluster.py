@@ -293,6 +293,7 @@ class Flow:
     # as its answers show (None: no location sent, or no answers to compare).
     in_order: bool | None = None
     replies: list[str] = field(default_factory=list)
+    repeats: int = 0  # replies that came twice
     problem: str = ""
 
     @property
@@ -314,6 +315,7 @@ class Residents:
         self.digests: Counter[int] = Counter()
         self.flows: list[Flow] = []
         self.filed = 0
+        self._last: dict[int, str | None] = {}
         self._alerted = asyncio.Event()
         self._task = asyncio.create_task(self._route())
 
@@ -345,11 +347,18 @@ class Residents:
                     await self._alerted.wait()
         return all(self.alerts[m] for m in markers)
 
-    async def _next(self, user: int, what: str) -> SentMessage:
-        try:
-            return await asyncio.wait_for(self.queues[user].get(), self.step_wait)
-        except TimeoutError:
-            raise _Stuck(f"no {what} within {self.step_wait:g} s") from None
+    async def _next(self, user: int, what: str, flow: Flow) -> SentMessage:
+        """The next message to a resident, past a repeat of the one before it (an update
+        handled again by another process after its first handler died)."""
+        while True:
+            try:
+                message = await asyncio.wait_for(self.queues[user].get(), self.step_wait)
+            except TimeoutError:
+                raise _Stuck(f"no {what} within {self.step_wait:g} s") from None
+            if message.text != self._last.get(user):
+                self._last[user] = message.text
+                return message
+            flow.repeats += 1
 
     async def file(self, user: int, n: int, located: bool) -> Flow:
         """Text (and at once a location, without waiting), the card, 确认."""
@@ -361,10 +370,10 @@ class Residents:
             api.send_text(user, f"{text} {flow.marker}")
             if located:
                 api.send_location(user, *place_of(user, n))
-            card = await self._next(user, "draft card")
+            card = await self._next(user, "draft card", flow)
             flow.replies.append(card.text or "")
             if located:
-                card = await self._next(user, "card with the location")
+                card = await self._next(user, "card with the location", flow)
                 flow.replies.append(card.text or "")
                 # In order, the text's card has the text and no location yet, and the
                 # location's has both; handled before or alongside the text, the

@@ -173,6 +173,13 @@ async def run_failover(workdir: Path) -> Outcome:
                 residents.close()
             leader = c.leader()
             notes.append(f"leader at the end: {leader.name if leader else 'none'}")
+            flows = residents.flows
+            notes.append(
+                f"{sum(f.filed for f in flows)} of {len(flows)} reports filed; "
+                f"{sum(f.repeats for f in flows)} replies came twice"
+            )
+            problems = Counter(f.problem for f in flows if f.problem)
+            notes += [f"{count} × {problem}" for problem, count in problems.most_common(6)]
             outcome = Outcome(
                 flows=list(residents.flows),
                 stored=await marker_counts(url),
