@@ -23,16 +23,19 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from simulator import BotApiStandIn
 from simulator.cluster import (
     FIRST_RESIDENT,
+    MARKER,
     Cluster,
     Flow,
     Residents,
     group_chats,
+    marker_of,
     running_cluster,
     zone_due_at,
 )
@@ -70,8 +73,6 @@ class Outcome:
 async def marker_counts(url: str) -> Counter[str]:
     import asyncpg
 
-    from simulator.cluster import MARKER, marker_of
-
     conn = await asyncpg.connect(url)
     try:
         rows = await conn.fetch("SELECT text FROM reports")
@@ -83,8 +84,6 @@ async def marker_counts(url: str) -> Counter[str]:
 async def claimed_alerts(url: str, pid: int) -> set[str]:
     """Markers of the alerts a process had claimed and not recorded as sent."""
     import asyncpg
-
-    from simulator.cluster import MARKER, marker_of
 
     conn = await asyncpg.connect(url)
     try:
@@ -141,7 +140,7 @@ async def run_failover(workdir: Path) -> Outcome:
         digest_due = time.time() + DIGEST_AFTER
         tzpath, zone, hhmm = zone_due_at(workdir / "zones", digest_due)
 
-        def adjust(raw: dict) -> None:
+        def adjust(raw: dict[str, Any]) -> None:
             raw["timezone"] = zone
             raw["reports"]["digest_time"] = hhmm
             raw["storage"]["takeover_seconds"] = TAKEOVER
