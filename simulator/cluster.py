@@ -295,6 +295,7 @@ class Flow:
     replies: list[str] = field(default_factory=list)
     repeats: int = 0  # replies that came twice
     problem: str = ""
+    silenced: bool = False  # the problem: no answer at all
 
     @property
     def marker(self) -> str:
@@ -390,7 +391,7 @@ class Residents:
                 names = [b["text"] for b in card.buttons]
                 pick = next((b for b in names if category in b), None)
                 if pick is None:
-                    raise _Stuck(f"a reply with no 确认 nor {category}: {card.text!r:.80}")
+                    raise _Refused(f"a reply with no 确认 nor {category}: {card.text!r:.80}")
                 api.press(user, card.message_id, card.button_data(pick))
                 card_id = card.message_id
                 try:
@@ -405,25 +406,31 @@ class Residents:
             except AssertionError:
                 raise _Stuck("no answer to 确认") from None
             if "工单号" not in (answer.get("text") or ""):
-                raise _Stuck(f"确认 answered without a ticket: {answer.get('text')!r}")
+                raise _Refused(f"确认 answered without a ticket: {answer.get('text')!r}")
             flow.filed = True
             self.filed += 1
         except _Stuck as stuck:
             flow.problem = str(stuck)
+            flow.silenced = not isinstance(stuck, _Refused)
         return flow
 
     async def resident(self, user: int, count: int, located: bool, first: int = 0) -> None:
-        """File `count` reports one after another; a resident left without an answer stops."""
+        """File `count` reports one after another; a resident left without an answer stops
+        (one refused goes on to the next report)."""
         for n in range(first, first + count):
             flow = await self.file(user, n, located)
-            if flow.problem:
+            if flow.silenced:
                 for rest in range(n + 1, first + count):
                     self.flows.append(Flow(user, rest, problem=f"not tried: {flow.problem}"))
                 return
 
 
 class _Stuck(Exception):
-    pass
+    """No answer came: the resident gives up."""
+
+
+class _Refused(_Stuck):
+    """An answer came, but not the one a report's flow goes on with."""
 
 
 def _confirmable(message: dict[str, Any] | None) -> dict[str, Any] | None:
