@@ -18,7 +18,8 @@ from quizzes.push import PushService
 from quizzes.service import QuizService
 from quizzes.survey import SurveyService
 from reports.context import group_channels
-from reports.delivery import OutboxService
+from reports.delivery import OutboxService, process_id
+from reports.inbox import Inbox
 from reports.leadership import Every, Leadership
 from reports.outbox import TELEGRAM, WECHAT, WECOM
 from reports.services import ReportServices
@@ -78,6 +79,9 @@ class Runtime:
 
         self.settings = settings
         self.db = database_for(settings.storage_url, settings.storage_path)
+        # This process's name: its heartbeat, the updates it takes in, its outbox claims.
+        self.name = process_id()
+        self.inbox = Inbox(self.db, self.name, settings.takeover_seconds)
         self.classifier = classifier or build_classifier(settings)
         # One state under every report service (`reports.shared`): a test sets its clock
         # there, once.
@@ -93,11 +97,11 @@ class Runtime:
         self.pushes.leads = lambda: self.leadership.is_leader
         self.leadership.listeners.append(self._wake_pushers)
         self.bindings_refresh: Every | None = None
+        # Another process's commit that queued messages wakes the couriers here too.
+        self.outbox_listener = self.db.outbox_listener(self._wake_couriers)
         if self.db.shared_by_processes:
             self.bindings_refresh = Every(
-                self.reports.group_chats.load_bindings,
-                BINDINGS_REFRESH_SECONDS,
-                "bindings-refresh",
+                self._refresh, BINDINGS_REFRESH_SECONDS, "bindings-refresh"
             )
         self.telegram: TelegramChannel = TelegramChannel(
             settings,
@@ -109,11 +113,14 @@ class Runtime:
             surveys=self.surveys,
             throttle=Throttle(settings.reports.flood_messages, settings.reports.flood_seconds),
             leadership=self.leadership,
+            inbox=self.inbox,
             base_url=base_url,
             base_file_url=base_file_url,
             poll_timeout=poll_timeout,
         )
         self.app = self.telegram.app
+        # Telegram's limits are the bot's: each of several processes keeps to its share.
+        self.inbox.on_processes.append(self.telegram.pacer.share)
         self.courier = self.telegram.courier
         self.pusher = self.telegram.pusher
         self.deps = self.telegram.deps
@@ -134,6 +141,7 @@ class Runtime:
                 Throttle(settings.reports.flood_messages, settings.reports.flood_seconds),
                 self.wechat_outbox,
             )
+            self.wechat.callback.use_inbox(self.inbox, WECHAT)
         # The working groups' WeCom app, when [wecom] is configured.
         self.wecom: WeComChannel | None = None
         if settings.wecom is not None:
@@ -141,6 +149,7 @@ class Runtime:
 
             self.wecom_outbox = self._outbox(WECOM)
             self.wecom = WeComChannel(settings, settings.wecom, reports, self.wecom_outbox)
+            self.wecom.callback.use_inbox(self.inbox, WECOM)
         reports.shared.outbox_listener = self._wake_couriers
 
     def _outbox(self, channel: str) -> OutboxService:
@@ -152,6 +161,7 @@ class Runtime:
             notices_group=self.settings.roles.notices,
             channel=channel,
             group_channels=lambda key: group_channels(self.reports.shared, key),
+            owner=self.name,
         )
 
     def _wake_couriers(self) -> None:
@@ -161,6 +171,12 @@ class Runtime:
             self.wechat.courier.wake()
         if self.wecom is not None:
             self.wecom.courier.wake()
+
+    async def _refresh(self) -> None:
+        """What another process may have changed: the bindings; and listen again if the
+        listening connection broke."""
+        await self.reports.group_chats.load_bindings()
+        await self.outbox_listener.check()
 
     def _wake_pushers(self, leading: bool) -> None:
         """Taking the lead: the pushers send what the last leader left."""
@@ -179,6 +195,8 @@ class Runtime:
 
     async def _start(self) -> None:
         await self.db.open()
+        await self.inbox.open()
+        await self.outbox_listener.check()
         await self.reports.group_chats.load_bindings()
         if self.bindings_refresh is not None:
             self.bindings_refresh.start()
@@ -188,6 +206,7 @@ class Runtime:
             await self.wechat.start()
         if self.wecom is not None:
             await self.wecom.start()
+        await self.inbox.start()
         for key in self.settings.groups:
             if self.reports.group_chats.group_chat(key) is None:
                 log.warning("group %s has no chat yet: set chat_id or send /bind %s", key, key)
@@ -204,6 +223,8 @@ class Runtime:
                 await self.telegram.stop()
             finally:
                 try:
+                    await self.inbox.stop()
+                    await self.outbox_listener.close()
                     await self.leadership.stop()
                     if self.bindings_refresh is not None:
                         await self.bindings_refresh.stop()

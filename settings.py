@@ -220,8 +220,8 @@ class Settings:
     # [storage] url or DATABASE_URL: a postgresql:// URL selects PostgreSQL; None, SQLite.
     storage_url: str | None = None
     retention_days: float = 30.0  # closed drafts and delivered outbox rows kept this long
-    # [storage] takeover_seconds: how long a dead process's unhandled work waits before
-    # another process takes it over (read, not yet used here).
+    # How long a process may go silent before the others take over the updates it took
+    # in and the outbox items it claimed (it died). Its heartbeat comes every third of it.
     takeover_seconds: float = 30.0
     examples_dir: Path | None = None  # labelled messages the classifier learns from
     model_weight: float = 4.0
@@ -326,7 +326,7 @@ def parse_settings(
     storage_url = _database_url(v, v.string(st, "url", "storage") or env.get("DATABASE_URL", ""))
     # At least a day: an open draft untouched that long is over (draft_minutes ≤ 1440).
     retention_days = v.number(st, "retention_days", "storage", 30.0, 1.0, 36500)
-    takeover_seconds = v.number(st, "takeover_seconds", "storage", 30.0, 0.1, 86400)
+    takeover_seconds = v.number(st, "takeover_seconds", "storage", 30.0, 0.3, 3600)
     if not storage_path.is_absolute():
         storage_path = base_dir / storage_path
 
@@ -727,7 +727,9 @@ def _telegram_webhook(
     return {
         "webhook_url": url,
         "webhook_listen": v.string(table, "webhook_listen", "telegram", default=d.webhook_listen),
-        "webhook_port": v.integer(table, "webhook_port", "telegram", d.webhook_port, 1, 65535),
+        "webhook_port": _port(
+            v, table, "webhook_port", "telegram", d.webhook_port, env, "TELEGRAM_WEBHOOK_PORT", 1
+        ),
         "webhook_path": path,
         "webhook_secret": secret,
     }
@@ -785,7 +787,7 @@ def _parse_wechat(
         app_secret=app_secret,
         encoding_aes_key=aes_key,
         plaintext=plaintext,
-        **_callback_server(v, table, "wechat", d),
+        **_callback_server(v, table, "wechat", d, env),
         templates=_parse_templates(v, v.table(table, "templates", "wechat")),
         menu=_parse_menu(v, table.get("menu", [])),
     )
@@ -832,7 +834,7 @@ def _parse_wecom(v: _Validator, table: Mapping[str, Any], env: Mapping[str, str]
         secret=secret,
         token=token,
         encoding_aes_key=aes_key,
-        **_callback_server(v, table, "wecom", d),
+        **_callback_server(v, table, "wecom", d, env),
         note_minutes=v.integer(table, "note_minutes", "wecom", d.note_minutes, 1, 1440),
         admins=v.userids(table, "admins", "wecom") if "admins" in table else (),
     )
@@ -853,10 +855,32 @@ def _refuse_secrets_and_unknown_keys(
     v.unknown_keys({k: x for k, x in table.items() if k not in secrets}, section, known)
 
 
+def _port(
+    v: _Validator,
+    table: Mapping[str, Any],
+    key: str,
+    section: str,
+    default: int,
+    env: Mapping[str, str],
+    variable: str,
+    low: int = 0,
+) -> int:
+    """A server's port: the environment's `variable` if set, else the file's (0 = any free
+    one). Several processes on one machine share one config file and differ by it."""
+    raw = env.get(variable, "").strip()
+    if not raw:
+        return v.integer(table, key, section, default, low, 65535)
+    if not raw.isdigit() or not low <= int(raw) <= 65535:
+        v.problem(f"{section}.{key}", f"{variable}={raw!r} in the environment is no port number")
+        return default
+    return int(raw)
+
+
 def _callback_server(
-    v: _Validator, table: Mapping[str, Any], section: str, defaults: Any
+    v: _Validator, table: Mapping[str, Any], section: str, defaults: Any, env: Mapping[str, str]
 ) -> dict[str, Any]:
-    """The API's base URL and the callback server's fields, alike for WeChat and WeCom."""
+    """The API's base URL and the callback server's fields, alike for WeChat and WeCom;
+    WECHAT_PORT / WECOM_PORT in the environment win over the file's port."""
     path = v.string(table, "path", section, default=defaults.path)
     if not path.startswith("/"):
         v.problem(f"{section}.path", f'"{path}" must start with /')
@@ -864,7 +888,7 @@ def _callback_server(
         "api_base_url": v.url(table, "api_base_url", section) or defaults.api_base_url,
         "host": v.string(table, "host", section, default=defaults.host),
         # 0: any free port (the demo and the tests, which then read the one bound).
-        "port": v.integer(table, "port", section, defaults.port, 0, 65535),
+        "port": _port(v, table, "port", section, defaults.port, env, f"{section.upper()}_PORT"),
         "path": path,
         # Both wait 5 s for a passive reply.
         "reply_budget_seconds": v.number(

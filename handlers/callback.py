@@ -6,9 +6,11 @@ its reply, if it comes in time and the channel can give it in the HTTP answer,
 is the passive reply; otherwise the push is acknowledged and the reply goes out
 later through the channel's API (`_deliver_late`). A retry never runs the
 handler twice: it waits for the same handling, or gets the same answer. What is
-remembered is bounded in time and number, and lives in this process: two
-processes behind one URL would each run a retry that reaches them (out of
-scope: one process serves the account).
+remembered here is bounded in time and number; with the inbox (`use_inbox`), a
+push is also recorded in the database before it is handled, so several processes
+behind one URL each recognise a retry another took (and acknowledge it), one
+sender's pushes are handled in order whichever process took each, and a push a
+dead process took is handled by another (its reply then goes out late).
 
 A channel subclasses `PushCallback` with its signature and crypto checks, its
 reading of a message and its rendering of a reply; the body checks, the
@@ -30,6 +32,9 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from aiohttp import web
 from wechatpy.exceptions import InvalidSignatureException
+
+from reports.inbox import Inbox, InboxUnavailable
+from storage.inbox import Received
 
 
 class MalformedMessage(ValueError):
@@ -64,6 +69,7 @@ class _Handling(Generic[InboundT, ReplyT]):
 
     inbound: InboundT
     expires: float
+    row: int | None = None  # the push's row in the inbox, if there is one
     done: asyncio.Event = field(default_factory=asyncio.Event)
     reply: ReplyT | None = None
     finished: bool = False
@@ -89,6 +95,14 @@ class PushCallback(ABC, Generic[InboundT, ReplyT]):
         self._clock = clock
         self._seen: OrderedDict[str, _Handling[InboundT, ReplyT]] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._inbox: Inbox | None = None
+        self._channel = name
+
+    def use_inbox(self, inbox: Inbox, channel: str) -> None:
+        """Record every push in `inbox` before handling it, as `channel`'s."""
+        self._inbox = inbox
+        self._channel = channel
+        inbox.resume_with(channel, self._resume)
 
     # -- What a channel provides
 
@@ -107,6 +121,10 @@ class PushCallback(ABC, Generic[InboundT, ReplyT]):
     @abstractmethod
     def _sender(self, inbound: InboundT) -> str:
         """Who wrote, for the log."""
+
+    @abstractmethod
+    def _read(self, xml: str) -> InboundT:
+        """A push's decrypted XML, read (MalformedMessage if it is not one)."""
 
     def _passive(self, inbound: InboundT, reply: ReplyT) -> bool:
         """Whether this reply can be the HTTP answer to this push (else it goes out late)."""
@@ -178,18 +196,29 @@ class PushCallback(ABC, Generic[InboundT, ReplyT]):
 
     # -- Once per push, within the budget
 
-    async def _answer(self, inbound: InboundT) -> ReplyT | None:
-        """The reply to give now, or None to acknowledge only (none, late, or given already)."""
+    async def _answer(self, inbound: InboundT, xml: str) -> ReplyT | None:
+        """The reply to give now, or None to acknowledge only (none, late, or given already).
+
+        With the inbox, a push not recorded yet is recorded first: if that fails the
+        push fails (the platform tries again), and one another process recorded is a
+        retry it answers.
+        """
         self._forget_old()
         handling = self._seen.get(inbound.key)
         if handling is None:
-            handling = _Handling(inbound, self._clock() + self.limits.remember_seconds)
-            self._seen[inbound.key] = handling
-            while len(self._seen) > self.limits.remember_max:
-                self._seen.popitem(last=False)
-            task = asyncio.create_task(self._handle(handling))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            row = None
+            if self._inbox is not None:
+                sender = f"{self._channel}:{self._sender(inbound)}"
+                try:
+                    row = await self._inbox.record(self._channel, inbound.key, sender, xml)
+                except InboxUnavailable:
+                    row = 0  # handled unrecorded: the conversation says it was not saved
+                if row is None:
+                    self._log.info("%s: %s was taken by another process", self._name, inbound.key)
+                    return None
+                handling = self._seen.get(inbound.key)  # a retry here while recording
+            if handling is None:
+                handling = self._start(inbound, row)
         else:
             self._log.info("%s: %s pushed again (a retry)", self._name, inbound.key)
         if not handling.finished:
@@ -205,10 +234,35 @@ class PushCallback(ABC, Generic[InboundT, ReplyT]):
             return handling.reply
         return None
 
+    def _start(self, inbound: InboundT, row: int | None) -> _Handling[InboundT, ReplyT]:
+        """Remember a push and start handling it in a task of its own."""
+        handling = _Handling(inbound, self._clock() + self.limits.remember_seconds, row)
+        self._seen[inbound.key] = handling
+        while len(self._seen) > self.limits.remember_max:
+            self._seen.popitem(last=False)
+        task = asyncio.create_task(self._handle(handling))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return handling
+
+    async def _resume(self, received: Received) -> None:
+        """Handle a push a dead process had taken; its reply goes out late."""
+        try:
+            inbound = self._read(received.payload)
+        except MalformedMessage:
+            return  # it was read once already: this does not happen
+        if inbound.key not in self._seen:
+            self._start(inbound, received.id)
+
     async def _handle(self, handling: _Handling[InboundT, ReplyT]) -> None:
         inbound = handling.inbound
         try:
-            reply = await self._on_inbound(inbound) or None
+            if self._inbox is not None and handling.row:
+                sender = f"{self._channel}:{self._sender(inbound)}"
+                async with self._inbox.turn(handling.row, sender):
+                    reply = await self._on_inbound(inbound) or None
+            else:
+                reply = await self._on_inbound(inbound) or None
         except Exception:
             self._log.exception(
                 "%s: handling %s from %s failed", self._name, inbound.key, self._sender(inbound)

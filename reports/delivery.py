@@ -104,7 +104,7 @@ class OutboxService:
     async def next_due_in(self) -> float | None:
         """Seconds until the earliest pending item is due (0 if overdue), or None."""
         async with self.db.session() as conn:
-            at = await outbox.next_due_at(conn, self.channel, self.owner)
+            at = await outbox.next_due_at(conn, self.channel, self.owner, self.clock())
         return None if at is None else max(0.0, at - self.clock())
 
     async def release_claims(self) -> None:

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import sqlite3
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from sqlite3 import Row
@@ -159,6 +159,10 @@ class Database:
         """The lock that makes a process the leader of the timed jobs (see `PgLeaderLock`)."""
         return SoloLeaderLock()
 
+    def outbox_listener(self, wake: Callable[[], None]) -> NoListener:
+        """Other processes' outbox items (see `PgListener`): none on SQLite, one process."""
+        return NoListener()
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """Run the block as one IMMEDIATE transaction: all of it or none of it."""
@@ -201,6 +205,16 @@ class Database:
             )
             version = number
         return version
+
+
+class NoListener:
+    """SQLite's outbox listener: no other process queues anything."""
+
+    async def check(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
 
 
 class SoloLeaderLock:

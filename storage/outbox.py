@@ -122,7 +122,8 @@ async def claim_due(
     holds it, so a case's or a chat's messages go in order across processes too (a
     group on two channels hears of a case on each in order; one channel's outage does
     not hold up the other's). An item claimed by another process is taken only once its
-    lease has run out; `owner`'s own claims it may take again (its courier keeps apart
+    lease has run out, or its holder's heartbeat has (`processes`: it died); `owner`'s
+    own claims it may take again (its courier keeps apart
     what it has in flight). On PostgreSQL the rows are locked `FOR UPDATE SKIP LOCKED`
     while they are claimed: two processes claiming at once never both get a row.
     """
@@ -131,26 +132,29 @@ async def claim_due(
         "UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE id IN ("
         "SELECT o.id FROM outbox o WHERE o.channel = ? AND o.status = 'pending'"
         " AND o.next_attempt_at <= ?"
-        " AND (o.claimed_until IS NULL OR o.claimed_until <= ? OR o.claimed_by = ?)"
+        " AND (o.claimed_until IS NULL OR o.claimed_until <= ? OR o.claimed_by = ?"
+        " OR EXISTS (SELECT 1 FROM processes q WHERE q.name = o.claimed_by"
+        " AND q.alive_until <= ?))"
         " AND NOT EXISTS (SELECT 1 FROM outbox p"
         " WHERE p.target = o.target AND p.channel = o.channel AND p.status = 'pending'"
         " AND p.id < o.id)"
         f" ORDER BY o.next_attempt_at, o.id LIMIT ?{skip_locked(conn)}) RETURNING *",
-        (owner, now + lease, channel, now, now, owner, limit),
+        (owner, now + lease, channel, now, now, owner, now, limit),
     )
     items = [_item(r) for r in rows]
     return sorted(items, key=lambda i: (i.next_attempt_at, i.id))
 
 
-async def next_due_at(conn: Connection, channel: str, owner: str) -> float | None:
+async def next_due_at(conn: Connection, channel: str, owner: str, now: float) -> float | None:
     """When the channel's next pending item falls due for `owner`: an item another process
-    holds, not before its claim runs out."""
+    holds, not before its claim runs out (or the holder's heartbeat has)."""
     return await fetch_value(
         conn,
         "SELECT MIN(CASE WHEN claimed_by <> ? AND claimed_until > next_attempt_at"
-        " THEN claimed_until ELSE next_attempt_at END)"
+        " AND NOT EXISTS (SELECT 1 FROM processes q WHERE q.name = claimed_by"
+        " AND q.alive_until <= ?) THEN claimed_until ELSE next_attempt_at END)"
         " FROM outbox WHERE channel = ? AND status = 'pending'",
-        (owner, channel),
+        (owner, now, channel),
     )
 
 

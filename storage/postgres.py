@@ -23,7 +23,7 @@ import contextlib
 import functools
 import re
 import time
-from collections.abc import AsyncIterator, Generator, Sequence
+from collections.abc import AsyncIterator, Callable, Generator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,8 @@ MIGRATION_LOCK = 0x0C1B1C_0015
 # pg_try_advisory_lock's key for leading the timed jobs (see `PgLeaderLock`).
 LEADER_LOCK = 0x0C1B1C_0016
 # 0x0C1B1C_0017: the ticket numbering (storage.reports.TICKET_LOCK).
+# The notification a commit that queued outbox items sends (migration 0036's trigger).
+OUTBOX_QUEUED = "civic_outbox"
 
 
 @functools.lru_cache(maxsize=1024)
@@ -245,6 +247,10 @@ class PgDatabase:
     def leader_lock(self) -> PgLeaderLock:
         return PgLeaderLock(self.url)
 
+    def outbox_listener(self, wake: Callable[[], None]) -> PgListener:
+        """Calls `wake` whenever any process commits outbox items (see `PgListener`)."""
+        return PgListener(self.url, OUTBOX_QUEUED, wake)
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PgConnection]:
         """Run the block as one transaction: all of it or none of it."""
@@ -354,3 +360,38 @@ class PgLeaderLock:
         raw, self.raw = self.raw, None
         if raw is not None and not raw.is_closed():
             raw.terminate()
+
+
+class PgListener:
+    """LISTENs on one notification channel over a connection of its own and calls `wake`
+    on each notification. `check` connects, at start and again after the connection
+    broke (call it on a beat): meanwhile the couriers' idle poll still finds the items."""
+
+    def __init__(self, url: str, channel: str, wake: Callable[[], None]) -> None:
+        self.url = url
+        self.channel = channel
+        self.wake = wake
+        self.raw: Any = None
+
+    async def check(self) -> None:
+        """Listen, unless listening already."""
+        import asyncpg
+
+        if self.raw is not None and not self.raw.is_closed():
+            return
+        try:
+            self.raw = await asyncpg.connect(self.url)
+            await self.raw.add_listener(self.channel, self._notified)
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+            await self.close()
+
+    def _notified(self, *_: object) -> None:
+        self.wake()
+
+    async def close(self) -> None:
+        raw, self.raw = self.raw, None
+        if raw is not None and not raw.is_closed():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(raw.close(), 5)
+            if not raw.is_closed():
+                raw.terminate()

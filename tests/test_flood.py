@@ -214,3 +214,24 @@ async def test_a_send_that_timed_out_counts_as_posted() -> None:
             await pacer.process_request(slow, (), {}, "sendMessage", {"chat_id": group}, None)
         with pytest.raises(RetryAfter):
             await send(pacer, FakeApi(), group)
+
+
+async def test_with_three_processes_each_keeps_to_a_third_of_a_groups_minute() -> None:
+    pacer = Pacer(group_per_minute=20)
+    pacer.share(3)  # Telegram counts the bot's messages, whichever process sends them
+    api = FakeApi()
+    group = GROUP_CHATS["urban"]
+    with own_retries():
+        for _ in range(6):
+            await send(pacer, api, group)
+        with pytest.raises(RetryAfter):
+            await send(pacer, api, group)  # the seventh would take another's share
+    assert api.calls == 6
+
+
+def test_with_three_processes_each_sends_a_third_of_the_overall_rate() -> None:
+    pacer = Pacer(send_rate=30)
+    pacer.share(3)
+    assert (pacer._overall.limit, pacer._overall.period) == (10, 1.0)
+    pacer.share(1)  # the others stopped: the whole rate again
+    assert (pacer._overall.limit, pacer._overall.period) == (30, 1.0)

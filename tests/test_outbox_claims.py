@@ -195,3 +195,24 @@ async def test_two_claims_at_once_never_return_the_same_row() -> None:
     taken = claims["first"] + claims["second"]
     assert len(taken) == len(set(taken)) == 150  # the first of each target, once
     assert claims["first"] and claims["second"]
+
+
+@needs_server
+async def test_a_commit_that_queues_messages_wakes_the_couriers_of_every_process() -> None:
+    woken = asyncio.Event()
+    async with pg.fresh_database() as url:
+        elsewhere = await PgDatabase(url).open()  # another process's connection
+        here = await PgDatabase(url).open()
+        listener = here.outbox_listener(woken.set)
+        await listener.check()
+        try:
+            async with elsewhere.transaction() as conn:
+                await outbox.enqueue(
+                    conn, "text", "group:urban", 0.0, channel="telegram", recipient="group:urban"
+                )
+            async with asyncio.timeout(10):
+                await woken.wait()
+        finally:
+            await listener.close()
+            await here.close()
+            await elsewhere.close()

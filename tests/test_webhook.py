@@ -218,3 +218,21 @@ async def test_stand_in_refuses_a_secret_token_telegram_would_refuse() -> None:
         assert response.status == 400
         assert body["description"] == "Bad Request: secret token contains unallowed characters"
         assert api.webhook is None
+
+
+def test_each_process_on_one_machine_takes_its_ports_from_the_environment(
+    tmp_path: Path,
+) -> None:
+    environ = {"TELEGRAM_WEBHOOK_SECRET": SECRET, "TELEGRAM_WEBHOOK_PORT": "8442"}
+    settings = settings_for_tests(tmp_path / "civic.db", environ, telegram=webhook_overrides(8441))
+    assert settings.telegram.webhook_port == 8442  # the environment's, over the file's 8441
+
+
+def test_a_port_in_the_environment_that_is_no_port_is_a_config_error_naming_it(
+    tmp_path: Path,
+) -> None:
+    environ = {"TELEGRAM_WEBHOOK_SECRET": SECRET, "TELEGRAM_WEBHOOK_PORT": "84x2"}
+    with pytest.raises(ConfigError) as caught:
+        settings_for_tests(tmp_path / "civic.db", environ, telegram=webhook_overrides(8441))
+    (problem,) = caught.value.problems
+    assert problem.startswith("telegram.webhook_port: TELEGRAM_WEBHOOK_PORT='84x2'")

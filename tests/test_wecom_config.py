@@ -175,6 +175,13 @@ def test_the_port_of_the_wechat_callback_is_refused() -> None:
     ]
 
 
+def test_the_callback_port_in_the_environment_wins_over_the_files() -> None:
+    wecom = parse_settings(
+        with_wecom(port=8083), base_dir=ROOT, environ={**SECRETS, "WECOM_PORT": "8183"}
+    ).wecom
+    assert wecom is not None and wecom.port == 8183
+
+
 # --- the groups' WeCom recipients
 
 

@@ -38,6 +38,7 @@ from handlers.telegram import (
 )
 from handlers.telegram.delivery import Courier
 from handlers.telegram.deps import CONTEXT_TYPES, BotApplication, Deps
+from handlers.telegram.inbox import RecordingGetUpdates, RecordingQueue
 from handlers.telegram.members import MembershipCache
 from handlers.telegram.pacer import Pacer
 from handlers.telegram.processor import PerChatUpdateProcessor
@@ -47,7 +48,9 @@ from quizzes.push import PushService
 from quizzes.service import QuizService
 from quizzes.survey import SurveyService
 from reports.delivery import OutboxService
+from reports.inbox import Inbox
 from reports.leadership import Leadership
+from reports.outbox import TELEGRAM
 from reports.services import ReportServices
 from reports.throttle import Throttle
 from settings import Settings
@@ -79,14 +82,23 @@ class TelegramChannel:
         surveys: SurveyService,
         throttle: Throttle,
         leadership: Leadership,
+        inbox: Inbox | None = None,
         base_url: str | None = None,
         base_file_url: str | None = None,
         poll_timeout: int | None = None,
     ) -> None:
         self.settings = settings
         self.poll_timeout = settings.telegram.poll_timeout if poll_timeout is None else poll_timeout
-        self.app = build_application(settings, token, self.poll_timeout, base_url, base_file_url)
+        # Updates go through the inbox when there is one (see handlers/telegram/inbox.py).
+        self.queue = RecordingQueue(inbox) if inbox is not None else None
+        self.app = build_application(
+            settings, token, self.poll_timeout, base_url, base_file_url, self.queue
+        )
+        if inbox is not None and self.queue is not None:
+            queue = self.queue
+            inbox.resume_with(TELEGRAM, lambda received: queue.resume(received, self.app.bot))
         render = Renderer(settings)
+        self.pacer: Pacer = self.app.bot.rate_limiter  # type: ignore[assignment]
         self.courier = Courier(
             self.app.bot,
             outbox,
@@ -193,14 +205,16 @@ def build_application(
     poll_timeout: int,
     base_url: str | None = None,
     base_file_url: str | None = None,
+    queue: RecordingQueue | None = None,
 ) -> BotApplication:
-    """The Application: Shanghai time, typed context, per-chat order, paced sends, aiohttp."""
+    """The Application: Shanghai time, typed context, per-chat order, paced sends, aiohttp;
+    its updates recorded in the inbox on their way in when `queue` is given."""
     builder = (
         ApplicationBuilder()
         .token(token)
         .defaults(Defaults(tzinfo=ZoneInfo(settings.timezone)))
         .context_types(CONTEXT_TYPES)
-        .concurrent_updates(PerChatUpdateProcessor(settings.telegram.concurrent_updates))
+        .concurrent_updates(PerChatUpdateProcessor(settings.telegram.concurrent_updates, queue))
         .rate_limiter(
             Pacer(
                 settings.telegram.send_rate,
@@ -216,9 +230,14 @@ def build_application(
                 connection_pool_size=32, read_timeout=settings.outbox.send_timeout_seconds
             )
         )
-        # A long poll must outlast its own timeout before it counts as timed out.
-        .get_updates_request(AiohttpRequest(connection_pool_size=4, read_timeout=poll_timeout + 10))
     )
+    # A long poll must outlast its own timeout before it counts as timed out.
+    polls = {"connection_pool_size": 4, "read_timeout": poll_timeout + 10}
+    builder = builder.get_updates_request(
+        AiohttpRequest(**polls) if queue is None else RecordingGetUpdates(queue, **polls)
+    )
+    if queue is not None:
+        builder = builder.update_queue(queue)
     base_url = base_url or settings.telegram.base_url
     if base_url:
         builder = builder.base_url(base_url)

@@ -202,6 +202,28 @@ class Pacer(BaseRateLimiter[None]):
         self._overall = Window(max(1, round(send_rate)), max(1.0, 1.0 / send_rate))
         self._chats: dict[int | str, Window] = {}
         self._swept_at = time.monotonic()
+        self.processes = 1  # how many processes send for this bot (see `share`)
+
+    def share(self, processes: int) -> None:
+        """Keep to this process's share of the limits: Telegram counts them per bot, so
+        with `processes` processes sending, each may use only a part of each window."""
+        processes = max(1, processes)
+        if processes == self.processes:
+            return
+        self.processes = processes
+        rate = self.send_rate / processes
+        self._overall.limit, self._overall.period = max(1, round(rate)), max(1.0, 1.0 / rate)
+        self._chats = {k: w for k, w in self._chats.items() if not w.idle}
+        for window in self._chats.values():
+            self._fit(window)
+        log.info("sending at 1/%d of Telegram's limits: %d processes send", processes, processes)
+
+    def _fit(self, window: Window) -> None:
+        """A chat's window, sized to this process's share."""
+        if window.period == 60.0:  # a group's
+            window.limit = max(1, self.group_per_minute // self.processes)
+        else:
+            window.period = self.processes / self.chat_rate
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -282,10 +304,8 @@ class Pacer(BaseRateLimiter[None]):
         window = self._chats.get(key)
         if window is None:
             group = not isinstance(key, int) or key < 0  # @channel names are groups too
-            if group:
-                window = Window(self.group_per_minute, 60.0)
-            else:
-                window = Window(1, 1.0 / self.chat_rate)
+            window = Window(self.group_per_minute, 60.0) if group else Window(1, 1 / self.chat_rate)
+            self._fit(window)
             self._chats[key] = window
         return window
 

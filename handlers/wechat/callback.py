@@ -97,7 +97,7 @@ class WeChatCallback(PushCallback[Inbound, str]):
         except MalformedMessage as exc:
             log.warning("wechat: a push that is not a message refused: %s", exc)
             raise web.HTTPBadRequest() from None
-        reply = await self._answer(inbound)
+        reply = await self._answer(inbound, xml)
         if not reply:
             return web.Response(text=SUCCESS, content_type="text/plain")
         now = int(time.time())
@@ -111,6 +111,9 @@ class WeChatCallback(PushCallback[Inbound, str]):
 
     async def _deliver_late(self, inbound: Inbound, reply: str) -> None:
         await self._deliver(inbound.openid, reply)
+
+    def _read(self, xml: str) -> Inbound:
+        return inbound_from_xml(xml)
 
     def _sender(self, inbound: Inbound) -> str:
         return inbound.openid

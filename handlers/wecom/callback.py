@@ -127,7 +127,7 @@ class WeComCallback(PushCallback[WeComInbound, Reply]):
         if agent_id is not None and inbound.agent_id not in (None, agent_id):
             log.warning("wecom: %s is for app %s, not ours", inbound.key, inbound.agent_id)
             return web.Response(text=ACKNOWLEDGED, content_type="text/plain")
-        reply = await self._answer(inbound)
+        reply = await self._answer(inbound, xml)
         if reply is None:
             return web.Response(text=ACKNOWLEDGED, content_type="text/plain")
         now = str(int(time.time()))
@@ -144,6 +144,9 @@ class WeComCallback(PushCallback[WeComInbound, Reply]):
             log.warning("wecom: a button label in reply to %s (no card) dropped", inbound.key)
             return
         await self._deliver(inbound, reply)
+
+    def _read(self, xml: str) -> WeComInbound:
+        return wecom_inbound_from_xml(xml)
 
     def _sender(self, inbound: WeComInbound) -> str:
         return inbound.userid
