@@ -72,6 +72,13 @@ def skip_locked(conn: Connection) -> str:
     return " FOR UPDATE SKIP LOCKED" if getattr(conn, "dialect", "sqlite") == "postgresql" else ""
 
 
+async def serialise(conn: Connection, key: int) -> None:
+    """Wait for and hold, until the transaction ends, the lock `key` across processes:
+    `pg_advisory_xact_lock` on PostgreSQL; nothing on SQLite, whose one writer is alone."""
+    if getattr(conn, "dialect", "sqlite") == "postgresql":
+        await conn.execute("SELECT pg_advisory_xact_lock(?)", (key,))
+
+
 def database_for(url: str | None, path: Path | str) -> Database:
     """The database the settings name: PostgreSQL at `url` if one is set, else SQLite at `path`."""
     if url:

@@ -36,6 +36,7 @@ TWINS = MIGRATIONS / "postgres"
 MIGRATION_LOCK = 0x0C1B1C_0015
 # pg_try_advisory_lock's key for leading the timed jobs (see `PgLeaderLock`).
 LEADER_LOCK = 0x0C1B1C_0016
+# 0x0C1B1C_0017: the ticket numbering (storage.reports.TICKET_LOCK).
 # The notification a commit that queued outbox items sends (migration 0036's trigger).
 OUTBOX_QUEUED = "civic_outbox"
 

@@ -6,7 +6,10 @@ import json
 import sqlite3
 
 from reports.records import Event, Report
-from storage.db import Connection, execute, fetch_all, fetch_one, fetch_value
+from storage.db import Connection, execute, fetch_all, fetch_one, fetch_value, serialise
+
+# The advisory lock a filing holds while it numbers its ticket (see storage.postgres's keys).
+TICKET_LOCK = 0x0C1B1C_0017
 
 
 def _report(row: sqlite3.Row | None) -> Report | None:
@@ -20,7 +23,12 @@ def _report(row: sqlite3.Row | None) -> Report | None:
 async def counts_for_filing(
     conn: Connection, resident_id: int, since: float, ticket_prefix: str
 ) -> tuple[int, int]:
-    """The resident's reports since `since`, and all reports whose ticket has the prefix."""
+    """The resident's reports since `since`, and all reports whose ticket has the prefix.
+
+    The count numbers the next ticket: on PostgreSQL the filing transaction holds a lock
+    from here to its end, so two processes filing at once do not count the same reports.
+    """
+    await serialise(conn, TICKET_LOCK)
     row = await fetch_one(
         conn,
         "SELECT (SELECT COUNT(*) FROM reports WHERE resident_id = ? AND created_at >= ?),"
