@@ -388,6 +388,22 @@ class Webhook:
         return kind not in _NOT_BY_DEFAULT
 
 
+def _chat_of(update: JSON) -> object:
+    """The chat an update belongs to (its message's, a button's message's), else its user's
+    (a poll answer), else the update itself."""
+    for value in update.values():
+        if not isinstance(value, dict):
+            continue
+        message = value.get("message") if "message" in value else value
+        chat = (message or {}).get("chat") if isinstance(message, dict) else None
+        if chat:
+            return ("chat", chat.get("id"))
+        user = value.get("from") or value.get("user")
+        if user:
+            return ("user", user.get("id"))
+    return ("update", update.get("update_id"))
+
+
 class _Signal:
     """Wakes every waiter on each ``notify()``; check your condition, then ``wait()``."""
 
@@ -1709,23 +1725,58 @@ class BotApiStandIn:
         return info
 
     async def _deliver_to_webhook(self) -> None:
-        """Post pending updates to the webhook one at a time, in order, while one is set."""
+        """Post pending updates to the webhook while one is set, as Telegram does: up to
+        its `max_connections` posts at once, one chat's updates one after another (an
+        update is posted once the chat's previous one was answered), in order."""
         signal = self._update_signal
         assert signal is not None
+        posting: dict[int, asyncio.Task[None]] = {}  # update_id → its post
+        busy: set[object] = set()  # the chats with a post under way
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
-            while (hook := self.webhook) is not None and not self._closing:
-                if not self._pending_updates:
-                    await signal.wait(1.0)
-                    continue
-                update = self._pending_updates[0]
-                delivered = hook.wants(update) and await self._post_update(session, hook, update)
-                if self.webhook is not hook:
-                    continue  # deleted or set anew meanwhile: the update is still pending
-                if self._pending_updates and self._pending_updates[0] is update:
-                    self._pending_updates.pop(0)
-                if not delivered:
-                    self.webhook_dropped.append(update)
-                self._activity()
+            try:
+                while (hook := self.webhook) is not None and not self._closing:
+                    for update in list(self._pending_updates):
+                        if len(posting) >= hook.max_connections:
+                            break
+                        chat = _chat_of(update)
+                        if update["update_id"] in posting or chat in busy:
+                            continue
+                        busy.add(chat)
+                        posting[update["update_id"]] = asyncio.create_task(
+                            self._deliver_one(session, hook, update, chat, posting, busy)
+                        )
+                    arrived = asyncio.ensure_future(signal.wait(1.0))
+                    await asyncio.wait(
+                        [arrived, *posting.values()], return_when=asyncio.FIRST_COMPLETED
+                    )
+                    arrived.cancel()
+            finally:
+                for task in posting.values():
+                    task.cancel()
+                await asyncio.gather(*posting.values(), return_exceptions=True)
+
+    async def _deliver_one(
+        self,
+        session: aiohttp.ClientSession,
+        hook: Webhook,
+        update: JSON,
+        chat: object,
+        posting: dict[int, asyncio.Task[None]],
+        busy: set[object],
+    ) -> None:
+        """Post one update and take it off the pending list (or drop it, given up on)."""
+        try:
+            delivered = hook.wants(update) and await self._post_update(session, hook, update)
+            if self.webhook is not hook:
+                return  # deleted or set anew meanwhile: the update is still pending
+            with contextlib.suppress(ValueError):
+                self._pending_updates.remove(update)
+            if not delivered:
+                self.webhook_dropped.append(update)
+            self._activity()
+        finally:
+            posting.pop(int(update["update_id"]), None)
+            busy.discard(chat)
 
     async def _post_update(
         self, session: aiohttp.ClientSession, hook: Webhook, update: JSON

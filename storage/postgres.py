@@ -36,6 +36,7 @@ TWINS = MIGRATIONS / "postgres"
 MIGRATION_LOCK = 0x0C1B1C_0015
 # pg_try_advisory_lock's key for leading the timed jobs (see `PgLeaderLock`).
 LEADER_LOCK = 0x0C1B1C_0016
+LEADER_SILENCE = "20s"
 # 0x0C1B1C_0017: the ticket numbering (storage.reports.TICKET_LOCK).
 # The notification a commit that queued outbox items sends (migration 0036's trigger).
 OUTBOX_QUEUED = "civic_outbox"
@@ -330,7 +331,12 @@ class PgLeaderLock:
 
         try:
             if self.raw is None or self.raw.is_closed():
+                # A leader whose machine vanished leaves no closed socket behind: its
+                # session, silent beyond LEADER_SILENCE (it checks every 5 s), is ended
+                # by the server, and the lock with it (PostgreSQL 14 and later).
                 self.raw = await asyncpg.connect(self.url)
+                with contextlib.suppress(asyncpg.PostgresError):  # before 14: not known
+                    await self.raw.execute(f"SET idle_session_timeout = '{LEADER_SILENCE}'")
             return bool(await self.raw.fetchval("SELECT pg_try_advisory_lock($1)", LEADER_LOCK))
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
             await self._drop()

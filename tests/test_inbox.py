@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from telegram.error import BadRequest
 
+from handlers.telegram.guards import answer_press
 from reports.delivery import OutboxService
 from reports.inbox import Inbox
 from storage import inbox, outbox
@@ -333,3 +335,24 @@ async def test_each_beat_tells_how_many_processes_are_alive(db: Database) -> Non
 
 def test_the_runtime_shares_telegrams_limits_among_the_live_processes(world: World) -> None:
     assert world.runtime.telegram.pacer.share in world.runtime.inbox.on_processes
+
+
+class AnsweredQuery:
+    """A callback query Telegram no longer takes an answer for (or refuses otherwise)."""
+
+    data = "v1:d:ok:1"
+
+    def __init__(self, refusal: str) -> None:
+        self.refusal = refusal
+
+    async def answer(self, *args: object, **kwargs: object) -> bool:
+        raise BadRequest(self.refusal)
+
+
+async def test_a_press_handled_again_after_a_takeover_goes_on_though_its_answer_is_refused() -> (
+    None
+):
+    too_old = "Query is too old and response timeout expired or query id is invalid"
+    await answer_press(AnsweredQuery(too_old), "已提交", False)  # type: ignore[arg-type]
+    with pytest.raises(BadRequest):
+        await answer_press(AnsweredQuery("Message is too long"), "已提交", False)  # type: ignore[arg-type]

@@ -167,3 +167,17 @@ async def test_a_bind_on_one_process_reaches_the_other_processes_courier(
             digest = await api.next_sent(new_chat)
             assert "每日简报" in (digest.text or "")
             assert api.sent_to(GROUP_CHATS["urban"]) == []
+
+
+@pg.needs_server
+async def test_the_leaders_session_ends_on_the_server_if_it_falls_silent() -> None:
+    from storage.postgres import LEADER_SILENCE, PgLeaderLock
+
+    async with pg.fresh_database() as url:
+        lock = PgLeaderLock(url)
+        assert await lock.try_acquire()
+        try:
+            # A leader whose machine vanished says nothing more: the server ends its session.
+            assert await lock.raw.fetchval("SHOW idle_session_timeout") == LEADER_SILENCE
+        finally:
+            await lock.release()

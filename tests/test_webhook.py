@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -236,3 +237,42 @@ def test_a_port_in_the_environment_that_is_no_port_is_a_config_error_naming_it(
         settings_for_tests(tmp_path / "civic.db", environ, telegram=webhook_overrides(8441))
     (problem,) = caught.value.problems
     assert problem.startswith("telegram.webhook_port: TELEGRAM_WEBHOOK_PORT='84x2'")
+
+
+async def test_stand_in_posts_other_chats_at_once_and_one_chats_one_after_another() -> None:
+    first_in = asyncio.Event()
+    let_go = asyncio.Event()
+    seen: list[tuple[int, str]] = []
+
+    async def receive(request: web.Request) -> web.Response:
+        update = await request.json()
+        seen.append((update["message"]["chat"]["id"], update["message"]["text"]))
+        if update["message"]["text"] == "A1":
+            first_in.set()
+            await let_go.wait()  # A1 is slow to answer
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_post("/hook", receive)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        async with BotApiStandIn() as api, aiohttp.ClientSession() as session:
+            api.add_user(RESIDENT, "王小明")
+            api.add_user(OUTSIDER, "路人甲")
+            set_url = f"{api.base_url}{api.token}/setWebhook"
+            async with session.post(set_url, json={"url": f"http://127.0.0.1:{port}/hook"}):
+                pass
+            api.send_text(RESIDENT, "A1")
+            api.send_text(RESIDENT, "A2")
+            api.send_text(OUTSIDER, "B1")
+            await first_in.wait()
+            await api.wait_for(lambda: (OUTSIDER, "B1") in seen)  # while A1 is unanswered
+            assert (RESIDENT, "A2") not in seen  # A's next waits for A1's answer
+            let_go.set()
+            await api.wait_for(lambda: (RESIDENT, "A2") in seen)
+    finally:
+        await runner.cleanup()
+    assert [text for chat, text in seen if chat == RESIDENT] == ["A1", "A2"]

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from datetime import time as dt_time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import BotCommand
@@ -138,6 +141,12 @@ class TelegramChannel:
         )
         self.app.bot_data.deps = self.deps
         register_handlers(self.app)
+        leadership.listeners.append(self._took_over)
+
+    def _took_over(self, leading: bool) -> None:
+        """Taking the lead while running (another process led): run what fell due meanwhile."""
+        if leading and self.app.running:
+            catch_up(self.app, self.settings, datetime.now().astimezone())
 
     async def start(self) -> None:
         """Initialize, poll or serve the webhook, start the courier and pusher, schedule jobs."""
@@ -266,6 +275,32 @@ def register_handlers(app: BotApplication) -> None:
     app.add_error_handler(errors.report_error)
 
 
+# A daily job that fell due less than this long before a process took the lead is run
+# when it takes it: the leader that died just before could not run it, and the others
+# did not lead yet when it fell due. Each of these jobs claims its period (job_runs,
+# push_runs), so one the old leader did run is not done twice.
+CATCH_UP_SECONDS = 3600.0
+
+
+def daily_jobs(
+    settings: Settings,
+) -> list[tuple[str, Callable[..., Any], dt_time, tuple[int, ...]]]:
+    """The jobs run at a time of day: (name, callback, time, the days (0 = Sunday) or all)."""
+    tz = ZoneInfo(settings.timezone)
+
+    def at(hh_mm: str) -> dt_time:
+        hour, minute = map(int, hh_mm.split(":"))
+        return dt_time(hour, minute, tzinfo=tz)
+
+    every_day = tuple(range(7))
+    return [
+        ("digest", jobs.send_digests, at(settings.reports.digest_time), every_day),
+        ("quiz-push", push.push_daily_quiz, at(settings.quiz_daily_time), every_day),
+        # PTB counts 0 = Sunday
+        ("weekly", jobs.send_weekly_report, at(settings.weekly_time), (settings.weekly_day % 7,)),
+    ]
+
+
 def schedule_jobs(app: BotApplication, settings: Settings) -> None:
     """Deadlines, digests, the daily quiz push, the weekly report and retention, on the JobQueue.
 
@@ -276,23 +311,32 @@ def schedule_jobs(app: BotApplication, settings: Settings) -> None:
     app.job_queue.run_repeating(
         jobs.check_deadlines, interval=interval, first=interval, name="deadlines"
     )
-    tz = ZoneInfo(settings.timezone)
-    hour, minute = map(int, settings.reports.digest_time.split(":"))
-    app.job_queue.run_daily(jobs.send_digests, time=dt_time(hour, minute, tzinfo=tz), name="digest")
-    hour, minute = map(int, settings.quiz_daily_time.split(":"))
-    app.job_queue.run_daily(
-        push.push_daily_quiz, time=dt_time(hour, minute, tzinfo=tz), name="quiz-push"
-    )
-    hour, minute = map(int, settings.weekly_time.split(":"))
-    app.job_queue.run_daily(
-        jobs.send_weekly_report,
-        time=dt_time(hour, minute, tzinfo=tz),
-        days=(settings.weekly_day % 7,),  # PTB counts 0 = Sunday
-        name="weekly",
-    )
+    for name, callback, time_of_day, days in daily_jobs(settings):
+        app.job_queue.run_daily(callback, time=time_of_day, days=days, name=name)
     # Old closed drafts and delivered outbox rows: a second after start, then daily
     # (an interval job whose first run is already due now would wait a whole interval).
     app.job_queue.run_repeating(jobs.forget_old_records, interval=86400, first=1, name="retention")
+
+
+def catch_up(app: BotApplication, settings: Settings, now: datetime) -> list[str]:
+    """Run now the daily jobs that fell due within CATCH_UP_SECONDS (a process taking over
+    the lead); return their names."""
+    caught = []
+    for name, callback, time_of_day, days in daily_jobs(settings):
+        local = now.astimezone(time_of_day.tzinfo)
+        due = local.replace(
+            hour=time_of_day.hour, minute=time_of_day.minute, second=0, microsecond=0
+        )
+        if due > local:
+            due -= timedelta(days=1)
+        if due.isoweekday() % 7 not in days:
+            continue
+        if (local - due).total_seconds() <= CATCH_UP_SECONDS:
+            app.job_queue.run_once(callback, 0, name=f"{name} (caught up)")
+            caught.append(name)
+    if caught:
+        log.info("took over the lead: running %s, due within the hour", ", ".join(caught))
+    return caught
 
 
 def file_url(base_url: str) -> str:

@@ -16,6 +16,7 @@ from telegram.ext import (
 from dialogue import callbacks, texts
 from dialogue.group import Member, NotePromptReply
 from handlers.telegram.deps import BotContext, refused_unless_admin
+from handlers.telegram.guards import answer_press
 from handlers.telegram.identity import staff_of
 from handlers.telegram.keyboards import inline
 from reports.message_refs import PROMPT
@@ -44,7 +45,7 @@ async def press_report_button(update: Update, context: BotContext) -> None:
         await query.answer(texts.NO_PERMISSION, show_alert=True)
         return
     pressed = await d.group_dialogue.press(await member_of(user, context), report, query.data)
-    await query.answer(pressed.notice, show_alert=pressed.alert)
+    await answer_press(query, pressed.notice, pressed.alert)
     for reply in pressed.replies:
         if isinstance(reply, NotePromptReply):
             await ask_for_note(context, message, reply)
@@ -74,7 +75,7 @@ async def press_nomination_button(update: Update, context: BotContext) -> None:
         return
     member = await member_of(user, context)
     pressed = await d.group_dialogue.press_nomination(member, nomination, query.data)
-    await query.answer(pressed.notice, show_alert=pressed.alert)
+    await answer_press(query, pressed.notice, pressed.alert)
 
 
 async def ask_for_note(

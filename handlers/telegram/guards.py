@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from telegram import CallbackQuery, Update
+from telegram.error import BadRequest
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -24,6 +25,18 @@ log = logging.getLogger(__name__)
 GUARDS = -1
 # Before GUARDS: a button whose message is gone is answered so, whatever its data.
 LOST_MESSAGE_GUARD = -2
+
+
+async def answer_press(query: CallbackQuery, notice: str | None, alert: bool) -> None:
+    """Answer a press whose work is done. Telegram takes an answer only for a while after
+    the press; one handled later (taken over from a process that died) is refused as too
+    old: its result still shows in the message, so it is only logged."""
+    try:
+        await query.answer(notice, show_alert=alert)
+    except BadRequest as exc:
+        if "too old" not in str(exc).lower():
+            raise
+        log.info("press %r handled too late to answer: %s", query.data, exc)
 
 
 async def ignore_edited_message(update: Update, context: BotContext) -> None:

@@ -27,6 +27,7 @@ from telegram.ext import (
 from dialogue import callbacks, texts
 from dialogue.resident import Pressed, Reply
 from handlers.telegram.deps import BotContext
+from handlers.telegram.guards import answer_press
 from handlers.telegram.identity import resident_of
 from handlers.telegram.keyboards import inline
 from reports.errors import ReportError
@@ -192,7 +193,7 @@ async def press_resident_button(update: Update, context: BotContext) -> None:
 async def show_pressed(query: CallbackQuery, pressed: Pressed, context: BotContext) -> None:
     """Answer a press (a toast, or an alert to be read), then show its replies: in place of
     the message pressed where they replace it, else as new messages under it."""
-    await query.answer(pressed.notice, show_alert=pressed.alert)
+    await answer_press(query, pressed.notice, pressed.alert)
     if pressed.spent:
         await query.edit_message_reply_markup(None)
     for reply in pressed.replies:
