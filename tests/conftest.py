@@ -35,6 +35,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "postgres: runs on PostgreSQL (a listed module's copy, or pg.needs_server)"
     )
+    config.addinivalue_line("markers", "slow: takes half a minute or more; run first")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -54,7 +55,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Without a server, what must run on PostgreSQL is skipped (and says why)."""
+    """The long tests first, so the cores share the rest behind them rather than one
+    core finishing one alone; without a server, what must run on PostgreSQL is skipped
+    (and says why)."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable
     if pg.ADMIN_URL is not None:
         return
     skip = pytest.mark.skip(reason="no PostgreSQL server: DATABASE_URL is not set")

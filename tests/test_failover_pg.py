@@ -42,7 +42,7 @@ from simulator.cluster import (
 from tests import pg
 
 # PostgreSQL only; the scenario takes about a minute.
-pytestmark = [pg.needs_server, pytest.mark.timeout(600)]
+pytestmark = [pg.needs_server, pytest.mark.slow, pytest.mark.timeout(600)]
 
 PROCESSES = 3
 RESIDENTS = 200
