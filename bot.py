@@ -84,8 +84,19 @@ def cmd_run(settings: Settings) -> int:
             file=sys.stderr,
         )
         return 1
+    from storage.db import DatabaseUnusable, database_for
+
+    async def prove_database() -> None:
+        """Open (and migrate) the database and close it again: a database that cannot be
+        used stops the bot at once, before seconds go into loading the classifier."""
+        await (await database_for(settings.storage_url, settings.storage_path).open()).close()
+
+    try:
+        _run(prove_database())
+    except DatabaseUnusable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     from runtime import Runtime
-    from storage.db import DatabaseUnusable
 
     runtime = Runtime(settings, token)
     log.info("polling %s", settings.telegram.base_url or "Telegram")

@@ -204,14 +204,23 @@ class Inbox:
             if self._unfinished:  # perhaps the one it waits for, handled here
                 with contextlib.suppress(Exception):
                     await self._finish_unfinished()
-            async with self.db.session() as conn:
-                first = await inbox.first_waiting(conn, sender)
+            try:
+                async with self.db.session() as conn:
+                    first = await inbox.first_waiting(conn, sender)
+            except Exception as exc:
+                if not is_storage_fault(exc):
+                    raise
+                # The database is away: the update waits for it rather than being dropped
+                # (or handled out of turn).
+                log.warning("inbox update %s waits for the database: %s", update_id, exc)
+                first = -1
+                pause = LAST_LOOK_SECONDS * 10
             if first is None or first >= update_id:
                 return
             handled = self._handled.setdefault(sender, asyncio.Event())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(handled.wait(), pause)
-            pause = min(pause * 2, LAST_LOOK_SECONDS)
+            pause = max(FIRST_LOOK_SECONDS, min(pause * 2, LAST_LOOK_SECONDS))
 
     async def _finish(self, update_id: int, sender: str) -> None:
         try:

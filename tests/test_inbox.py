@@ -356,3 +356,27 @@ async def test_a_press_handled_again_after_a_takeover_goes_on_though_its_answer_
     await answer_press(AnsweredQuery(too_old), "已提交", False)  # type: ignore[arg-type]
     with pytest.raises(BadRequest):
         await answer_press(AnsweredQuery("Message is too long"), "已提交", False)  # type: ignore[arg-type]
+
+
+async def test_an_update_waiting_for_its_turn_waits_out_a_database_outage(db: Database) -> None:
+    import asyncpg  # noqa: F401  (what makes a ConnectionError the store's fault)
+
+    clock = Clock()
+    a = await process(db, "a", clock)
+    row = await a.record("telegram", "1", SENDER, "{}")
+    assert row is not None
+    looks = 0
+    real_first_waiting = inbox.first_waiting
+
+    async def away_once(conn: Any, sender: str) -> int | None:
+        nonlocal looks
+        looks += 1
+        if looks == 1:
+            raise ConnectionError("the server went away")
+        return await real_first_waiting(conn, sender)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(inbox, "first_waiting", away_once)
+        async with a.turn(row, SENDER):
+            pass  # handled once the database is back, not dropped
+    assert looks == 2
