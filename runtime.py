@@ -96,13 +96,11 @@ class Runtime:
         self.leadership = Leadership(self.db.leader_lock())
         self.pushes.leads = lambda: self.leadership.is_leader
         self.leadership.listeners.append(self._wake_pushers)
-        self.bindings_refresh: Every | None = None
+        self.refresh: Every | None = None
         # Another process's commit that queued messages wakes the couriers here too.
         self.outbox_listener = self.db.outbox_listener(self._wake_couriers)
         if self.db.shared_by_processes:
-            self.bindings_refresh = Every(
-                self._refresh, BINDINGS_REFRESH_SECONDS, "bindings-refresh"
-            )
+            self.refresh = Every(self._refresh, BINDINGS_REFRESH_SECONDS, "bindings-refresh")
         self.telegram: TelegramChannel = TelegramChannel(
             settings,
             token,
@@ -198,8 +196,8 @@ class Runtime:
         await self.inbox.open()
         await self.outbox_listener.check()
         await self.reports.group_chats.load_bindings()
-        if self.bindings_refresh is not None:
-            self.bindings_refresh.start()
+        if self.refresh is not None:
+            self.refresh.start()
         await self.leadership.start()
         await self.telegram.start()
         if self.wechat is not None:
@@ -226,7 +224,7 @@ class Runtime:
                     await self.inbox.stop()
                     await self.outbox_listener.close()
                     await self.leadership.stop()
-                    if self.bindings_refresh is not None:
-                        await self.bindings_refresh.stop()
+                    if self.refresh is not None:
+                        await self.refresh.stop()
                 finally:
                     await self.db.close()

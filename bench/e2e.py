@@ -31,6 +31,7 @@ from demo import standin_config  # noqa: E402
 from reports.model import read_corpus  # noqa: E402
 from settings import load_settings  # noqa: E402
 from simulator import BotApiStandIn, SentMessage  # noqa: E402
+from simulator.cluster import cpu_seconds  # noqa: E402
 
 GROUP_CHATS = {key: -100_000 - i for i, key in enumerate(load_settings().group_keys)}
 FIRST_RESIDENT = 10_000
@@ -77,12 +78,6 @@ class Inbox:
     async def next(self, chat_id: int, wait: float | None = 60) -> SentMessage:
         """The next message to a chat; a resident gives up after a minute, a watcher never."""
         return await asyncio.wait_for(self.queues[chat_id].get(), timeout=wait)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time a process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def start(args: list[str], token: str) -> subprocess.Popen[bytes]:

@@ -44,12 +44,13 @@ import tomli_w
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.e2e import Inbox, confirmable, cpu_seconds  # noqa: E402
+from bench.e2e import Inbox, confirmable  # noqa: E402
 from demo import free_port, standin_config  # noqa: E402
 from dialogue.texts import BUTTON_CONFIRM, WECHAT_STATUS_WORD  # noqa: E402
 from reports.model import read_corpus  # noqa: E402
 from settings import load_settings  # noqa: E402
 from simulator import BotApiStandIn  # noqa: E402
+from simulator.cluster import cpu_seconds  # noqa: E402
 from simulator.wechat import (  # noqa: E402
     CallbackAttempt,
     Delivered,

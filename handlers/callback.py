@@ -208,9 +208,10 @@ class PushCallback(ABC, Generic[InboundT, ReplyT]):
         if handling is None:
             row = None
             if self._inbox is not None:
-                sender = f"{self._channel}:{self._sender(inbound)}"
                 try:
-                    row = await self._inbox.record(self._channel, inbound.key, sender, xml)
+                    row = await self._inbox.record(
+                        self._channel, inbound.key, self._in_turn(inbound), xml
+                    )
                 except InboxUnavailable:
                     row = 0  # handled unrecorded: the conversation says it was not saved
                 if row is None:
@@ -233,6 +234,10 @@ class PushCallback(ABC, Generic[InboundT, ReplyT]):
         if handling.finished and not handling.late:
             return handling.reply
         return None
+
+    def _in_turn(self, inbound: InboundT) -> str:
+        """Whose pushes are handled in order, one at a time (the inbox's sender)."""
+        return f"{self._channel}:{self._sender(inbound)}"
 
     def _start(self, inbound: InboundT, row: int | None) -> _Handling[InboundT, ReplyT]:
         """Remember a push and start handling it in a task of its own."""
@@ -258,8 +263,7 @@ class PushCallback(ABC, Generic[InboundT, ReplyT]):
         inbound = handling.inbound
         try:
             if self._inbox is not None and handling.row:
-                sender = f"{self._channel}:{self._sender(inbound)}"
-                async with self._inbox.turn(handling.row, sender):
+                async with self._inbox.turn(handling.row, self._in_turn(inbound)):
                     reply = await self._on_inbound(inbound) or None
             else:
                 reply = await self._on_inbound(inbound) or None

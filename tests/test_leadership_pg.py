@@ -90,8 +90,8 @@ async def second_process(world: World, classifier: object) -> AsyncIterator[tupl
         populate(api)
         runtime = make_runtime(api, world.settings, classifier, world.clock)
         runtime.leadership.interval = QUICK
-        assert runtime.bindings_refresh is not None
-        runtime.bindings_refresh.interval = QUICK
+        assert runtime.refresh is not None
+        runtime.refresh.interval = QUICK
         await runtime.start()
         try:
             yield api, runtime

@@ -53,7 +53,7 @@ from reports.outbox import (
     OutboxItem,
     leader_of,
 )
-from reports.records import MessageRef, Nomination
+from reports.records import MessageRef, Nomination, Report
 from reports.services import ReportServices
 
 log = logging.getLogger(__name__)
@@ -293,7 +293,7 @@ class Courier(Worker, OutboxCourier):  # Telegram's worker: its 429s are its own
             step = 1
         assert alert is not None
         chat = int(alert.chat)
-        reply = ReplyParameters(int(alert.message_id), allow_sending_without_reply=True)
+        reply = _under(alert)
         photos = report.photos if step == 1 else ()
         await self._attachments(item, chat, reply, photos, report.latitude, report.longitude)
         await self.outbox.sent(item)
@@ -344,7 +344,7 @@ class Courier(Worker, OutboxCourier):  # Telegram's worker: its 429s are its own
         reply = None
         alert = await self.refs.alert(TELEGRAM, report)
         if alert is not None and alert.chat == str(chat_id):
-            reply = ReplyParameters(int(alert.message_id), allow_sending_without_reply=True)
+            reply = _under(alert)
         await self.bot.send_message(
             chat_id, text, reply_parameters=reply, read_timeout=self._timeout(item)
         )
@@ -420,7 +420,7 @@ class Courier(Worker, OutboxCourier):  # Telegram's worker: its 429s are its own
         alert = await self.refs.latest(TELEGRAM, NOMINATION, nomination.id)
         assert alert is not None
         chat = int(alert.chat)
-        reply = ReplyParameters(int(alert.message_id), allow_sending_without_reply=True)
+        reply = _under(alert)
         photos = nomination.photos if item.step <= 1 else ()
         await self._attachments(
             item, chat, reply, photos, nomination.latitude, nomination.longitude
@@ -471,15 +471,19 @@ class Courier(Worker, OutboxCourier):  # Telegram's worker: its 429s are its own
         text, markup = self.render.nomination_alert(nomination)
         await self._edit(item, alert, text, markup)
 
+    async def _under_alert(self, report: Report) -> tuple[int, ReplyParameters | None]:
+        """Where a message about a case goes in its group's chat: under its alert, or in
+        the chat if the alert is not out."""
+        alert = await self.refs.alert(TELEGRAM, report)
+        if alert is None:
+            return self._group_chat(report.group_key), None
+        return int(alert.chat), _under(alert)
+
     async def _case_thanks(self, item: OutboxItem) -> None:
         """A resident's thanks for a case, under its alert in its group's chat."""
         assert item.report_id is not None
         report = await self.cases.get_report(item.report_id)
-        alert = await self.refs.alert(TELEGRAM, report)
-        chat_id = int(alert.chat) if alert else self._group_chat(report.group_key)
-        reply = None
-        if alert is not None:
-            reply = ReplyParameters(int(alert.message_id), allow_sending_without_reply=True)
+        chat_id, reply = await self._under_alert(report)
         text = self.render.case_thanks(item.payload)
         await self.bot.send_message(
             chat_id, text, reply_parameters=reply, read_timeout=self._timeout(item)
@@ -501,11 +505,7 @@ class Courier(Worker, OutboxCourier):  # Telegram's worker: its 429s are its own
         case's alert in its group's chat."""
         assert item.report_id is not None
         report = await self.cases.get_report(item.report_id)
-        alert = await self.refs.alert(TELEGRAM, report)
-        chat_id = int(alert.chat) if alert else self._group_chat(report.group_key)
-        reply = None
-        if alert is not None:
-            reply = ReplyParameters(int(alert.message_id), allow_sending_without_reply=True)
+        chat_id, reply = await self._under_alert(report)
         template = (
             texts.RELAY_UNDELIVERED if item.payload.get("undelivered") else texts.RELAY_ANSWER
         )
@@ -591,3 +591,8 @@ def _to_leader(item: OutboxItem) -> bool:
 
 def _seconds(value: int | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _under(ref: MessageRef) -> ReplyParameters:
+    """A reply under a message the bot sent (sent anyway if that message is gone)."""
+    return ReplyParameters(int(ref.message_id), allow_sending_without_reply=True)
